@@ -1,0 +1,16 @@
+"""`qdel`: delete a job. Deleting a job that already finished, or is gone, counts as done."""
+
+from __future__ import annotations
+
+from actions.base import PBS_JOB_FINISHED, PBS_UNKNOWN_JOB, ActionContext, ActionParams, Outcome
+from actions.base import pbs_outcome
+
+
+class Params(ActionParams):
+    job: str
+
+
+async def execute(ctx: ActionContext, params: Params) -> Outcome:
+    """qdel is idempotent here: the job being finished or unknown means it is not running."""
+    result = await ctx.pbs.run("qdel", params.job)
+    return pbs_outcome(result, done_codes=(PBS_JOB_FINISHED, PBS_UNKNOWN_JOB))

@@ -1,0 +1,17 @@
+"""`qrls`: release a hold on a job (`qrls -h <hold> <job>`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from actions.base import ActionContext, ActionParams, Outcome, pbs_outcome
+
+
+class Params(ActionParams):
+    job: str
+    hold: Literal["u", "o", "s"] = "u"
+
+
+async def execute(ctx: ActionContext, params: Params) -> Outcome:
+    """Release the hold; PBS's exit code and stderr are recorded in the outcome."""
+    return pbs_outcome(await ctx.pbs.run("qrls", "-h", params.hold, params.job))

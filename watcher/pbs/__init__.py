@@ -1,0 +1,1 @@
+"""Talking to PBS through its command-line tools, and reading what they print."""
