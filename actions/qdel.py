@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from actions.base import PBS_JOB_FINISHED, PBS_UNKNOWN_JOB, ActionContext, ActionParams, Outcome
-from actions.base import pbs_outcome
+from actions.base import (
+    PBS_JOB_FINISHED,
+    PBS_UNKNOWN_JOB,
+    ActionContext,
+    ActionParams,
+    Outcome,
+    pbs_outcome,
+)
 
 
 class Params(ActionParams):

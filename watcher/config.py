@@ -1,0 +1,92 @@
+"""The watcher's own settings file (`<config>/config.yaml`), separate from rule files.
+
+Every section has defaults, so no file at all is a valid configuration. Unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from watcher import paths
+from watcher.pbs.commands import PbsCommands
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PbsSettings(_Section):
+    """Where the PBS commands are and how often to poll."""
+
+    bin_dir: Path | None = None
+    commands: dict[str, str] = Field(default_factory=dict)
+    poll_interval: float = 30.0
+    command_timeout: float = 60.0
+    # Failed polls in a row before a `source_down` event.
+    down_after: int = 3
+    # Which jobs are watched: "mine" (the user's own) or "all" jobs qstat shows.
+    watch: Literal["mine", "all"] = "mine"
+
+    def commands_runner(self) -> PbsCommands:
+        return PbsCommands(self.bin_dir, dict(self.commands), self.command_timeout)
+
+
+class SmtpSettings(_Section):
+    """Outgoing mail. The password comes from an environment variable or a file, never inline."""
+
+    host: str = "localhost"
+    port: int = 25
+    security: Literal["none", "starttls", "tls"] = "none"
+    username: str | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
+    sender: str = Field(default_factory=lambda: f"watcher@{os.uname().nodename}", alias="from")
+    timeout: float = 30.0
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    def password(self) -> str | None:
+        if self.password_env:
+            return os.environ.get(self.password_env)
+        if self.password_file:
+            return self.password_file.read_text().strip()
+        return None
+
+
+class StoreSettings(_Section):
+    url: str = Field(default_factory=paths.default_db_url)
+
+
+class Settings(_Section):
+    """The whole settings file."""
+
+    pbs: PbsSettings = Field(default_factory=PbsSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    user_email: str | None = None
+
+
+class SettingsError(Exception):
+    """The settings file is unreadable or invalid; the message names the file and the field."""
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the settings file (default `<config>/config.yaml`); a missing file means defaults."""
+    path = path or paths.config_dir() / "config.yaml"
+    if not path.exists():
+        return Settings()
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+        return Settings.model_validate(data)
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{path}: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"{path}: {problems}") from exc
