@@ -1,0 +1,128 @@
+"""Edge semantics, `for:` windows and firing limits, as a pure state machine.
+
+The engine keeps one `RuleMemory` per (rule, subject). A rule fires when its subject *enters* the
+trigger's condition (an edge, not a level), once per entry. With `for:`, entering only opens a
+window; the rule fires when a later tick finds the window elapsed with the subject still inside.
+Leaving the condition closes the window. Limits (`once`, `max_fires`, `cooldown`) are checked at
+the moment of firing, so a suppressed firing is reported with its reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import Enum
+
+
+@dataclass(frozen=True)
+class RuleMemory:
+    """What the engine remembers about one rule for one subject (persisted in the store)."""
+
+    in_condition: bool = False
+    pending_since: datetime | None = None
+    pending_event_id: int | None = None
+    fire_count: int = 0
+    last_fired_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The parts of a rule that decide *when* it may fire."""
+
+    for_: timedelta | None = None
+    once: bool = False
+    max_fires: int | None = None
+    cooldown: timedelta | None = None
+
+
+class Verdict(Enum):
+    FIRE = "fire"  # run the actions now
+    PENDING = "pending"  # a `for:` window opened
+    CANCELLED = "cancelled"  # the subject left before the window elapsed
+    SUPPRESSED = "suppressed"  # would fire, but a limit says no
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Verdict
+    memory: RuleMemory
+    reason: str = ""
+
+
+def blocked_by_limits(limits: Limits, memory: RuleMemory, now: datetime) -> str | None:
+    """Why the rule may not fire now, or None."""
+    if limits.once and memory.fire_count >= 1:
+        return "once: already fired"
+    if limits.max_fires is not None and memory.fire_count >= limits.max_fires:
+        return f"max_fires: fired {memory.fire_count} of {limits.max_fires} times"
+    if limits.cooldown and memory.last_fired_at is not None:
+        ready = memory.last_fired_at + limits.cooldown
+        if now < ready:
+            return f"cooldown: {limits.cooldown} not over until {ready.isoformat()}"
+    return None
+
+
+def _fire_or_suppress(limits: Limits, memory: RuleMemory, now: datetime, why: str) -> Decision:
+    blocked = blocked_by_limits(limits, memory, now)
+    if blocked:
+        return Decision(Verdict.SUPPRESSED, memory, blocked)
+    return Decision(Verdict.FIRE, memory, why)
+
+
+def fired(memory: RuleMemory, now: datetime) -> RuleMemory:
+    """The memory after the rule really fired (conditions held, actions enqueued)."""
+    return replace(memory, fire_count=memory.fire_count + 1, last_fired_at=now,
+                   pending_since=None, pending_event_id=None)
+
+
+def on_event(
+    limits: Limits,
+    memory: RuleMemory,
+    *,
+    entered: bool,
+    holding: bool,
+    at: datetime,
+    event_id: int | None,
+    why: str,
+) -> Decision:
+    """React to one event about the rule's subject.
+
+    `entered`: some trigger saw the subject enter its condition with this event.
+    `holding`: the subject is inside some trigger's condition after this event.
+    """
+    if entered:
+        inside = replace(memory, in_condition=True)
+        if limits.for_ is None:
+            return _fire_or_suppress(limits, inside, at, why)
+        if memory.pending_since is not None:  # already counting: the window keeps its start
+            return Decision(Verdict.NONE, inside)
+        opened = replace(inside, pending_since=at, pending_event_id=event_id)
+        return Decision(Verdict.PENDING, opened, f"{why}; firing after {limits.for_} if it holds")
+    if holding or not memory.in_condition:
+        return Decision(Verdict.NONE, memory)
+    left = replace(memory, in_condition=False, pending_since=None, pending_event_id=None)
+    if memory.pending_since is not None:
+        return Decision(Verdict.CANCELLED, left, "left the condition before the for: window")
+    return Decision(Verdict.NONE, left)
+
+
+def on_tick(limits: Limits, memory: RuleMemory, now: datetime) -> Decision:
+    """Fire a `for:` window that has elapsed with the subject still inside."""
+    if limits.for_ is None or memory.pending_since is None or not memory.in_condition:
+        return Decision(Verdict.NONE, memory)
+    if now < memory.pending_since + limits.for_:
+        return Decision(Verdict.NONE, memory)
+    why = f"held for {limits.for_} since {memory.pending_since.isoformat()}"
+    decision = _fire_or_suppress(limits, memory, now, why)
+    if decision.verdict is Verdict.SUPPRESSED:  # close the window: one decision per entry
+        closed = replace(memory, pending_since=None, pending_event_id=None)
+        return Decision(Verdict.SUPPRESSED, closed, decision.reason)
+    return decision
+
+
+def due_at(limits: Limits, memory: RuleMemory) -> datetime | None:
+    """When the pending window of this memory elapses (for the loop's next wakeup)."""
+    if limits.for_ is None or memory.pending_since is None:
+        return None
+    return memory.pending_since + limits.for_
