@@ -1,0 +1,1 @@
+"""Outgoing email: building messages (`message`), sending them (`send`), a test sink (`sink`)."""
