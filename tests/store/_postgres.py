@@ -15,10 +15,13 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import pytest
+
 _counter = itertools.count()
+_shared: dict[str, str] = {}
 
 
 def unavailable_reason() -> str | None:
@@ -86,3 +89,17 @@ def new_database(admin_url: str) -> str:
                          autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return f"{admin_url}/{name}"
+
+
+def shared_admin_url(config: pytest.Config) -> str:
+    """One server for the whole test session, however many test folders use it; stopped when
+    pytest ends. Skips the calling test, with the reason, when no server can be started."""
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(f"PostgreSQL tests skipped: {reason}")
+    if "url" not in _shared:
+        stack = ExitStack()
+        _shared["url"] = stack.enter_context(server())
+        config.add_cleanup(stack.close)
+        config.add_cleanup(_shared.clear)
+    return _shared["url"]

@@ -11,21 +11,12 @@ from tests.store import _postgres
 from watcher.store import Store, open_store
 
 
-@pytest.fixture(scope="session")
-def pg_admin_url() -> Iterator[str]:
-    reason = _postgres.unavailable_reason()
-    if reason:
-        pytest.skip(f"PostgreSQL tests skipped: {reason}")
-    with _postgres.server() as url:
-        yield url
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A URL of an empty database of each kind the store supports."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'state' / 'watcher.db'}"
-    return _postgres.new_database(request.getfixturevalue("pg_admin_url"))
+    return _postgres.new_database(_postgres.shared_admin_url(request.config))
 
 
 @pytest.fixture
