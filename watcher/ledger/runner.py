@@ -1,0 +1,135 @@
+"""Running claimed intents: look up the action, validate, execute, record.
+
+Exactly once. The ledger guarantees an intent is *recorded* once; an effect can still happen
+twice if a worker dies after acting and before recording, because the next worker runs the
+intent again when the lease runs out. So every action must be safe to run again:
+`qrls`, `qdel` and `qhold` are idempotent in PBS (qdel of a finished job counts as done). An
+action whose effect is not idempotent uses `ctx.idempotency_key` to find its earlier effect
+first: `resubmit` tags the new job with `-v WATCHER_INTENT=<key>` and looks for that tag before
+submitting again, `stage_out` stores its Globus submission id before submitting (Globus accepts
+one task per submission id), and `email` derives its Message-ID from the key and is recorded
+once sent. The lease must outlast the longest action, or a second worker may start it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlmodel import col, select
+
+from actions import ACTIONS
+from actions.base import ActionContext, ActionType, Outcome
+from watcher.ledger.claim import claim
+from watcher.ledger.policy import RetryPolicy
+from watcher.ledger.record import record
+from watcher.ledger.report import RunReport
+from watcher.pbs.commands import PbsCommands
+from watcher.store.db import Store
+from watcher.store.models import Firing, Intent
+
+log = logging.getLogger(__name__)
+
+
+def default_owner() -> str:
+    """A name for this worker that no other process, here or on another host, will use."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class ActionRunner:
+    """Runs due intents for one worker. Database calls run in a thread, off the event loop."""
+
+    def __init__(
+        self,
+        store: Store,
+        pbs: PbsCommands,
+        owner: str,
+        now: Callable[[], datetime],
+        policy: RetryPolicy | None = None,
+        services: dict[str, Any] | None = None,
+        *,
+        lease: timedelta = timedelta(minutes=5),
+        concurrency: int = 8,
+        actions: Mapping[str, ActionType] = ACTIONS,
+    ) -> None:
+        self.store, self.pbs, self.owner, self.now = store, pbs, owner, now
+        self.policy = policy or RetryPolicy()
+        self.services = services if services is not None else {}
+        self.lease, self.actions, self.concurrency = lease, actions, concurrency
+
+    async def run_due(self, limit: int = 100) -> list[RunReport]:
+        """Claim up to `limit` due intents, run them (different firings concurrently), record."""
+        intents = await asyncio.to_thread(
+            claim, self.store, owner=self.owner, now=self.now(), lease=self.lease, limit=limit
+        )
+        if not intents:
+            return []
+        subjects = await asyncio.to_thread(self._subjects, intents)
+        slots = asyncio.Semaphore(self.concurrency)  # per call: a semaphore binds to one loop
+        return list(await asyncio.gather(
+            *(self._run_one(i, subjects.get(i.firing_id), slots) for i in intents)
+        ))
+
+    async def _run_one(
+        self, intent: Intent, subject: str | None, slots: asyncio.Semaphore
+    ) -> RunReport:
+        async with slots:
+            outcome = await self._execute(intent)
+        recorded = await asyncio.to_thread(
+            record, self.store, intent.id, outcome,
+            owner=self.owner, now=self.now(), policy=self.policy,
+        )
+        report = RunReport.of(recorded or intent, outcome, subject, recorded=recorded is not None)
+        _log(report)
+        return report
+
+    async def _execute(self, intent: Intent) -> Outcome:
+        action = self.actions.get(intent.action_type)
+        if action is None:
+            return Outcome.failed(f"unknown action type {intent.action_type!r}", retryable=False)
+        try:
+            params = action.params.model_validate(intent.params)
+        except ValidationError as exc:  # the rule is wrong; trying again cannot help
+            return Outcome.failed(f"invalid parameters: {_one_line(exc)}", retryable=False)
+        ctx = ActionContext(self.pbs, intent.key, intent.rule, self.now(), self.services)
+        try:
+            return await action.execute(ctx, params)
+        except Exception as exc:  # a bug or a passing fault: retry, and show what it was
+            log.debug("action raised", exc_info=True)
+            return Outcome.failed(f"{type(exc).__name__}: {exc}", retryable=True)
+
+    def _subjects(self, intents: list[Intent]) -> dict[int | None, str]:
+        ids = {i.firing_id for i in intents if i.firing_id is not None}
+        if not ids:
+            return {}
+        with self.store.session(write=False) as session:
+            rows = session.exec(select(Firing.id, Firing.subject).where(col(Firing.id).in_(ids)))
+            return dict(rows.all())
+
+
+def _one_line(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'params'}: {err['msg']}" for err in exc.errors()
+    )
+
+
+def _log(report: RunReport) -> None:
+    where = f"Rule {report.rule!r} step {report.step} ({report.action_type})"
+    if not report.recorded:
+        log.warning("%s: lease lost before recording; another worker owns it: %s",
+                    where, report.detail)
+    elif report.status == "done":
+        log.info("%s done: %s", where, report.detail)
+    elif report.dead:
+        log.error("%s failed for good: %s", where, report.error)
+    else:
+        log.warning("%s failed (attempt %d), retrying at %s: %s", where, report.attempts,
+                    report.next_attempt_at.isoformat() if report.next_attempt_at else "?",
+                    report.detail)
