@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from actions import qdel, qhold, qrls
+from actions import email, qdel, qhold, qrls
 from actions.base import ActionType
 
 ACTIONS: dict[str, ActionType] = {
     "qrls": ActionType("qrls", qrls.Params, qrls.execute, "release a hold on a PBS job"),
     "qdel": ActionType("qdel", qdel.Params, qdel.execute, "delete a PBS job"),
     "qhold": ActionType("qhold", qhold.Params, qhold.execute, "put a hold on a PBS job"),
+    "email": ActionType("email", email.Params, email.execute, "send an email"),
 }
