@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
@@ -37,3 +38,24 @@ def intent(store: Store, key: str) -> Intent:
 def statuses(store: Store) -> dict[str, str]:
     with store.session(write=False) as session:
         return {i.key: i.status for i in session.exec(select(Intent))}
+
+
+def fire(store: Store, rule: str, subject: str, at: datetime, *, actions: tuple[str, ...],
+         previous: dict | None = None, current: dict | None = None,
+         reason: str = "entered condition") -> list[str]:
+    """Record what the engine records when a rule fires: event, firing, chained intents."""
+    from watcher.store.models import EventRecord, Firing
+
+    with store.session() as session:
+        event = EventRecord(kind="pbs_job", subject=subject, change="changed", at=at,
+                            previous=previous, current=current)
+        session.add(event)
+        session.flush()
+        firing = Firing(rule=rule, subject=subject, event_id=event.id, at=at, reason=reason)
+        session.add(firing)
+        session.flush()
+        steps = chain(f"{rule}:{subject}:{at.isoformat()}", *actions, rule=rule)
+        steps = [dataclasses.replace(s, firing_id=firing.id, params={"job": subject})
+                 for s in steps]
+        enqueue(session, steps, now=at)
+    return [s.key for s in steps]
