@@ -4,6 +4,9 @@ Retryable: the server cannot be reached, a timeout, a dropped connection, any 4x
 Permanent: any 5xx reply (550 mailbox unavailable, 535 bad credentials), a server without the
 STARTTLS or AUTH the settings ask for, a certificate that does not verify, a missing password.
 Retrying those would only repeat the failure, so the intent is marked dead and shown to the user.
+
+Certificates are checked against the system trust store; a site whose relay uses its own CA
+points `SSL_CERT_FILE` at that CA's certificate (OpenSSL reads it; the tests do the same).
 """
 
 from __future__ import annotations
