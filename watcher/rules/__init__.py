@@ -1,0 +1,1 @@
+"""The rule-file language: models, matchers, conditions, loading, the JSON Schema."""

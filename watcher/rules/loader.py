@@ -1,0 +1,201 @@
+"""Load rule files: every file, every error, none stopping the others.
+
+A file with any error is invalid and none of its rules are loaded (half a file of rules can do
+surprising things), but the other files load. Rule names are unique across files: the first file
+(in sorted order) to define a name keeps it and a later definition is an error of the later
+file. Every error carries the file, line and column of the offending key or value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from watcher.rules.errors import DataPath, Problem, RuleError, field_path, type_word, unknown_key
+from watcher.rules.marks import Marks, compose
+from watcher.rules.model import NAME_PATTERN, Rule, RuleSource
+from watcher.rules.parse import parse_rule
+
+SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class FileStatus:
+    """One rule file: valid or not, how many errors and rules, and its content hash."""
+
+    path: Path
+    valid: bool
+    errors: int
+    rules: int
+    sha256: str
+
+
+@dataclass
+class RuleSet:
+    """The rules of every valid file, every error, and the status of each file."""
+
+    rules: list[Rule] = field(default_factory=list)
+    errors: list[RuleError] = field(default_factory=list)
+    files: dict[Path, FileStatus] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def by_name(self) -> dict[str, Rule]:
+        return {rule.name: rule for rule in self.rules}
+
+    def raise_for_errors(self) -> None:
+        if self.errors:
+            raise RuleLoadError(self.errors)
+
+
+class RuleLoadError(Exception):
+    """Rule files had errors; `str()` lists them one a line."""
+
+    def __init__(self, errors: Sequence[RuleError]) -> None:
+        super().__init__("\n".join(str(error) for error in errors))
+        self.errors = list(errors)
+
+
+def rule_files(paths: Sequence[Path]) -> tuple[list[Path], list[RuleError]]:
+    """Files named, plus `*.yaml`/`*.yml` of directories named (sorted); missing paths are
+    errors."""
+    files: list[Path] = []
+    errors = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.iterdir() if p.suffix in SUFFIXES and p.is_file())
+        elif path.exists():
+            files.append(path)
+        else:
+            errors.append(RuleError(path, None, None, "", "no such file or directory"))
+    return list(dict.fromkeys(files)), errors
+
+
+def load_rules(paths: Sequence[Path]) -> RuleSet:
+    """Load every rule file under `paths` (files or directories)."""
+    files, errors = rule_files(paths)
+    ruleset = RuleSet(errors=errors)
+    claimed: dict[str, RuleSource] = {}
+    for path in files:
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            error = RuleError(path, None, None, "", f"cannot read: {exc.strerror}")
+            _add_file(ruleset, path, "", [], [error])
+            continue
+        _load_into(ruleset, path, content, claimed)
+    return ruleset
+
+
+def load_rule_text(text: str, name: str = "<text>", *, taken: Sequence[str] = ()) -> RuleSet:
+    """Load rules from a string (tests, workflow instantiation); `name` stands for the file.
+    Names in `taken` count as already defined elsewhere."""
+    claimed = {rule: RuleSource(path=Path("<loaded>")) for rule in taken}
+    ruleset = RuleSet()
+    _load_into(ruleset, Path(name), text.encode(), claimed)
+    return ruleset
+
+
+def _load_into(ruleset: RuleSet, path: Path, content: bytes,
+               claimed: dict[str, RuleSource]) -> None:
+    digest = hashlib.sha256(content).hexdigest()
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        error = RuleError(path, None, None, "", f"not UTF-8 text: {exc.reason} at byte "
+                                                f"{exc.start}")
+        _add_file(ruleset, path, digest, [], [error])
+        return
+    rules, errors = _load_text(text, path, claimed)
+    _add_file(ruleset, path, digest, rules, errors)
+
+
+def _add_file(ruleset: RuleSet, path: Path, digest: str, rules: list[Rule],
+              errors: list[RuleError]) -> None:
+    ruleset.files[path] = FileStatus(path, not errors, len(errors), len(rules), digest)
+    ruleset.errors += errors
+    if not errors:
+        ruleset.rules += rules
+
+
+def _load_text(text: str, path: Path,
+               claimed: dict[str, RuleSource]) -> tuple[list[Rule], list[RuleError]]:
+    try:
+        data, marks = compose(text)
+    except yaml.MarkedYAMLError as exc:
+        return [], [_yaml_error(path, exc)]
+    except yaml.YAMLError as exc:
+        return [], [RuleError(path, None, None, "", f"invalid YAML: {exc}")]
+    rules: list[Rule] = []
+    problems = list(marks.problems)
+    for index, raw in _rule_items(data, problems):
+        rule, found = parse_rule(raw, ("rules", index), path, marks.line)
+        problems += found + _claim(raw, ("rules", index), RuleSource(path=path,
+                                   line=marks.line(("rules", index))), claimed)
+        if rule is not None:
+            rules.append(rule)
+    errors = [_error(path, problem, marks, data) for problem in problems]
+    return rules, sorted(errors, key=lambda error: (error.line or 0, error.col or 0))
+
+
+def _rule_items(data: Any, problems: list[Problem]) -> list[tuple[int, Any]]:
+    if data is None:  # an empty file: no rules, not an error
+        return []
+    if not isinstance(data, dict):
+        problems.append(Problem((), f"expected a mapping with a 'rules' list but got "
+                                    f"{type_word(data)}"))
+        return []
+    problems += [Problem((key,), unknown_key(key, ["rules"]), True) for key in data
+                 if key != "rules"]
+    items = data.get("rules") or []
+    if not isinstance(items, list):
+        problems.append(Problem(("rules",), f"expected a list of rules but got "
+                                            f"{type_word(items)}"))
+        return []
+    return list(enumerate(items))
+
+
+def _claim(raw: Any, at: DataPath, source: RuleSource,
+           claimed: dict[str, RuleSource]) -> list[Problem]:
+    """The first definition of a name keeps it, even if that rule has other errors: the
+    duplicate is still a mistake to report now, not after the other one is fixed."""
+    name = raw.get("name") if isinstance(raw, dict) else None
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        return []
+    first = claimed.setdefault(name, source)
+    if first is source:
+        return []
+    return [Problem((*at, "name"), f"duplicate rule name '{name}' (first defined at {first})")]
+
+
+def _error(path: Path, problem: Problem, marks: Marks, data: Any) -> RuleError:
+    where = marks.locate(problem.path, problem.at_key)
+    line, col = where if where else (None, None)
+    return RuleError(path, line, col, _display_path(problem.path, data), problem.message)
+
+
+def _display_path(path: DataPath, data: Any) -> str:
+    """`rules[3].do[0].qrls` reads better as `release-held.do[0].qrls`."""
+    if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
+        item = data["rules"][path[1]]
+        name = item.get("name") if isinstance(item, dict) else None
+        if isinstance(name, str) and NAME_PATTERN.match(name):
+            return field_path((name, *path[2:]))
+    return field_path(path)
+
+
+def _yaml_error(path: Path, exc: yaml.MarkedYAMLError) -> RuleError:
+    mark = exc.problem_mark or exc.context_mark
+    message = "invalid YAML: " + (exc.problem or "")
+    if exc.context:
+        message += f" ({exc.context})"
+    if mark is None:
+        return RuleError(path, None, None, "", message)
+    return RuleError(path, mark.line + 1, mark.column + 1, "", message)

@@ -1,0 +1,120 @@
+"""Jinja2 templates in rule files, rendered in a sandbox.
+
+Rule files are written by users, but the values that flow into templates (job names, PBS
+comments, Globus labels) are not theirs to control, so templates run in
+`ImmutableSandboxedEnvironment`: no access to dunder attributes (`{{ ''.__class__ }}` fails), no
+mutation of the context. `StrictUndefined` makes a typo (`{{ job.nmae }}`) an error that names the
+field instead of an empty string in a `qdel` argument. Autoescape is off: output goes to command
+arguments and plain-text mail, not HTML.
+
+The context a rule's templates see (built by `build_context`):
+
+- `rule`: the rule's name.
+- `event`: `kind` (`pbs_job`, `source_down`, ...), `subject` (job id, task id, source name),
+  `change` (`appeared`, `changed`, `vanished`) and `at` (when it was observed, a datetime).
+- `job`: for PBS events, the subject's attributes (`id name owner queue state substate
+  exit_status hold_types comment run_count depend submit_arguments variables workdir`), after
+  the change; for a vanished job, its last known attributes.
+- `previous`: the subject's attributes before the change (None for a job that just appeared).
+- `user`: `name` and `email` of the user watcher runs for.
+- `vars`: the rule's `vars:` merged over the settings' variables.
+- `now`: the time of firing (a datetime).
+- Added by later features: `task` (Globus task), `workflow` (a staged workflow's ids),
+  `quota` (a quota observation), `meanings` (PBS codes in words).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from watcher.events import PBS_JOB, Event
+
+_ENV = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+
+
+class TemplateError(Exception):
+    """A template failed to parse or render; `field_path` says which rule field holds it."""
+
+    def __init__(self, field_path: str, message: str) -> None:
+        super().__init__(f"{field_path}: {message}" if field_path else message)
+        self.field_path = field_path
+        self.message = message
+
+
+def is_template(value: object) -> bool:
+    """Whether a value is a string holding Jinja syntax (an expression, a statement, a comment)."""
+    return isinstance(value, str) and any(m in value for m in ("{{", "{%", "{#"))
+
+
+@lru_cache(maxsize=512)
+def _compile(template: str) -> jinja2.Template:
+    return _ENV.from_string(template)
+
+
+def check_syntax(template: str, field_path: str = "") -> None:
+    """Raise `TemplateError` if the template does not parse (used when rules are loaded)."""
+    try:
+        _compile(template)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(field_path, f"template syntax error: {(exc.message or '').rstrip('.')} "
+                                        f"(template line {exc.lineno})") from exc
+
+
+def render(template: str, context: Mapping[str, Any], field_path: str = "") -> str:
+    """Render one template string; every failure becomes a `TemplateError` naming the field."""
+    check_syntax(template, field_path)
+    try:
+        return _compile(template).render(context)
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(field_path, f"undefined in template: {exc.message}") from exc
+    except jinja2.exceptions.SecurityError as exc:
+        raise TemplateError(field_path, f"not allowed in a template: {exc}") from exc
+    except Exception as exc:  # a template can raise anything (1/0, bad filter arguments)
+        raise TemplateError(field_path, f"template failed: {type(exc).__name__}: {exc}") from exc
+
+
+def render_params(params: Any, context: Mapping[str, Any], field_path: str = "") -> Any:
+    """Render every string inside dicts and lists; other values are returned as they are."""
+    if isinstance(params, str):
+        return render(params, context, field_path) if is_template(params) else params
+    if isinstance(params, Mapping):
+        return {k: render_params(v, context, _join(field_path, str(k))) for k, v in params.items()}
+    if isinstance(params, list | tuple):
+        return [render_params(v, context, f"{field_path}[{i}]") for i, v in enumerate(params)]
+    return params
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def build_context(
+    *,
+    rule: str,
+    event: Event,
+    now: datetime,
+    user: Mapping[str, Any] | None = None,
+    vars: Mapping[str, Any] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The template context for one firing of `rule` on `event` (see the module docstring)."""
+    attrs = event.current if event.current is not None else event.previous
+    context: dict[str, Any] = {
+        "rule": rule,
+        "event": {"kind": event.kind, "subject": event.subject, "change": event.change,
+                  "at": event.at},
+        "previous": dict(event.previous) if event.previous is not None else None,
+        "user": dict(user or {}),
+        "vars": dict(vars or {}),
+        "now": now,
+    }
+    if event.kind == PBS_JOB:
+        context["job"] = dict(attrs) if attrs is not None else None
+    context.update(extra)
+    return context
