@@ -26,6 +26,7 @@ from pydantic import (
     ConfigDict,
     PlainSerializer,
     RootModel,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -156,7 +157,10 @@ def _clock_text(value: time) -> str:
     return value.strftime("%H:%M:%S" if value.second else "%H:%M")
 
 
-_Clock = Annotated[time, PlainSerializer(_clock_text, return_type=str)]
+_Clock = Annotated[time, PlainSerializer(_clock_text, return_type=str),
+                   WithJsonSchema({"type": "string", "pattern": _CLOCK.pattern})]
+_Weekdays = Annotated[list[str], WithJsonSchema({
+    "anyOf": [{"enum": list(WEEKDAYS)}, {"type": "array", "items": {"enum": list(WEEKDAYS)}}]})]
 
 
 class TimeConfig(BaseModel):
@@ -165,7 +169,7 @@ class TimeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     after: _Clock | None = None
     before: _Clock | None = None
-    weekdays: list[str] | None = None
+    weekdays: _Weekdays | None = None
 
     @field_validator("after", "before", mode="before")
     @classmethod

@@ -26,7 +26,8 @@ SUFFIXES = (".yaml", ".yml")
 
 @dataclass(frozen=True)
 class FileStatus:
-    """One rule file: valid or not, how many errors and rules, and its content hash."""
+    """One rule file: valid or not, its errors, its rule entries (loaded only if it is valid),
+    and its content hash (to tell a changed file on reload)."""
 
     path: Path
     valid: bool
@@ -113,36 +114,38 @@ def _load_into(ruleset: RuleSet, path: Path, content: bytes,
                                                 f"{exc.start}")
         _add_file(ruleset, path, digest, [], [error])
         return
-    rules, errors = _load_text(text, path, claimed)
-    _add_file(ruleset, path, digest, rules, errors)
+    rules, entries, errors = _load_text(text, path, claimed)
+    _add_file(ruleset, path, digest, rules, errors, entries)
 
 
 def _add_file(ruleset: RuleSet, path: Path, digest: str, rules: list[Rule],
-              errors: list[RuleError]) -> None:
-    ruleset.files[path] = FileStatus(path, not errors, len(errors), len(rules), digest)
+              errors: list[RuleError], entries: int = 0) -> None:
+    ruleset.files[path] = FileStatus(path, not errors, len(errors), entries, digest)
     ruleset.errors += errors
     if not errors:
         ruleset.rules += rules
 
 
 def _load_text(text: str, path: Path,
-               claimed: dict[str, RuleSource]) -> tuple[list[Rule], list[RuleError]]:
+               claimed: dict[str, RuleSource]) -> tuple[list[Rule], int, list[RuleError]]:
+    """The file's valid rules, its number of rule entries, and its errors."""
     try:
         data, marks = compose(text)
     except yaml.MarkedYAMLError as exc:
-        return [], [_yaml_error(path, exc)]
+        return [], 0, [_yaml_error(path, exc)]
     except yaml.YAMLError as exc:
-        return [], [RuleError(path, None, None, "", f"invalid YAML: {exc}")]
+        return [], 0, [RuleError(path, None, None, "", f"invalid YAML: {exc}")]
     rules: list[Rule] = []
     problems = list(marks.problems)
-    for index, raw in _rule_items(data, problems):
+    items = _rule_items(data, problems)
+    for index, raw in items:
         rule, found = parse_rule(raw, ("rules", index), path, marks.line)
         problems += found + _claim(raw, ("rules", index), RuleSource(path=path,
                                    line=marks.line(("rules", index))), claimed)
         if rule is not None:
             rules.append(rule)
     errors = [_error(path, problem, marks, data) for problem in problems]
-    return rules, sorted(errors, key=lambda error: (error.line or 0, error.col or 0))
+    return rules, len(items), sorted(errors, key=lambda error: (error.line or 0, error.col or 0))
 
 
 def _rule_items(data: Any, problems: list[Problem]) -> list[tuple[int, Any]]:

@@ -146,7 +146,7 @@ class Rule(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    name: str
+    name: str = Field(json_schema_extra={"pattern": "^[A-Za-z0-9_-]+$"})
     description: str = ""
     enabled: bool = True
     when: list[Trigger] = Field(min_length=1)
