@@ -1,0 +1,78 @@
+"""Where a simulator home keeps its files. One object, so no module hard-codes a path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+COMMANDS = ("qsub", "qstat", "qdel", "qrls", "qhold", "qselect")
+
+
+@dataclass(frozen=True)
+class SimPaths:
+    """All paths below one simulator home directory."""
+
+    home: Path
+
+    @property
+    def bin_dir(self) -> Path:
+        return self.home / "bin"
+
+    @property
+    def server_priv(self) -> Path:
+        return self.home / "server_priv"
+
+    @property
+    def db(self) -> Path:
+        return self.server_priv / "sim.db"
+
+    @property
+    def pidfile(self) -> Path:
+        return self.server_priv / "server.pid"
+
+    @property
+    def lockfile(self) -> Path:
+        """Held (flock) by the live server; commands probe it to decide "reachable"."""
+        return self.server_priv / "server.lock"
+
+    @property
+    def server_log(self) -> Path:
+        return self.home / "server_logs" / "server.log"
+
+    @property
+    def accounting_dir(self) -> Path:
+        return self.server_priv / "accounting"
+
+    @property
+    def mom_priv(self) -> Path:
+        return self.home / "mom_priv"
+
+    @property
+    def runner_dir(self) -> Path:
+        """One file per live runner: `<pid>` holding the job's session id (for cleanup)."""
+        return self.mom_priv / "runners"
+
+    @property
+    def jobs_dir(self) -> Path:
+        """Job scripts and runner locks (`<seq>.SC`, `<seq>.lock`)."""
+        return self.mom_priv / "jobs"
+
+    @property
+    def spool(self) -> Path:
+        """Output is spooled here while the job runs and delivered when it ends, like a MoM."""
+        return self.home / "spool"
+
+    @property
+    def aux(self) -> Path:
+        """PBS_NODEFILE files."""
+        return self.home / "aux"
+
+    @property
+    def tmp(self) -> Path:
+        """Per-job TMPDIR parent."""
+        return self.home / "tmp"
+
+    def make_dirs(self) -> None:
+        for path in (self.bin_dir, self.server_priv, self.accounting_dir, self.server_log.parent,
+                     self.runner_dir, self.jobs_dir, self.spool, self.aux, self.tmp):
+            path.mkdir(parents=True, exist_ok=True)
