@@ -55,7 +55,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """` (did you mean 'x'?)` for the closest choice, or an empty string."""
     options = list(choices)
     folded = [c for c in options if c.lower() == word.lower()]
-    close = folded or difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    close = folded or difflib.get_close_matches(word, options, n=1, cutoff=0.7)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
@@ -69,6 +69,11 @@ def expected_one_of(choices: Iterable[str], got: Any) -> str:
 def unknown_key(key: Any, allowed: Iterable[str]) -> str:
     """`unknown key 'stat' (did you mean 'state'?)`."""
     return f"unknown key '{key}'" + did_you_mean(str(key), allowed)
+
+
+def a(noun: str) -> str:
+    """`a trigger`, `an action`."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 def type_word(value: Any) -> str:

@@ -197,8 +197,9 @@ def _display_path(path: DataPath, data: Any) -> str:
 def _yaml_error(path: Path, exc: yaml.MarkedYAMLError) -> RuleError:
     mark = exc.problem_mark or exc.context_mark
     message = "invalid YAML: " + (exc.problem or "")
-    if exc.context:
-        message += f" ({exc.context})"
+    if exc.context:  # "while parsing a flow mapping": where the unclosed thing started
+        started = f" at line {exc.context_mark.line + 1}" if exc.context_mark else ""
+        message += f" ({exc.context}{started})"
     if mark is None:
         return RuleError(path, None, None, "", message)
     return RuleError(path, mark.line + 1, mark.column + 1, "", message)

@@ -27,6 +27,7 @@ class Marks:
     keys: dict[DataPath, yaml.Mark] = field(default_factory=dict)
     values: dict[DataPath, yaml.Mark] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    own_keys: dict[int, set[int]] = field(default_factory=dict, repr=False)
 
     def locate(self, path: DataPath, at_key: bool = False) -> tuple[int, int] | None:
         """Line and column of `path`'s key (or value); a path that does not exist (a missing
@@ -69,17 +70,23 @@ def _build(loader: yaml.SafeLoader, node: Node, path: DataPath, marks: Marks,
         return [_build(loader, item, (*path, i), marks, stack)
                 for i, item in enumerate(node.value)]
     assert isinstance(node, MappingNode)
-    loader.flatten_mapping(node)  # `<<: *defaults` merges
+    # Flattening changes the node in place, so an aliased mapping seen again must reuse the
+    # keys it had before.
+    own = marks.own_keys.setdefault(id(node), {id(k) for k, _ in node.value
+                                               if k.tag != "tag:yaml.org,2002:merge"})
+    loader.flatten_mapping(node)  # `<<: *defaults` merges; keys written here override them
     data: dict[Any, Any] = {}
+    written: set[Any] = set()
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str | int | float | bool) and key is not None:
             raise yaml.constructor.ConstructorError(None, None, "expected a plain key",
                                                     key_node.start_mark)
-        if key in data:
+        if key in written and id(key_node) in own:
             first = marks.keys[(*path, key)].line + 1
             marks.problems.append(Problem((*path, key), f"duplicate key '{key}' (first at "
                                                          f"line {first})", at_key=True))
+        written.update([key] if id(key_node) in own else [])
         marks.keys[(*path, key)] = key_node.start_mark
         data[key] = _build(loader, value_node, (*path, key), marks, stack)
     return data

@@ -23,6 +23,7 @@ from watcher.rules.conditions import CONDITIONS
 from watcher.rules.errors import (
     DataPath,
     Problem,
+    a,
     did_you_mean,
     expected_one_of,
     field_path,
@@ -108,12 +109,12 @@ def _one_key(kind: _Kind, raw: Any, path: DataPath) -> tuple[str, Any, list[Prob
         return "", None, [Problem(path, expected_one_of(kind.registry, raw))]
     if not isinstance(raw, dict) or not raw:
         got = "an empty mapping" if raw == {} else type_word(raw)
-        return "", None, [Problem(path, f"expected a {kind.what} like {kind.example} "
+        return "", None, [Problem(path, f"expected {a(kind.what)} like {kind.example} "
                                         f"but got {got}")]
     known = [key for key in raw if key in kind.registry]
     if len(raw) > 1 and len(known) == 1:  # usually a key indented one level too little
         return "", None, [
-            Problem((*path, key), f"unexpected key '{key}' next to '{known[0]}': a {kind.what} "
+            Problem((*path, key), f"unexpected key '{key}' next to '{known[0]}': {a(kind.what)} "
                                    f"has one key (indent '{key}' under '{known[0]}' if it "
                                    "belongs to it)", at_key=True)
             for key in raw if key != known[0]]
