@@ -1,0 +1,126 @@
+"""A job as the simulator stores it: state columns plus PBS attributes in their string form.
+
+Attribute values are kept as the strings PBS itself holds (qstat's JSON layer guesses types
+from them), except times (epoch ints, printed with ctime()), Resource_List / resources_used
+(dicts), Variable_List (list of name/value pairs) and depend (list of type/ids).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from watcher.sim.pbs import depend
+
+# Substates (OpenPBS job.h) used by the simulator.
+QUEUED, HELD, DEPNHOLD, PRERUN, RUNNING = 10, 20, 22, 41, 42
+EXITING, ABORT = 50, 54
+TERMINATED, FINISHED, FAILED = 91, 92, 93
+
+TIME_ATTRS = ("ctime", "qtime", "etime", "stime", "mtime", "obittime")
+
+# The order qstat -f prints job attributes in (the server's attribute table order).
+ATTR_ORDER = (
+    "Job_Name", "Job_Owner", "resources_used", "job_state", "queue", "server", "Account_Name",
+    "Checkpoint", "ctime", "depend", "Error_Path", "exec_host", "exec_vnode", "Hold_Types",
+    "Join_Path", "Keep_Files", "Mail_Points", "Mail_Users", "mtime", "Output_Path", "Priority",
+    "qtime", "Rerunable", "Resource_List", "stime", "obittime", "Shell_Path_List", "session_id",
+    "jobdir", "substate", "Variable_List", "comment", "etime", "umask", "run_count",
+    "Stageout_status", "Exit_status", "Submit_arguments", "history_timestamp", "project",
+    "Submit_Host",
+)
+
+_HOLD_ORDER = "sou"
+
+
+def hold_types(holds: str) -> str:
+    """Hold letters in the order PBS encodes them (s, o, u), or `n` for none."""
+    letters = "".join(c for c in _HOLD_ORDER if c in holds)
+    return letters or "n"
+
+
+@dataclass
+class Job:
+    """One row of the `jobs` table."""
+
+    seq: int
+    state: str
+    substate: int
+    attrs: dict[str, Any]
+    script: str = ""
+    nodes: list[list[Any]] | None = None
+    runner_pid: int | None = None
+    obit: dict[str, Any] | None = None
+    deleting: bool = False
+    abort_reason: str | None = None
+    changed: float = 0.0
+
+    @property
+    def jobid(self) -> str:
+        return f"{self.seq}.{self.attrs['server']}"
+
+    @property
+    def owner(self) -> str:
+        return self.attrs["Job_Owner"].split("@")[0]
+
+    @property
+    def holds(self) -> str:
+        value = self.attrs.get("Hold_Types", "n")
+        return "" if value == "n" else value
+
+    def set_holds(self, letters: str) -> None:
+        self.attrs["Hold_Types"] = hold_types(letters)
+
+    @property
+    def depend(self) -> depend.Depend:
+        return [(t, list(ids)) for t, ids in self.attrs.get("depend", [])]
+
+    def set_depend(self, value: depend.Depend) -> None:
+        if value:
+            self.attrs["depend"] = value
+        else:
+            self.attrs.pop("depend", None)
+
+
+COLUMNS = ("seq, state, substate, attrs, script, nodes, runner_pid, obit, deleting, "
+           "abort_reason, changed")
+
+
+def from_row(row: tuple[Any, ...]) -> Job:
+    seq, state, substate, attrs, script, nodes, runner_pid, obit, deleting, abort, changed = row
+    return Job(seq, state, substate, json.loads(attrs), script,
+               json.loads(nodes) if nodes else None, runner_pid,
+               json.loads(obit) if obit else None, bool(deleting), abort, changed)
+
+
+def load(conn: sqlite3.Connection, seq: int) -> Job | None:
+    row = conn.execute(f"SELECT {COLUMNS} FROM jobs WHERE seq=?", (seq,)).fetchone()
+    return from_row(row) if row else None
+
+
+def load_where(conn: sqlite3.Connection, where: str = "1", params: tuple[Any, ...] = ()
+               ) -> list[Job]:
+    rows = conn.execute(f"SELECT {COLUMNS} FROM jobs WHERE {where} ORDER BY seq", params)
+    return [from_row(r) for r in rows]
+
+
+def insert(conn: sqlite3.Connection, job: Job) -> None:
+    conn.execute(f"INSERT INTO jobs ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", _values(job))
+
+
+def save(conn: sqlite3.Connection, job: Job) -> bool:
+    """Write the job back; False when it no longer exists (the datastore was wiped)."""
+    values = _values(job)
+    cur = conn.execute(
+        "UPDATE jobs SET state=?, substate=?, attrs=?, script=?, nodes=?, runner_pid=?, obit=?,"
+        " deleting=?, abort_reason=?, changed=? WHERE seq=?", (*values[1:], job.seq))
+    return cur.rowcount == 1
+
+
+def _values(job: Job) -> tuple[Any, ...]:
+    return (job.seq, job.state, job.substate, json.dumps(job.attrs), job.script,
+            json.dumps(job.nodes) if job.nodes is not None else None, job.runner_pid,
+            json.dumps(job.obit) if job.obit is not None else None, int(job.deleting),
+            job.abort_reason, job.changed)
