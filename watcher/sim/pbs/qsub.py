@@ -1,0 +1,149 @@
+"""`qsub`: check the options, read the script, queue the job, print `<seq>.<server>`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from watcher.sim.pbs import dependencies, messages, model, store
+from watcher.sim.pbs.cmdline import getopt
+from watcher.sim.pbs.context import Context
+from watcher.sim.pbs.effects import Effects
+from watcher.sim.pbs.model import Job
+from watcher.sim.pbs.qsub_opts import OPTSTRING, QsubError, Request, directives, variables
+from watcher.sim.pbs.resources import resource_list
+from watcher.sim.pbs.states import reevaluate
+
+_READ_MSG = "Job script will be read from standard input. Submit with CTRL+D.\n"
+
+
+def run(ctx: Context, argv: list[str], stdin: TextIO = sys.stdin) -> int:
+    try:
+        return _submit(ctx, argv, stdin)
+    except QsubError as exc:
+        ctx.err.write(exc.message)
+        if exc.usage:
+            ctx.err.write(messages.QSUB_USAGE)
+        return exc.code
+
+
+def _submit(ctx: Context, argv: list[str], stdin: TextIO) -> int:
+    parsed = getopt(argv, OPTSTRING)
+    if parsed.errors or parsed.permuted or len(parsed.operands) > 1:
+        raise QsubError("", 2, usage=True)
+    if "--" in argv[1:]:
+        raise QsubError(messages.unsupported("qsub", "-- command (executable jobs)"), 2)
+    request = Request()
+    errors = request.apply(parsed.options, primary=True)
+    if errors:
+        raise QsubError("".join(errors), 2, usage=True)
+    script, name = _read_script(parsed.operands, stdin, ctx)
+    prefix = request.single.get("C", os.environ.get("PBS_DPREFIX", "#PBS"))
+    for args in directives(script, prefix):
+        found = getopt(["qsub", *args], OPTSTRING)
+        problems = request.apply(found.options, primary=False)
+        if found.errors or found.operands or problems:
+            raise QsubError("".join(problems) + f"qsub: directive error: {' '.join(args)} \n", 1)
+    request.single.setdefault("N", name)
+    environ = dict(os.environ)
+    user_vars = variables(request.single["v"], environ) if "v" in request.single else []
+    if not ctx.connect():
+        return messages.ECONNREFUSED
+    queue = _queue(ctx, request.single.get("q", ""))
+    if queue is None:
+        ctx.err.write(f"qsub: {messages.ERROR_TEXT[messages.PBSE_UNKQUE]}\n")
+        return messages.exit_code(messages.PBSE_UNKQUE)
+    jobid = _queue_job(ctx, request, script, queue, user_vars, environ, argv)
+    if "z" not in request.flags:
+        ctx.out.write(jobid + "\n")
+    return 0
+
+
+def _read_script(operands: list[str], stdin: TextIO, ctx: Context) -> tuple[str, str]:
+    if not operands or operands[0] == "-":
+        if stdin.isatty():
+            ctx.out.write(_READ_MSG)
+        return stdin.read(), "STDIN"
+    path = Path(operands[0])
+    try:
+        return path.read_text(), path.name
+    except FileNotFoundError:
+        raise QsubError("qsub: script file:: No such file or directory\n", 1) from None
+    except IsADirectoryError:
+        raise QsubError("qsub: script not a file\n", 1) from None
+
+
+def _queue(ctx: Context, destination: str) -> str | None:
+    queue = destination.split("@")[0] or ctx.settings["default_queue"]
+    return queue if queue in ctx.settings["queues"] else None
+
+
+def _workdir() -> str:
+    """$PWD when it really is the current directory (automounter friendly), as qsub does."""
+    pwd = os.environ.get("PWD")
+    try:
+        if pwd and os.path.samefile(pwd, "."):
+            return pwd
+    except OSError:
+        pass
+    return os.getcwd()
+
+
+def _path(ctx: Context, given: str | None, workdir: str, default: str) -> str:
+    if not given:
+        return f"{ctx.host}:{workdir}/{default}"
+    host, sep, path = given.rpartition(":")
+    if not sep:
+        host, path = ctx.host, given
+    return f"{host}:{os.path.join(workdir, os.path.expanduser(path))}"
+
+
+def _variable_list(ctx: Context, queue: str, user_vars: list[tuple[str, str]],
+                   environ: dict[str, str], workdir: str, full_env: bool) -> list[list[str]]:
+    pairs = [["PBS_O_HOME", environ.get("HOME", "/")]]
+    for var in ("LANG", "LOGNAME", "PATH", "MAIL", "SHELL", "TZ"):
+        if var in environ:
+            pairs.append([f"PBS_O_{var}", environ[var]])
+    pairs += [["PBS_O_WORKDIR", workdir], ["PBS_O_SYSTEM", os.uname().sysname]]
+    pairs += [[k, v] for k, v in user_vars]
+    if full_env:
+        pairs += [[k, v] for k, v in environ.items() if not k.startswith("PBS_O_")]
+    return [*pairs, ["PBS_O_QUEUE", queue], ["PBS_O_HOST", ctx.host]]
+
+
+def _queue_job(ctx: Context, request: Request, script: str, queue: str,
+               user_vars: list[tuple[str, str]], environ: dict[str, str],
+               argv: list[str]) -> str:
+    opts, now, workdir = request.single, int(ctx.now), _workdir()
+    res_list, _chunks = resource_list(request.resources)
+    fx = Effects(ctx.paths, ctx.now)
+    with store.transaction(ctx.conn):
+        seq = store.next_seq(ctx.conn)
+        name, server = opts["N"], ctx.settings["server_name"]
+        attrs = {
+            "Job_Name": name, "Job_Owner": f"{ctx.user}@{ctx.host}", "queue": queue,
+            "server": server, "Checkpoint": opts.get("c", "u"), "ctime": now,
+            "Error_Path": _path(ctx, opts.get("e"), workdir, f"{name}.e{seq}"),
+            "Hold_Types": "n", "Join_Path": opts.get("j", "n"), "Keep_Files": opts.get("k", "n"),
+            "Mail_Points": opts.get("m", "a"), "mtime": now,
+            "Output_Path": _path(ctx, opts.get("o"), workdir, f"{name}.o{seq}"),
+            "Priority": opts.get("p", "0"), "qtime": now,
+            "Rerunable": "False" if opts.get("r") == "n" else "True", "Resource_List": res_list,
+            "Variable_List": _variable_list(ctx, queue, user_vars, environ, workdir,
+                                            "V" in request.flags),
+            "project": opts.get("P", "_pbs_project_default"), "Submit_Host": ctx.host,
+        }
+        optional = {"Account_Name": opts.get("A"), "Mail_Users": opts.get("M"),
+                    "Shell_Path_List": opts.get("S"), "umask": request.wattrs.get("umask"),
+                    "Submit_arguments": " ".join(argv[1:]) if len(argv) > 1 else None}
+        attrs.update({k: v for k, v in optional.items() if v is not None})
+        job = Job(seq, "T", 0, attrs, script, changed=ctx.now)
+        job.set_holds("u" if "h" in request.flags else "")
+        reevaluate(job, ctx.now)
+        if request.depend:
+            dependencies.register(ctx.conn, job, request.depend, fx)
+        model.insert(ctx.conn, job)
+    fx.account("Q", job.jobid, f"queue={queue}")
+    return job.jobid
