@@ -1,0 +1,133 @@
+"""`PbsSim`: the PBS simulator as a context manager, for tests and the demo.
+
+    with PbsSim(tmp_path / "pbs", nodes=2) as sim:
+        job = sim.qsub("echo hi\\n", "-N", "hello", cwd=tmp_path)
+        done = sim.wait_for(job)                 # the qstat -f -F json -x record of the job
+        assert done["Exit_status"] == 0
+        sim.commands                             # watcher.pbs.commands.PbsCommands(bin_dir=...)
+
+Leaving the block stops the server and kills every runner and job it started, even when the
+test failed. The API is stable: other packages (the engine, the demo) build on it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import re
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from watcher.pbs.commands import PbsCommands
+from watcher.sim.pbs import accounting, control
+from watcher.sim.pbs.paths import SimPaths
+
+_BARE_VALUE = re.compile(r'^(\s*"[^"]*":)(?![{"])(.*?)(,?)$', re.MULTILINE)
+_JSON_NUMBER = re.compile(r"^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$")
+
+
+class PbsSim:
+    """A simulated PBS server in `home`, started on enter and fully cleaned up on exit."""
+
+    def __init__(self, home: Path, nodes: int = 2, server_name: str = "pbs-sim", *,
+                 ncpus_per_node: int = 1, tick: float = 0.1, kill_delay: float = 1.0,
+                 managers: tuple[str, ...] = (), operators: tuple[str, ...] = ()) -> None:
+        self.home = Path(home)
+        self.paths = SimPaths(self.home)
+        self.server_name = server_name
+        self._settings = {"nodes": nodes, "server_name": server_name,
+                          "ncpus_per_node": ncpus_per_node, "tick": tick,
+                          "kill_delay": kill_delay, "managers": list(managers),
+                          "operators": list(operators)}
+        self._process: subprocess.Popen[bytes] | None = None
+        atexit.register(self.close)
+
+    @property
+    def bin_dir(self) -> Path:
+        """Where the qsub/qstat/qdel/qrls/qhold/qselect shims are."""
+        return self.paths.bin_dir
+
+    @property
+    def commands(self) -> PbsCommands:
+        """The watcher's command runner, pointed at this simulator's shims."""
+        return PbsCommands(bin_dir=self.bin_dir)
+
+    def __enter__(self) -> PbsSim:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start (or resume) the server; jobs and their history survive a stop/start."""
+        started = control.start(self.home, **self._settings)
+        self._process = started.process or self._process
+
+    def stop(self) -> None:
+        """Stop the server only: commands now fail as with an unreachable server."""
+        control.stop(self.home)
+        if self._process is not None:
+            self._process.wait()
+            self._process = None
+
+    def wipe(self) -> int:
+        """Lose every job while the server keeps running; returns how many were lost."""
+        return control.wipe(self.home)
+
+    def close(self) -> None:
+        """Stop the server and kill every runner and job process. Safe to call twice."""
+        if self.paths.home.exists():
+            self.stop()
+            control.kill_runners(self.paths)
+
+    def run(self, command: str, *args: str, stdin: str | None = None,
+            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        """Run one shim (argument list, never a shell string) and capture its output."""
+        return subprocess.run([str(self.bin_dir / command), *args], input=stdin,
+                              capture_output=True, text=True, cwd=cwd, timeout=60)
+
+    def qsub(self, script_text: str, *args: str, cwd: Path | None = None) -> str:
+        """Submit `script_text` on stdin with qsub `args`; returns the job id."""
+        result = self.run("qsub", *args, stdin=script_text, cwd=cwd)
+        if result.returncode != 0:
+            raise RuntimeError(f"qsub failed ({result.returncode}): {result.stderr.strip()}")
+        return result.stdout.strip()
+
+    def qstat_json(self, *ids: str) -> dict[str, Any]:
+        """`qstat -f -F json -x [ids]`, parsed (bare tokens PBS emits are read as strings)."""
+        result = self.run("qstat", "-f", "-F", "json", "-x", *ids)
+        return loads_pbs_json(result.stdout)
+
+    def wait_for(self, job_id: str, state: str = "F", timeout: float = 30.0) -> dict[str, Any]:
+        """Poll until the job is in `state`; returns its attributes. TimeoutError otherwise."""
+        deadline = time.monotonic() + timeout
+        seen = None
+        while time.monotonic() < deadline:
+            job = self.qstat_json(job_id).get("Jobs", {}).get(job_id)
+            seen = job and job.get("job_state")
+            if seen == state:
+                return job
+            time.sleep(0.05)
+        raise TimeoutError(f"{job_id} not in state {state} after {timeout:g}s (last: {seen})")
+
+    def accounting_lines(self) -> list[str]:
+        """Every accounting record written so far, oldest first."""
+        return accounting.read_lines(self.paths.accounting_dir)
+
+
+def loads_pbs_json(text: str) -> dict[str, Any]:
+    """json.loads, but values qstat prints bare that JSON rejects (`00`, `.5`) become strings."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return json.loads(_BARE_VALUE.sub(_quote_bare, text))
+
+
+def _quote_bare(match: re.Match[str]) -> str:
+    key, value, comma = match.groups()
+    if _JSON_NUMBER.match(value) or value in ("", "{", "true", "false", "null"):
+        return match.group(0)
+    return f"{key}{json.dumps(value)}{comma}"
