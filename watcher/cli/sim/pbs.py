@@ -1,0 +1,93 @@
+"""`watcher sim pbs`: run the embedded PBS simulator (server, runners and command shims)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from watcher import paths
+from watcher.cli.errors import WatcherError
+
+_HOME = click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Simulator home directory (default: <data>/sim/pbs).")
+
+
+def _home(home: Path | None) -> Path:
+    return home if home is not None else paths.sim_home("pbs")
+
+
+@click.group()
+def pbs() -> None:
+    """Run the PBS simulator; its qsub/qstat/... shims live in HOME/bin, never on PATH."""
+
+
+@pbs.command(short_help="Start the simulator server (idempotent).")
+@_HOME
+@click.option("--nodes", type=click.IntRange(min=1), default=None,
+              help="Number of vnodes (default 2, kept between starts).")
+@click.option("--ncpus", "ncpus_per_node", type=click.IntRange(min=1), default=None,
+              help="Cpus per vnode (default 1).")
+@click.option("--server-name", default=None, help="PBS server name in job ids (default pbs-sim).")
+@click.option("--manager", "managers", multiple=True, help="User allowed holds s/o (repeatable).")
+@click.option("--operator", "operators", multiple=True, help="User allowed hold o (repeatable).")
+def start(home: Path | None, nodes: int | None, ncpus_per_node: int | None,
+          server_name: str | None, managers: tuple[str, ...], operators: tuple[str, ...]) -> None:
+    """Start the PBS simulator server in the background and write its command shims."""
+    from watcher.sim.pbs import control
+
+    extra = {"ncpus_per_node": ncpus_per_node,
+             "managers": list(managers) or None, "operators": list(operators) or None}
+    try:
+        started = control.start(_home(home), nodes=nodes, server_name=server_name, **extra)
+    except control.SimError as exc:
+        raise WatcherError(str(exc)) from exc
+    state = "already running" if started.already_running else "started"
+    click.echo(f"PBS simulator {state} (pid {started.pid}); commands in {_home(home) / 'bin'}")
+
+
+@pbs.command(short_help="Stop the simulator server.")
+@_HOME
+def stop(home: Path | None) -> None:
+    """Stop the server; commands then fail like an unreachable PBS server, jobs keep running."""
+    from watcher.sim.pbs import control
+
+    was_running = control.stop(_home(home))
+    click.echo("PBS simulator stopped" if was_running else "PBS simulator was not running")
+
+
+@pbs.command(short_help="Lose every job (a destroyed PBS datastore).")
+@_HOME
+def wipe(home: Path | None) -> None:
+    """Delete every job and kill running ones, as a lost PBS datastore would."""
+    from watcher.sim.pbs import control
+
+    lost = control.wipe(_home(home))
+    click.echo(f"PBS simulator wiped: {lost} job(s) lost")
+
+
+@pbs.command(short_help="Show whether the simulator runs, its nodes and jobs.")
+@_HOME
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def status(home: Path | None, as_json: bool) -> None:
+    """Show whether the simulator runs, its nodes, and job counts by state."""
+    from watcher.sim.pbs import control
+
+    info = control.status(_home(home))
+    if as_json:
+        click.echo(json.dumps(info, indent=2, sort_keys=True))
+        return
+    table = Table(title=f"PBS simulator {info['server_name'] or '(never started)'}",
+                  show_header=False)
+    table.add_column("")
+    table.add_column("")
+    table.add_row("server", f"running (pid {info['pid']})" if info["running"] else "stopped")
+    table.add_row("home", info["home"])
+    table.add_row("nodes", f"{info['nodes']} x {info.get('ncpus_per_node')} cpus"
+                  if info["nodes"] else "-")
+    jobs = info["jobs"]
+    table.add_row("jobs", ", ".join(f"{s}: {n}" for s, n in sorted(jobs.items())) or "none")
+    Console().print(table)
