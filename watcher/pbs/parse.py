@@ -1,0 +1,232 @@
+"""Reading `qstat -f -F json` output, including the invalid JSON released PBS versions print.
+
+Three tiers, cheapest first:
+
+1. The whole document through `json` with `strict=False` (raw control characters inside strings,
+   one of the quirks, cost nothing there). This is the hot path: a facility's 10,000-job answer
+   costs one C-speed decode plus building the snapshots; no regex touches it.
+2. When that fails, the document is cut at its job keys (one literal-prefix regex scan) and each
+   job is decoded on its own; only a job that fails is repaired (`_repair`), so one bad job costs
+   one job's repair, not a regex pass over 40 MB on every poll.
+3. A job that still does not decode is skipped with a reason; the others survive.
+
+The repairs lean on qstat's layout (one key per line, 4-space or tab indentation): a line is
+structure, so fixing `"foo":005` on a line cannot touch the inside of some other string.
+
+`QstatDocument.complete` says whether the document's end was seen. A truncated answer (qstat
+killed mid-output) lists only the jobs before the cut; the caller must not read the rest as gone.
+This module never raises on bad input: the worst case is no jobs, `complete=False` and a reason.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from watcher.pbs._repair import closes, find_layout, header_fields, job_spans, repair
+from watcher.pbs.snapshot import JobSnapshot
+
+
+@dataclass(frozen=True)
+class SkippedJob:
+    """A job that could not be read, and why. `job_id` is None for damage outside any job."""
+
+    job_id: str | None
+    reason: str
+
+
+@dataclass
+class QstatDocument:
+    """One `qstat -f -F json` answer: the jobs it lists, the server's header, what was skipped."""
+
+    jobs: dict[str, JobSnapshot] = field(default_factory=dict)
+    server: str | None = None
+    timestamp: int | None = None
+    skipped: list[SkippedJob] = field(default_factory=list)
+    version: str | None = None
+    complete: bool = False
+
+
+class _TextFloat(float):
+    """A float that remembers how qstat wrote it, so a variable `1.50` stays "1.50"."""
+
+    __slots__ = ("text",)
+
+    def __new__(cls, text: str) -> _TextFloat:
+        self = super().__new__(cls, text)
+        self.text = text
+        return self
+
+
+_DECODER = json.JSONDecoder(strict=False, parse_float=_TextFloat, parse_constant=_TextFloat)
+_DECODE_ERRORS = (ValueError, RecursionError)  # ValueError includes JSONDecodeError
+_HEADER_KEYS = frozenset({"timestamp", "pbs_version", "pbs_server", "Jobs"})
+_LEADING_SPACE = re.compile(r"\s*")
+_INT_TEXT = re.compile(r"[+-]?\d{1,18}")
+_VAR_SPLIT = re.compile(r"(?<!\\),")
+
+# Decides from a job's id and raw attributes whether to build its snapshot at all. The source
+# watching one user's jobs among a facility's 10,000 builds only those: building costs more
+# than decoding.
+Select = Callable[[str, dict[str, Any]], bool]
+
+
+def parse_qstat_json(text: str, *, select: Select | None = None) -> QstatDocument:
+    """Parse qstat's JSON answer; bad jobs are skipped with a reason, nothing is raised.
+
+    With `select`, only the jobs it accepts are built into `jobs` (skipped jobs are reported
+    whatever their owner: an unreadable job has no owner to ask).
+    """
+    try:
+        data, _ = _DECODER.raw_decode(text, _LEADING_SPACE.match(text).end())
+    except _DECODE_ERRORS:
+        return _salvage(text, select)
+    return _from_decoded(data, select)
+
+
+def _from_decoded(data: object, select: Select | None) -> QstatDocument:
+    if not isinstance(data, dict) or not _HEADER_KEYS & data.keys():
+        return QstatDocument(skipped=[SkippedJob(None, "not a qstat document")])
+    doc = QstatDocument(
+        server=_str_or_none(data.get("pbs_server")),
+        timestamp=_int(data.get("timestamp")),
+        version=_str_or_none(data.get("pbs_version")),
+        complete=True,
+    )
+    jobs = data.get("Jobs", {})
+    if not isinstance(jobs, dict):
+        doc.complete = False  # no way to tell which jobs are listed: unknown, not "none"
+        doc.skipped.append(SkippedJob(None, f"Jobs is a {type(jobs).__name__}, not an object"))
+        return doc
+    for job_id, attrs in jobs.items():
+        _add_job(doc, job_id, attrs, select)
+    return doc
+
+
+def _salvage(text: str, select: Select | None) -> QstatDocument:
+    """Tiers 2 and 3: decode job by job, repairing only the jobs that need it."""
+    layout = find_layout(text)
+    if layout is None:
+        return QstatDocument(skipped=[SkippedJob(None, f"no JSON object in {_excerpt(text)}")])
+    spans = None if layout.jobs_at is None else job_spans(text, layout.jobs_at)
+    if spans is None:  # no Jobs (a small document) or keys not found: repair it whole
+        return _decode_whole(text[layout.start :], select)
+    head = header_fields(text, layout)
+    doc = QstatDocument(
+        server=head.get("server"),
+        timestamp=_int(head.get("timestamp")),
+        version=head.get("version"),
+    )
+    for i, (job_id, begin, end) in enumerate(spans):
+        # A slice, not the whole text: a decode error counts lines up to where it happened.
+        _decode_job(doc, job_id, text[begin:end], select, last=i == len(spans) - 1)
+    doc.complete = closes(text, spans[-1][1] if spans else layout.jobs_at or 0, layout)
+    if not doc.complete:
+        doc.skipped.append(SkippedJob(None, "output ends before the document does (truncated?)"))
+    return doc
+
+
+def _decode_whole(text: str, select: Select | None) -> QstatDocument:
+    try:
+        data, _ = _DECODER.raw_decode(repair(text))
+    except _DECODE_ERRORS as exc:
+        return QstatDocument(skipped=[SkippedJob(None, f"unreadable qstat output: {exc}")])
+    return _from_decoded(data, select)
+
+
+def _decode_job(
+    doc: QstatDocument, job_id: str, chunk: str, select: Select | None, *, last: bool
+) -> None:
+    """Decode one job's text; repair it only if it does not decode as it is."""
+    try:
+        attrs, stop = _DECODER.raw_decode(chunk)
+    except _DECODE_ERRORS:
+        try:
+            attrs, stop = _DECODER.raw_decode(repair(chunk))
+        except _DECODE_ERRORS as exc:
+            where = f" (line {exc.lineno} of the job)" if hasattr(exc, "lineno") else ""
+            reason = f"unreadable even after repair{where}: {getattr(exc, 'msg', exc)}"
+            doc.skipped.append(SkippedJob(job_id, reason))
+            return
+        chunk = ""  # the repaired text was decoded; nothing to check after it
+    _add_job(doc, job_id, attrs, select)
+    if not last and chunk[stop:].strip() not in ("", ","):
+        doc.skipped.append(SkippedJob(None, f"unreadable text after job {job_id}"))
+
+
+def _excerpt(text: str) -> str:
+    return repr(text[:80]) + ("..." if len(text) > 80 else "")
+
+
+def _add_job(doc: QstatDocument, job_id: str, attrs: object, select: Select | None) -> None:
+    if not isinstance(attrs, dict):
+        doc.skipped.append(SkippedJob(job_id, f"job is a {type(attrs).__name__}, not an object"))
+    elif select is None or select(job_id, attrs):
+        doc.jobs[job_id] = job_snapshot(job_id, attrs)
+
+
+def job_snapshot(job_id: str, attrs: dict[str, Any]) -> JobSnapshot:
+    """The typed view of one job's attributes; any JSON value in any field is tolerated."""
+    get = attrs.get
+    # Positional: a frozen dataclass's keyword __init__ is a measurable part of a 10,000-job poll.
+    return JobSnapshot(
+        job_id,
+        _text(get("Job_Name", "")),
+        _text(get("Job_Owner", "")).partition("@")[0],
+        _text(get("queue", "")),
+        _text(get("job_state", "")),
+        _int(get("substate")),
+        _int(get("Exit_status")),
+        _text(get("Hold_Types", "n")),
+        _text(get("comment", "")),
+        _int(get("run_count")) or 0,
+        _text(get("depend", "")),
+        _text(get("Submit_arguments", "")),
+        _variables(get("Variable_List")),
+        attrs,
+    )
+
+
+def _variables(value: object) -> dict[str, str]:
+    if isinstance(value, dict):
+        if set(map(type, value.values())) <= {str}:  # the usual case, checked at C speed
+            return dict(value)
+        return {str(k): _text(v) for k, v in value.items()}
+    if isinstance(value, str):  # the text form `A=1,B=x\,y`, should a build ever print it
+        pairs = (item.partition("=") for item in _VAR_SPLIT.split(value) if item)
+        return {k: v.replace("\\,", ",") for k, _, v in pairs}
+    return {}
+
+
+def _text(value: object) -> str:
+    """A value as text, as close to what qstat printed as the decoded value allows."""
+    if value.__class__ is str:
+        return value  # type: ignore[return-value]
+    if isinstance(value, _TextFloat):
+        return value.text
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, int | float | str):
+        return str(value)
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
+        return int(value)
+    return None
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value is None else _text(value)
