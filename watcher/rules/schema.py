@@ -81,6 +81,9 @@ def _entries(models: Mapping[str, type[BaseModel]], ref: Any, shorthands: Mappin
 
 
 def _allow_templates(params: dict[str, Any]) -> None:
+    """Any field that is not a free string (a number, an enum, a list) may also be a template."""
     for name, prop in params.get("properties", {}).items():
-        if prop.get("type") != "string":
+        free_string = prop.get("type") == "string" and not {"enum", "pattern", "format"} & set(
+            prop)
+        if not free_string:
             params["properties"][name] = {"anyOf": [prop, _TEMPLATE]}
