@@ -10,6 +10,7 @@ conditions:
 A condition that cannot be evaluated (a field the subject does not have, a template naming an
 undefined variable) raises a nested `ConditionError` that reads like
 "In 'conditions' (item 2 of 3): In 'subject' condition: job 12.srv has no field 'x'".
+The error types live in `condition_errors` and are importable from here.
 """
 
 from __future__ import annotations
@@ -33,47 +34,15 @@ from pydantic import (
 
 from watcher import templating
 from watcher.events import GLOBUS_TASK, PBS_JOB
+from watcher.rules.condition_errors import (
+    ConditionError,
+    ConditionErrorContainer,
+    ConditionErrorIndex,
+    ConditionErrorMessage,
+)
 from watcher.rules.errors import expected_one_of, type_word
 from watcher.rules.matchers import MatcherField
 from watcher.triggers.base import describe_fields
-
-
-class ConditionError(Exception):
-    """A condition could not be evaluated."""
-
-
-class ConditionErrorMessage(ConditionError):
-    """The innermost error: which condition type, and what went wrong."""
-
-    def __init__(self, type: str, message: str) -> None:
-        super().__init__(type, message)
-        self.type, self.message = type, message
-
-    def __str__(self) -> str:
-        return f"In '{self.type}' condition: {self.message}"
-
-
-class ConditionErrorIndex(ConditionError):
-    """An error in item `index` (0-based) of `total` conditions of a container."""
-
-    def __init__(self, type: str, index: int, total: int, error: ConditionError) -> None:
-        super().__init__(type, index, total, error)
-        self.type, self.index, self.total, self.error = type, index, total, error
-
-    def __str__(self) -> str:
-        return f"In '{self.type}' (item {self.index + 1} of {self.total}): {self.error}"
-
-
-class ConditionErrorContainer(ConditionError):
-    """Several errors, one line each."""
-
-    def __init__(self, type: str, errors: Sequence[ConditionError]) -> None:
-        super().__init__(type, errors)
-        self.type, self.errors = type, list(errors)
-
-    def __str__(self) -> str:
-        return "\n".join(str(error) for error in self.errors)
-
 
 _NOUNS = {PBS_JOB: "job", GLOBUS_TASK: "task"}
 
@@ -283,3 +252,8 @@ def check_conditions(conditions: Sequence[_ConditionLike], ctx: ConditionContext
         raise ConditionErrorContainer("conditions", errors)
     return True
 
+
+__all__ = [
+    "CONDITIONS", "ConditionContext", "ConditionError", "ConditionErrorContainer",
+    "ConditionErrorIndex", "ConditionErrorMessage", "ConditionType", "check_conditions",
+]
