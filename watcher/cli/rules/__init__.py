@@ -12,4 +12,4 @@ from watcher.cli._lazy import LazyGroup
     "schema": "watcher.cli.rules.schema:schema",
 })
 def rules() -> None:
-    """Check, list and test rule files."""
+    """Check rule files and print their JSON Schema."""
