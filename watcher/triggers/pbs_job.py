@@ -64,6 +64,7 @@ def _known_states(matcher: Matcher) -> Matcher:
 _Owner = Annotated[Matcher, PlainValidator(_owner), PlainSerializer(str, return_type=str),
                    WithJsonSchema(MATCHER_JSON_SCHEMA)]
 _State = Annotated[MatcherField, AfterValidator(_known_states)]
+_JobId = Annotated[str, WithJsonSchema({"type": ["string", "integer"]})]  # `id: 1234` is fine
 _LEVELS = ("state", "substate", "exit_status")
 
 
@@ -78,7 +79,7 @@ class FromConfig(TriggerConfig):
 class PbsJobConfig(TriggerConfig):
     """Which jobs (selectors) entering which condition (levels) fire the rule."""
 
-    id: str | None = None
+    id: _JobId | None = None
     name: MatcherField | None = None
     queue: MatcherField | None = None
     owner: _Owner | None = None
