@@ -1,0 +1,1 @@
+"""State: diffing observations into events, and tracking whether each source answers."""
