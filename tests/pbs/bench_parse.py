@@ -5,6 +5,7 @@
 The document repeats the real jobs in tests/testdata/qstat/fixtures under new ids, laid out the
 way qstat prints it. A second run plants the Aurora quirk (`"CI_COMMIT_BEFORE_SHA":0000000`) in
 one job out of a hundred, to price the salvage path that such a site takes on every poll.
+The last line is what PbsSource pays with watch="mine": only one user's jobs are built.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 
 from watcher.pbs.parse import parse_qstat_json
+from watcher.sources.pbs import job_selector
 
 FIXTURES = Path(__file__).parents[1] / "testdata" / "qstat" / "fixtures"
 
@@ -61,11 +63,15 @@ def main() -> None:
     loads = best(json.loads, valid, args.rounds)
     fast = best(parse_qstat_json, valid, args.rounds)
     slow = best(parse_qstat_json, quirky, args.rounds)
+    # PbsSource's default watch: one user (none of the sample owners) and a few named jobs.
+    mine = job_selector("mine", "alice", ["1000007.pbs", "1000100.pbs", "1009999.pbs"])
+    selected = best(lambda text: parse_qstat_json(text, select=mine), valid, args.rounds)
     assert len(parse_qstat_json(quirky).jobs) == args.jobs
     print(f"{args.jobs} jobs, {len(valid) / 1e6:.1f} MB")
     print(f"json.loads            {loads * 1000:8.1f} ms")
     print(f"parse (valid JSON)    {fast * 1000:8.1f} ms  ratio {fast / loads:.2f}")
     print(f"parse (1% quirky)     {slow * 1000:8.1f} ms  ratio {slow / loads:.2f}")
+    print(f"parse (select mine)   {selected * 1000:8.1f} ms  ratio {selected / loads:.2f}")
 
 
 if __name__ == "__main__":
