@@ -21,7 +21,9 @@ class WatcherError(click.ClickException):
 
 def run_cli(group: click.Group) -> None:
     try:
-        group.main(standalone_mode=False)
+        # Without standalone mode click returns `ctx.exit(n)`'s code instead of exiting with it.
+        code = group.main(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:

@@ -75,6 +75,10 @@ class Trigger(_Frozen):
     def event_kinds(self) -> frozenset[str]:
         return self.impl.event_kinds
 
+    @property
+    def watch_kinds(self) -> frozenset[str]:
+        return self.impl.watch_kinds
+
     def subject_key(self) -> str | None:
         return self.impl.subject_key(self.config)
 
@@ -122,8 +126,14 @@ class ActionCall(_Frozen):
         Raises `templating.TemplateError` naming the field when rendering fails or the rendered
         value is not what the action takes (a template that rendered `hold: x`)."""
         field_path = field_path or self.type
-        rendered = templating.render_params(self.params, context, field_path)
         model = ACTIONS[self.type].params
+        # Defaults that are templates (an email's default subject) render like written params.
+        defaults = {
+            name: info.default for name, info in model.model_fields.items()
+            if name not in self.params and isinstance(info.default, str)
+            and templating.is_template(info.default)
+        }
+        rendered = templating.render_params({**defaults, **self.params}, context, field_path)
         try:
             return model.model_validate(rendered)
         except ValidationError as exc:

@@ -37,6 +37,12 @@ class TriggerType(ABC):
     # load time; None when they are not known in advance.
     attributes: ClassVar[frozenset[str] | None] = None
 
+    @property
+    def watch_kinds(self) -> frozenset[str]:
+        """The event kinds that can move a subject into *or out of* the condition. The engine
+        routes these to the rule, so a `for:` window closes when the subject leaves."""
+        return self.event_kinds
+
     def subject_key(self, config: Any) -> str | None:
         """The one subject this config is pinned to (for indexing), or None for any subject."""
         return None

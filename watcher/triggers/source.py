@@ -44,6 +44,11 @@ class _SourceTrigger(TriggerType):
     shorthand = "source"
     up: bool
 
+    @property
+    def watch_kinds(self) -> frozenset[str]:
+        # A `source_up` event ends a `source_down` window, and the other way round.
+        return frozenset({SOURCE_DOWN, SOURCE_UP})
+
     def subject_key(self, config: SourceConfig) -> str | None:
         return config.source
 

@@ -1,0 +1,187 @@
+"""The engine: committed events in, firings and action intents out, in the caller's transaction.
+
+An event, the rule memories it changes, the firings it causes and their intents are written in
+one transaction, so a crash either keeps all of them or none: a restart never loses a firing and
+never repeats one. Each intent's idempotency key is (rule, subject, event id, step).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from watcher import templating
+from watcher.engine.decide import Decision, Limits, RuleMemory, Verdict, fired, on_event, on_tick
+from watcher.engine.index import TriggerIndex
+from watcher.engine.memory import load_memory, save_memory
+from watcher.events import Event
+from watcher.ledger.outbox import NewIntent, enqueue
+from watcher.pbs.meanings import TEMPLATE_HELPER
+from watcher.rules.condition_errors import ConditionError
+from watcher.rules.conditions import ConditionContext, check_conditions
+from watcher.rules.model import Rule
+from watcher.store.models import DEAD, EventRecord, Firing, RuleState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FiringReport:
+    """What the engine decided for one rule and subject, for logs, `rules test` and tests."""
+
+    rule: str
+    subject: str
+    verdict: Verdict
+    reason: str
+    at: datetime
+    actions: tuple[str, ...] = ()
+
+
+@dataclass
+class Engine:
+    """Evaluates rules against events. `user` and `vars` go into every template context."""
+
+    rules: Sequence[Rule]
+    user: Mapping[str, Any] = field(default_factory=dict)
+    vars: Mapping[str, Any] = field(default_factory=dict)
+    extra_context: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._index = TriggerIndex(self.rules)
+        self._by_name = {rule.name: rule for rule in self.rules if rule.enabled}
+
+    def process(self, session: Session, events: Sequence[Event], now: datetime
+                ) -> list[FiringReport]:
+        """Record `events` and everything they cause in `session` (not committed here)."""
+        reports: list[FiringReport] = []
+        for event in events:
+            record = EventRecord.from_event(event)
+            session.add(record)
+            session.flush()
+            for rule in self._index.candidates(event):
+                report = self._on_event(session, rule, event, record.id, now)
+                if report is not None:
+                    reports.append(report)
+        return reports
+
+    def tick(self, session: Session, now: datetime) -> list[FiringReport]:
+        """Fire the `for:` windows that have elapsed."""
+        reports = []
+        pending = session.exec(select(RuleState).where(RuleState.pending_since.is_not(None)))
+        for row in pending.all():
+            rule = self._by_name.get(row.rule)
+            if rule is None:  # the rule was removed or disabled: its window closes
+                continue
+            memory = load_memory(row)
+            decision = on_tick(_limits(rule), memory, now)
+            if decision.verdict is Verdict.NONE:
+                continue
+            event = _pending_event(session, row)
+            reports.append(self._settle(session, rule, row.subject, event, row.pending_event_id,
+                                        decision, now))
+        return reports
+
+    def next_due(self, session: Session) -> datetime | None:
+        """When the earliest open `for:` window elapses, so the loop can wake up for it."""
+        due = [
+            row.pending_since + rule.for_
+            for row in session.exec(select(RuleState).where(RuleState.pending_since.is_not(None)))
+            if (rule := self._by_name.get(row.rule)) is not None and rule.for_ is not None
+        ]
+        return min(due, default=None)
+
+    def _on_event(self, session: Session, rule: Rule, event: Event, event_id: int | None,
+                  now: datetime) -> FiringReport | None:
+        triggers = [t for t in rule.when if event.kind in t.watch_kinds]
+        entered = [t for t in triggers if t.matches_transition(event)]
+        attrs = event.current
+        holding = attrs is not None and any(
+            event.kind in t.event_kinds and t.selects(attrs) and t.holds(attrs) for t in triggers)
+        memory = load_memory(session.get(RuleState, (rule.name, event.subject)))
+        why = f"{_describe(event)} entered {entered[0]}" if entered else ""
+        decision = on_event(_limits(rule), memory, entered=bool(entered), holding=holding,
+                            at=event.at, event_id=event_id, why=why)
+        if decision.memory == memory and decision.verdict is Verdict.NONE:
+            return None
+        return self._settle(session, rule, event.subject, event, event_id, decision, now)
+
+    def _settle(self, session: Session, rule: Rule, subject: str, event: Event | None,
+                event_id: int | None, decision: Decision, now: datetime) -> FiringReport:
+        memory, verdict, reason = decision.memory, decision.verdict, decision.reason
+        actions: tuple[str, ...] = ()
+        if verdict is Verdict.FIRE and event is not None:
+            blocked = self._conditions_block(rule, subject, event, now)
+            if blocked:
+                verdict, reason = Verdict.SUPPRESSED, blocked
+                memory = RuleMemory(memory.in_condition, None, None, memory.fire_count,
+                                    memory.last_fired_at)
+            else:
+                actions = self._fire(session, rule, subject, event, event_id, reason, now)
+                memory = fired(memory, now)
+        save_memory(session, rule.name, subject, memory)
+        report = FiringReport(rule.name, subject, verdict, reason, now, actions)
+        if verdict is not Verdict.NONE:
+            log.info("rule %r on %s: %s (%s)", rule.name, subject, verdict.value, reason)
+        return report
+
+    def _context(self, rule: Rule, event: Event, now: datetime) -> dict[str, Any]:
+        return templating.build_context(
+            rule=rule.name, event=event, now=now, user=self.user,
+            vars={**self.vars, **rule.vars}, meanings=TEMPLATE_HELPER, **self.extra_context)
+
+    def _conditions_block(self, rule: Rule, subject: str, event: Event, now: datetime
+                          ) -> str | None:
+        if not rule.conditions:
+            return None
+        ctx = ConditionContext(now, subject, event.current or event.previous, event.kind,
+                               self._context(rule, event, now))
+        try:
+            return None if check_conditions(rule.conditions, ctx) else "conditions do not hold"
+        except ConditionError as exc:
+            log.warning("rule %r: %s", rule.name, exc)
+            return f"condition error: {exc}"
+
+    def _fire(self, session: Session, rule: Rule, subject: str, event: Event,
+              event_id: int | None, reason: str, now: datetime) -> tuple[str, ...]:
+        firing = Firing(rule=rule.name, subject=subject, event_id=event_id, at=now, reason=reason)
+        session.add(firing)
+        session.flush()
+        context = self._context(rule, event, now)
+        intents, failures, previous_key = [], {}, None
+        for step, call in enumerate(rule.do):
+            key = f"{rule.name}|{subject}|{event_id}|{step}"
+            try:
+                params = call.bind(context, f"do[{step}].{call.type}").model_dump(mode="json")
+            except templating.TemplateError as exc:  # permanent: the intent is born dead
+                params, failures[key] = dict(call.params), str(exc)
+            intents.append(NewIntent(key, rule.name, call.type, params, step, previous_key,
+                                     firing.id))
+            previous_key = key
+        for row in enqueue(session, intents, now=now):
+            if row.key in failures:
+                row.status, row.last_error = DEAD, failures[row.key]
+                session.add(row)
+        return tuple(str(call) for call in rule.do)
+
+
+def _limits(rule: Rule) -> Limits:
+    return Limits(rule.for_, rule.once, rule.max_fires, rule.cooldown)
+
+
+def _pending_event(session: Session, row: RuleState) -> Event | None:
+    if row.pending_event_id is None:
+        return None
+    record = session.get(EventRecord, row.pending_event_id)
+    return record.to_event() if record is not None else None
+
+
+def _describe(event: Event) -> str:
+    prev, cur = event.previous or {}, event.current or {}
+    if "state" in prev or "state" in cur:
+        return f"{event.kind} {event.subject} {prev.get('state', '-')}→{cur.get('state', '-')}"
+    return f"{event.kind} {event.subject} {event.change}"

@@ -1,0 +1,1 @@
+"""The running service: observations persisted, events fed to the engine, actions run."""
