@@ -13,6 +13,7 @@ COMMANDS = {
     "sim": "watcher.cli.sim:sim",
     "history": "watcher.cli.history:history",
     "rules": "watcher.cli.rules:rules",
+    "run": "watcher.cli.run:run",
 }
 
 

@@ -30,12 +30,15 @@ def update_health(
     if obs.ok:
         if not state.down_emitted:
             return SourceHealthState(), []
-        up = Event(SOURCE_UP, obs.source, now, data={"failures": state.failures})
+        up = Event(SOURCE_UP, obs.source, now, current={"source": obs.source, "up": True},
+                   data={"failures": state.failures})
         return SourceHealthState(), [up]
     failures = state.failures + 1
     if state.down_emitted or failures < max(down_after, 1):
         return SourceHealthState(failures, False, state.down_emitted), []
+    # `current` is what source triggers read (`up`), so a for: window on an outage holds.
     down = Event(
-        SOURCE_DOWN, obs.source, now, data={"error": obs.error or "", "failures": failures}
+        SOURCE_DOWN, obs.source, now, current={"source": obs.source, "up": False},
+        data={"error": obs.error or "", "failures": failures},
     )
     return SourceHealthState(failures, False, True), [down]

@@ -1,0 +1,126 @@
+"""One watcher instance: poll -> observe -> events -> rules -> actions -> record.
+
+Every step that touches the store runs in a worker thread, so a slow disk never stalls the
+event loop that polls. The same object serves `watcher run` (scheduled by APScheduler) and
+`watcher run --once` / tests (`cycle()`), so both exercise one code path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from watcher.config import Settings
+from watcher.engine.engine import Engine, FiringReport
+from watcher.events import Event
+from watcher.ledger.report import RunReport
+from watcher.ledger.runner import ActionRunner, default_owner
+from watcher.service.observe import SourceMemory
+from watcher.service.rulebook import RuleBook
+from watcher.sources.base import Source
+from watcher.sources.pbs import PbsSource
+from watcher.store.db import Store
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Service:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        rule_paths: Sequence[Path],
+        *,
+        sources: Sequence[Source] | None = None,
+        now: Callable[[], datetime] = utc_now,
+        owner: str | None = None,
+    ) -> None:
+        self.settings, self.store, self.now = settings, store, now
+        self.user = {"name": getpass.getuser(), "email": settings.user_email}
+        pbs = settings.pbs.commands_runner()
+        self.sources: list[Source] = list(sources) if sources is not None else [
+            PbsSource(pbs, watch=settings.pbs.watch, user=self.user["name"], now=now)]
+        self.runner = ActionRunner(store, pbs, owner or default_owner(), now,
+                                   services={"smtp": settings.smtp, "settings": settings})
+        self.rulebook = RuleBook(rule_paths)
+        self.rulebook.reload()
+        self.engine = self._new_engine()
+        self._memories: dict[str, SourceMemory] = {}
+        self._db_lock = asyncio.Lock()  # one writer at a time from this process
+
+    def reload_rules(self) -> bool:
+        """Pick up edited rule files; the rules in force change only if something changed."""
+        if not self.rulebook.reload():
+            return False
+        self.engine = self._new_engine()
+        log.info("rules reloaded: %d in force", len(self.rulebook.rules))
+        return True
+
+    async def poll(self, source: Source) -> list[FiringReport]:
+        """Poll one source and commit what it shows; run new actions at once."""
+        obs = await source.poll()
+        if not obs.ok:
+            log.warning("source %s unavailable: %s", source.name, obs.error)
+        reports = await self._write(self._commit_observation, source, obs)
+        if any(report.actions for report in reports):
+            await self.act()
+        return reports
+
+    async def act(self) -> list[RunReport]:
+        """Run the due intents; a dead one becomes an `action_failed` event."""
+        reports = await self.runner.run_due()
+        failed = [report.failed_event(self.now()) for report in reports if report.dead]
+        if failed:
+            await self._write(self._commit_events, failed)
+        return reports
+
+    async def tick(self) -> list[FiringReport]:
+        """Fire the `for:` windows that have elapsed."""
+        reports = await self._write(self._commit_tick)
+        if any(report.actions for report in reports):
+            await self.act()
+        return reports
+
+    async def cycle(self) -> list[FiringReport]:
+        """Everything once: every source, elapsed windows, due actions (for `--once`, tests)."""
+        self.reload_rules()
+        reports: list[FiringReport] = []
+        for source in self.sources:
+            reports += await self.poll(source)
+        reports += await self.tick()
+        await self.act()
+        return reports
+
+    async def _write(self, fn: Callable[..., Any], *args: Any) -> Any:
+        async with self._db_lock:
+            return await asyncio.to_thread(fn, *args)
+
+    def _commit_observation(self, source: Source, obs: Any) -> list[FiringReport]:
+        now = self.now()
+        with self.store.session() as session:
+            memory = self._memories.get(source.name)
+            if memory is None:
+                memory = self._memories[source.name] = SourceMemory(source.name, source.kind,
+                                                                    session)
+            events = memory.apply(session, obs, down_after=self.settings.pbs.down_after, now=now)
+            return self.engine.process(session, events, now)
+
+    def _commit_events(self, events: list[Event]) -> list[FiringReport]:
+        with self.store.session() as session:
+            return self.engine.process(session, events, self.now())
+
+    def _commit_tick(self) -> list[FiringReport]:
+        with self.store.session() as session:
+            return self.engine.tick(session, self.now())
+
+    def _new_engine(self) -> Engine:
+        return Engine(self.rulebook.rules, user=self.user)
