@@ -52,8 +52,11 @@ class PbsCommands:
             return str(self.bin_dir / command)
         return shutil.which(command) or command
 
-    async def run(self, command: str, *args: str, stdin: str | None = None) -> CommandResult:
-        """Run `command args...`; a missing binary or a timeout is a result, not an exception."""
+    async def run(
+        self, command: str, *args: str, stdin: str | None = None, cwd: Path | None = None
+    ) -> CommandResult:
+        """Run `command args...` (in `cwd`: qsub records it as PBS_O_WORKDIR); a missing
+        binary or a timeout is a result, not an exception."""
         argv = (self.path(command), *args)
         env = {**os.environ, **self.env} if self.env else None
         try:
@@ -63,6 +66,7 @@ class PbsCommands:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 env=env,
+                cwd=cwd,
             )
         except OSError as exc:
             return CommandResult(argv, None, "", f"cannot run {argv[0]}: {exc}")
@@ -78,6 +82,8 @@ class PbsCommands:
             argv, proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
         )
 
-    def run_sync(self, command: str, *args: str, stdin: str | None = None) -> CommandResult:
+    def run_sync(
+        self, command: str, *args: str, stdin: str | None = None, cwd: Path | None = None
+    ) -> CommandResult:
         """The same, for CLI commands that are not inside an event loop."""
-        return asyncio.run(self.run(command, *args, stdin=stdin))
+        return asyncio.run(self.run(command, *args, stdin=stdin, cwd=cwd))

@@ -50,7 +50,8 @@ class Service:
         self.sources: list[Source] = list(sources) if sources is not None else [
             PbsSource(pbs, watch=settings.pbs.watch, user=self.user["name"], now=now)]
         self.runner = ActionRunner(store, pbs, owner or default_owner(), now,
-                                   services={"smtp": settings.smtp, "settings": settings})
+                                   services={"smtp": settings.smtp, "settings": settings,
+                                             "store": store})
         self.rulebook = RuleBook(rule_paths)
         self.rulebook.reload()
         self.engine = self._new_engine()
