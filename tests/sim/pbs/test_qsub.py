@@ -1,0 +1,111 @@
+"""qsub through the shim: ids, attributes recorded as PBS records them, the job's run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.sim.pbs.conftest import job_count
+from watcher.sim.pbs.messages import QSUB_USAGE
+from watcher.sim.pbs.testing import PbsSim
+
+
+def test_prints_seq_dot_server_and_records_submit_arguments(sim: PbsSim, tmp_path: Path) -> None:
+    result = sim.run("qsub", "-v", "F7T_version=v2.0.0,COUNT=42,ZIP=007", "-N", "hello_pbs",
+                     stdin="exit 0\n", cwd=tmp_path)
+    assert result.returncode == 0 and result.stderr == ""
+    seq, _, server = result.stdout.strip().partition(".")
+    assert seq.isdigit() and server == "pbs-sim" and result.stdout.endswith("\n")
+    job = sim.wait_for(result.stdout.strip())
+    assert job["Submit_arguments"] == "-v F7T_version=v2.0.0,COUNT=42,ZIP=007 -N hello_pbs"
+    variables = job["Variable_List"]
+    assert variables["COUNT"] == 42 and variables["ZIP"] == "007"
+    assert variables["F7T_version"] == "v2.0.0"
+    assert variables["PBS_O_WORKDIR"] == str(tmp_path)
+    assert list(variables)[-2:] == ["PBS_O_QUEUE", "PBS_O_HOST"]
+    assert job["Output_Path"].endswith(f":{tmp_path}/hello_pbs.o{seq}")
+
+
+def test_script_file_names_the_job_and_directives_apply(sim: PbsSim, tmp_path: Path) -> None:
+    script = tmp_path / "stage.sh"
+    script.write_text("#!/bin/bash\n#PBS -l walltime=00:10:00\n#PBS -N from_directive\n"
+                      "echo ran\n")
+    job_id = sim.run("qsub", str(script), cwd=tmp_path).stdout.strip()
+    job = sim.wait_for(job_id)
+    assert job["Job_Name"] == "from_directive"
+    assert job["Resource_List"]["walltime"] == "00:10:00"
+    assert job["Submit_arguments"] == str(script)
+    plain = sim.wait_for(sim.qsub("exit 0\n", cwd=tmp_path))
+    assert plain["Job_Name"] == "STDIN" and "Submit_arguments" not in plain
+
+
+def test_numeric_job_name_is_a_json_number(sim: PbsSim, tmp_path: Path) -> None:
+    job = sim.wait_for(sim.qsub("exit 0\n", "-N", "123", cwd=tmp_path))
+    assert job["Job_Name"] == 123
+
+
+def test_job_runs_in_its_workdir_with_pbs_environment(sim: PbsSim, tmp_path: Path) -> None:
+    script = ('pwd; echo "$PBS_JOBID|$PBS_JOBNAME|$PBS_O_WORKDIR|$PBS_QUEUE|$PBS_O_HOME|'
+              '$PBS_O_LOGNAME|$MYVAR|$PBS_ENVIRONMENT"; test -s "$PBS_NODEFILE"; echo oops >&2\n')
+    job_id = sim.qsub(script, "-N", "envjob", "-v", "MYVAR=hello", cwd=tmp_path)
+    assert sim.wait_for(job_id)["Exit_status"] == 0
+    seq = job_id.split(".")[0]
+    out = (tmp_path / f"envjob.o{seq}").read_text().splitlines()
+    assert out[0] == str(tmp_path)
+    assert out[1] == (f"{job_id}|envjob|{tmp_path}|workq|{os.environ['HOME']}|"
+                      f"{os.environ.get('LOGNAME', '')}|hello|PBS_BATCH")
+    assert (tmp_path / f"envjob.e{seq}").read_text() == "oops\n"
+
+
+def test_output_paths_and_join(sim: PbsSim, tmp_path: Path) -> None:
+    (tmp_path / "logs").mkdir()
+    job_id = sim.qsub("echo out; echo err >&2\n", "-j", "oe", "-o", "logs/", "-N", "joined",
+                      cwd=tmp_path)
+    job = sim.wait_for(job_id)
+    assert job["Join_Path"] == "oe"
+    seq = job_id.split(".")[0]
+    assert (tmp_path / "logs" / f"joined.o{seq}").read_text() == "out\nerr\n"
+    assert not (tmp_path / f"joined.e{seq}").exists()
+    other = sim.qsub("echo x\n", "-o", "mine.out", "-e", str(tmp_path / "mine.err"),
+                     cwd=tmp_path)
+    sim.wait_for(other)
+    assert (tmp_path / "mine.out").read_text() == "x\n"
+    assert (tmp_path / "mine.err").read_text() == ""
+
+
+def test_hold_at_submission(sim: PbsSim, tmp_path: Path) -> None:
+    job = sim.wait_for(sim.qsub("exit 0\n", "-h", cwd=tmp_path), state="H")
+    assert (job["Hold_Types"], job["substate"]) == ("u", 20)
+    assert "etime" not in job
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["-k", "x", "-Z"], "qsub: invalid option -- 'Z'\n"),
+    (["-W", "depend=afterok"], "qsub: illegal -W value\n"),
+    (["-W", "depend=afterokarray:1"], "qsub: illegal -W value\n"),
+    (["-W", "depend=afterok:abc"], "qsub: illegal -W value\n"),
+    (["-l", "walltime=soon"], "qsub: illegal -l value\n"),
+    (["-N"], "qsub: option requires an argument -- 'N'\n"),
+])
+def test_bad_input_is_a_usage_error_and_queues_nothing(sim: PbsSim, args: list[str],
+                                                       message: str) -> None:
+    before = job_count(sim)
+    result = sim.run("qsub", *args, stdin="exit 0\n")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.endswith(QSUB_USAGE)
+    assert result.stderr.replace(str(sim.bin_dir / "qsub"), "qsub").startswith(message)
+    assert job_count(sim) == before
+
+
+def test_unknown_queue_and_missing_script(sim: PbsSim, tmp_path: Path) -> None:
+    result = sim.run("qsub", "-q", "nosuch", stdin="exit 0\n")
+    assert (result.returncode, result.stderr) == (170, "qsub: Unknown queue\n")
+    result = sim.run("qsub", str(tmp_path / "missing.sh"))
+    assert result.returncode == 1
+    assert result.stderr == "qsub: script file:: No such file or directory\n"
+
+
+def test_version(sim: PbsSim) -> None:
+    assert sim.run("qsub", "--version").stdout == "pbs_version = 23.06.06\n"
