@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlite3
 
 from watcher.sim.pbs import depend, model
-from watcher.sim.pbs.context import seq_of
+from watcher.sim.pbs.context import qualify, seq_of
 from watcher.sim.pbs.effects import Effects
 from watcher.sim.pbs.messages import DEPEND_DELETED, DEPEND_HIST_REJECTED, DEPEND_UNKNOWN
 from watcher.sim.pbs.model import ABORT, DEPNHOLD, Job
@@ -35,8 +35,9 @@ def register(conn: sqlite3.Connection, child: Job, requested: depend.Depend, fx:
             seq = seq_of(jid, server)
             parent = model.load(conn, seq) if seq is not None else None
             if parent is None:
-                child.abort_reason = child.abort_reason or DEPEND_UNKNOWN.format(parent=jid)
-                depend.add(waits, dtype, jid)
+                full = qualify(jid, server) or jid
+                child.abort_reason = child.abort_reason or DEPEND_UNKNOWN.format(parent=full)
+                depend.add(waits, dtype, full)
             elif parent.state == "F":
                 if _rejected(dtype, parent):
                     child.abort_reason = child.abort_reason or DEPEND_HIST_REJECTED.format(

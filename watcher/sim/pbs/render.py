@@ -1,0 +1,114 @@
+"""What qstat shows for a job: the attribute tree (JSON and `-f` text) and the table row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from watcher.sim.pbs import depend
+from watcher.sim.pbs.model import ATTR_ORDER, RUNNING, TIME_ATTRS, Job
+from watcher.sim.pbs.pbsjson import Tree
+from watcher.sim.pbs.timefmt import ctime, hms
+
+_LINE_LIMIT = 78
+TABLE_HEADER = ("Job id            Name             User              Time Use S Queue\n"
+                "----------------  ---------------- ----------------  -------- - -----\n")
+
+
+def attributes(job: Job, now: float) -> list[tuple[str, Any]]:
+    """(name, value) in qstat order; values are strings, dicts (resources) or pair lists."""
+    attrs = job.attrs
+    out: list[tuple[str, Any]] = []
+    for name in ATTR_ORDER:
+        if name == "job_state":
+            out.append((name, job.state))
+        elif name == "substate":
+            out.append((name, str(job.substate)))
+        elif name == "resources_used" and job.state == "R" and job.substate == RUNNING:
+            out.append((name, _live_usage(job, now)))
+        elif name not in attrs:
+            continue
+        elif name in TIME_ATTRS:
+            out.append((name, ctime(attrs[name])))
+        elif name == "depend":
+            out.append((name, depend.encode(attrs[name], attrs["server"])))
+        elif name == "history_timestamp":
+            out.append((name, str(attrs[name])))
+        else:
+            out.append((name, attrs[name]))
+    return out
+
+
+def _live_usage(job: Job, now: float) -> dict[str, str]:
+    """What a MoM would have reported so far: elapsed walltime, the job's cpus."""
+    used = dict(job.attrs.get("resources_used") or {
+        "cpupercent": "0", "cput": "00:00:00", "mem": "0kb",
+        "ncpus": job.attrs["Resource_List"].get("ncpus", "1"), "vmem": "0kb"})
+    used["walltime"] = hms(now - job.attrs.get("stime", now))
+    return dict(sorted(used.items()))
+
+
+def json_tree(job: Job, now: float) -> Tree:
+    tree: Tree = []
+    for name, value in attributes(job, now):
+        if isinstance(value, dict):
+            tree.append((name, list(value.items())))
+        elif name == "Variable_List":
+            tree.append((name, [(k, v) for k, v in value]))
+        else:
+            tree.append((name, value))
+    return tree
+
+
+def full_text(job: Job, now: float) -> str:
+    """`qstat -f` in the default format: `Job Id:` then `    name = value` lines, wrapped."""
+    lines = [f"Job Id: {job.jobid}"]
+    for name, value in attributes(job, now):
+        if isinstance(value, dict):
+            lines.extend(_prt_attr(f"{name}.{res}", v) for res, v in value.items())
+        elif name == "Variable_List":
+            encoded = ",".join(f"{k}={v.replace(',', chr(92) + ',')}" for k, v in value)
+            lines.append(_prt_attr(name, encoded))
+        else:
+            lines.append(_prt_attr(name, value))
+    return "\n".join(lines) + "\n\n"
+
+
+def _prt_attr(name: str, value: str) -> str:
+    """qstat.c prt_attr(): break long values at commas, then every 78 columns."""
+    out = [f"    {name} = "]
+    start = len(name) + 7
+    for i, token in enumerate(t for t in value.split(",") if t):
+        if i:
+            out.append(",")
+        if len(token) + start < _LINE_LIMIT:
+            out.append(token)
+            start += len(token)
+            continue
+        if i:
+            out.append("\n\t")
+            start = 9
+        for char in token:
+            out.append(char)
+            start += 1
+            if start > _LINE_LIMIT:
+                start = 8
+                out.append("\n\t")
+    return "".join(out)
+
+
+def table_row(job: Job) -> str:
+    """One line of plain `qstat`: id cut after the first server label, long names end in `*`."""
+    head, _, rest = job.jobid.partition(".")
+    short_id = head + ("." + rest.split(".")[0] if rest else "")
+    name = job.attrs["Job_Name"]
+    used = (job.attrs.get("resources_used") or {}).get("cput", "0")
+    return (f"{_trunc(short_id, 17, True):<17} {_trunc(name, 16, False):<16} "
+            f"{_trunc(job.owner, 16, True):<16}  {_trunc(used, 8, True):>8} {job.state} "
+            f"{_trunc(job.attrs['queue'], 16, True):<16}\n")
+
+
+def _trunc(value: str, width: int, strict: bool) -> str:
+    """Cut to `width` with a trailing `*`; names are cut already at `width` (>=), others above."""
+    if len(value) > width or (not strict and len(value) >= width):
+        return value[: width - 1] + "*"
+    return value
