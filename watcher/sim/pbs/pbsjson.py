@@ -10,8 +10,9 @@ produce invalid JSON. Both quirks are reproduced on purpose: parsers must surviv
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import Union
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
 
 _WS = "[ \t\n\v\f\r]*"
 _DEC = r"[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)"
@@ -20,8 +21,7 @@ _SPECIAL = r"[+-]?(?:[iI][nN][fF](?:[iI][nN][iI][tT][yY])?|[nN][aA][nN](?:\([0-9
 _NUMBER = re.compile(f"^{_WS}(?:(?P<hex>{_HEX})|(?P<dec>{_DEC})|(?P<special>{_SPECIAL})){_WS}$")
 _PLAIN_INT = re.compile(r"^-?[1-9]\d{0,17}$|^0$")
 
-Value = Union[str, int, "Tree"]
-Tree = list[tuple[str, Value]]
+Tree = list[tuple[str, Any]]
 
 
 def is_numeric(value: str) -> bool:
@@ -49,7 +49,7 @@ def escape(value: str) -> str:
     `\\'` and `\\,` lose their backslash, any other backslash is copied with the character after
     it, verbatim.
     """
-    if not any(c in value for c in '"\\\b\f\n\r\t'):
+    if not _NEEDS_ESCAPE.search(value):
         return value
     out: list[str] = []
     i, n = 0, len(value)
@@ -75,8 +75,10 @@ def escape(value: str) -> str:
 
 
 _CONTROL = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_NEEDS_ESCAPE = re.compile('["\\\\\b\f\n\r\t]')
 
 
+@lru_cache(maxsize=65536)  # qstat prints the same values (paths, dates, "True") over and over
 def scalar(value: str) -> str:
     """One attribute value as qstat prints it: a bare number or a partly escaped string."""
     if is_numeric(value):
@@ -92,32 +94,29 @@ def full_escape(value: str) -> str:
     return out
 
 
-def write_object(lines: list[str], tree: Iterable[tuple[str, Value]], indent: int) -> None:
-    """Append `"key":value` lines (comma-separated, PBS spacing) for one object's members."""
+def members(tree: Iterable[Sequence[Any]] | dict[str, Any], indent: int) -> str:
+    """`"key":value` members of one object, comma-separated, PBS spacing.
+
+    Values: a string (type guessed), an int (printed bare), or a nested object given as a dict
+    or as a list of (key, value) pairs (Variable_List keeps its order and duplicates).
+    """
     pad = " " * indent
-    first = True
-    for key, value in tree:
-        if not first:
-            lines[-1] += ","
-        first = False
-        if isinstance(value, list):
-            lines.append(f'{pad}"{key}":{{')
-            write_object(lines, value, indent + 4)
-            lines.append(pad + "}")
-        elif isinstance(value, int):
-            lines.append(f'{pad}"{key}":{value}')
+    parts = []
+    for key, value in tree.items() if isinstance(tree, dict) else tree:
+        kind = value.__class__
+        if kind is str:
+            parts.append(f'{pad}"{key}":{scalar(value)}')
+        elif kind is int:
+            parts.append(f'{pad}"{key}":{value}')
         else:
-            lines.append(f'{pad}"{key}":{scalar(value)}')
+            parts.append(f'{pad}"{key}":{{\n{members(value, indent + 4)}\n{pad}}}')
+    return ",\n".join(parts)
 
 
 def document(timestamp: int, version: str, server: str, jobs: list[tuple[str, Tree]]) -> str:
     """The whole `qstat -f -F json` answer; no `Jobs` key at all when `jobs` is empty."""
-    lines = ["{", f'    "timestamp":{timestamp},', f'    "pbs_version":"{full_escape(version)}",',
-             f'    "pbs_server":"{full_escape(server)}"']
-    if jobs:
-        lines[-1] += ","
-        lines.append('    "Jobs":{')
-        write_object(lines, jobs, 8)
-        lines.append("    }")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    head = (f'{{\n    "timestamp":{timestamp},\n    "pbs_version":"{full_escape(version)}",\n'
+            f'    "pbs_server":"{full_escape(server)}"')
+    if not jobs:
+        return head + "\n}\n"
+    return f'{head},\n    "Jobs":{{\n{members(jobs, 8)}\n    }}\n}}\n'

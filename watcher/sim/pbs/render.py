@@ -14,27 +14,36 @@ TABLE_HEADER = ("Job id            Name             User              Time Use S
                 "----------------  ---------------- ----------------  -------- - -----\n")
 
 
+_SPECIAL = frozenset({"job_state", "substate", "resources_used", "depend", "history_timestamp",
+                      *TIME_ATTRS})
+
+
 def attributes(job: Job, now: float) -> list[tuple[str, Any]]:
     """(name, value) in qstat order; values are strings, dicts (resources) or pair lists."""
     attrs = job.attrs
     out: list[tuple[str, Any]] = []
+    append = out.append
     for name in ATTR_ORDER:
-        if name == "job_state":
-            out.append((name, job.state))
+        if name not in _SPECIAL:
+            value = attrs.get(name)
+            if value is not None:
+                append((name, value))
+        elif name == "job_state":
+            append((name, job.state))
         elif name == "substate":
-            out.append((name, str(job.substate)))
+            append((name, str(job.substate)))
         elif name == "resources_used" and job.state == "R" and job.substate == RUNNING:
-            out.append((name, _live_usage(job, now)))
+            append((name, _live_usage(job, now)))
         elif name not in attrs:
             continue
-        elif name in TIME_ATTRS:
-            out.append((name, ctime(attrs[name])))
         elif name == "depend":
-            out.append((name, depend.encode(attrs[name], attrs["server"])))
+            append((name, depend.encode(attrs[name], attrs["server"])))
         elif name == "history_timestamp":
-            out.append((name, str(attrs[name])))
+            append((name, str(attrs[name])))
+        elif name == "resources_used":
+            append((name, attrs[name]))
         else:
-            out.append((name, attrs[name]))
+            append((name, ctime(attrs[name])))
     return out
 
 
@@ -48,15 +57,8 @@ def _live_usage(job: Job, now: float) -> dict[str, str]:
 
 
 def json_tree(job: Job, now: float) -> Tree:
-    tree: Tree = []
-    for name, value in attributes(job, now):
-        if isinstance(value, dict):
-            tree.append((name, list(value.items())))
-        elif name == "Variable_List":
-            tree.append((name, [(k, v) for k, v in value]))
-        else:
-            tree.append((name, value))
-    return tree
+    """The job's members for the JSON writer (nested values stay dicts and pair lists)."""
+    return attributes(job, now)
 
 
 def full_text(job: Job, now: float) -> str:
