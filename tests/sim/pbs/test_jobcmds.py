@@ -85,3 +85,13 @@ def test_manager_may_release_a_system_hold(tmp_path: Path) -> None:
         job = sim.wait_for(child)
         assert job["depend"] == f"afterok:{parent}@pbs-sim"
         sim.run("qdel", parent)
+
+
+def test_qdel_of_a_job_that_is_already_exiting(tmp_path: Path) -> None:
+    with PbsSim(tmp_path / "pbs", tick=1.0) as sim:
+        job_id = sim.qsub("exit 0\n")
+        sim.wait_for(job_id, state="E", timeout=20)
+        result = sim.run("qdel", job_id)
+        assert (result.returncode, result.stderr) == (
+            173, f"qdel: Request invalid for state of job {job_id}\n")
+        assert sim.wait_for(job_id)["substate"] == 92

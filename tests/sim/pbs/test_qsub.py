@@ -109,3 +109,13 @@ def test_unknown_queue_and_missing_script(sim: PbsSim, tmp_path: Path) -> None:
 
 def test_version(sim: PbsSim) -> None:
     assert sim.run("qsub", "--version").stdout == "pbs_version = 23.06.06\n"
+
+
+def test_dash_v_capital_sends_the_whole_environment(sim: PbsSim,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIM_EXPORTED", "0042")
+    monkeypatch.setenv("PBS_O_IGNORED", "x")
+    job = sim.wait_for(sim.qsub('test "$SIM_EXPORTED" = 0042\n', "-V"))
+    assert job["Variable_List"]["SIM_EXPORTED"] == "0042"  # leading zero: stays a string
+    assert "PBS_O_IGNORED" not in job["Variable_List"]
+    assert job["Exit_status"] == 0

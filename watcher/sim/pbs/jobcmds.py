@@ -60,8 +60,10 @@ def qdel(ctx: Context, argv: list[str]) -> int:
                 ctx.conn.execute("DELETE FROM jobs WHERE seq=?", (job.seq,))
                 return 0
             return ctx.job_error(messages.PBSE_HISTJOBID, job.jobid)
+        if job.state == "E" or job.obit is not None:  # it has already ended
+            return ctx.job_error(messages.PBSE_BADSTATE, job.jobid)
         fx.account("D", job.jobid, f"requestor={ctx.user}@{ctx.host}")
-        if job.state in ("R", "E"):
+        if job.state == "R":
             if not job.deleting:
                 job.deleting = True
                 model.save(ctx.conn, job)

@@ -83,6 +83,7 @@ class Server:
             dependencies.parent_ended(self.conn, job, "terminated", fx)
             return
         lifecycle.exiting(job, fx)
+        log(f"{job.jobid}: obit, Exit_status={job.attrs.get('Exit_status')}")
         model.save(self.conn, job)
 
     def _check_runner(self, job: Job, fx: Effects) -> None:
@@ -105,15 +106,20 @@ class Server:
                     for n in (j.nodes or [])]
             nodes = scheduler.vnodes(int(str(settings["nodes"])),
                                      int(str(settings["ncpus_per_node"])), busy)
+            refused: dict[tuple[str, str], str] = {}  # nodes only fill up within a tick
             for job in model.load_where(self.conn, "state='Q'"):
-                chunks = parse_select(job.attrs["Resource_List"]["select"])
-                spec = job.attrs["Resource_List"].get("place", "free")
-                placement = scheduler.place(chunks, spec, nodes)
-                if placement is not None:
-                    lifecycle.start(self.conn, job, placement, fx)
-                    started.append(job)
-                    continue
-                comment = scheduler.why_not(chunks, spec, nodes)
+                request = (job.attrs["Resource_List"]["select"],
+                           job.attrs["Resource_List"].get("place", "free"))
+                comment = refused.get(request)
+                if comment is None:
+                    chunks = parse_select(request[0])
+                    placement = scheduler.place(chunks, request[1], nodes)
+                    if placement is not None:
+                        lifecycle.start(self.conn, job, placement, fx)
+                        log(f"{job.jobid}: run on {job.attrs['exec_vnode']}")
+                        started.append(job)
+                        continue
+                    comment = refused[request] = scheduler.why_not(chunks, request[1], nodes)
                 if job.attrs.get("comment") != comment:
                     job.attrs["comment"] = comment
                     model.save(self.conn, job)
