@@ -1,4 +1,4 @@
-"""qsub option rules: command line beats #PBS directives, -v quoting, -W pairs."""
+"""qsub option rules: command line beats #PBS directives, -W pairs, unsupported options."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from watcher.sim.pbs.qsub_opts import (
     directive_options,
     directives,
     parse_equal_string,
-    variables,
 )
 
 SCRIPT = """#!/bin/bash
@@ -57,10 +56,3 @@ def test_w_pairs_keep_commas_of_depend_values() -> None:
     assert parse_equal_string("=x") is None
     assert parse_equal_string("depend=") is None
 
-
-def test_variables_quotes_escapes_and_environment() -> None:
-    assert variables("a=1,b='x,y',c=\"q\",HOME,PBS_O_HOME=/x,d=e\\,f",
-                     {"HOME": "/home/u"}) == [
-        ("a", "1"), ("b", "x,y"), ("c", "q"), ("HOME", "/home/u"), ("d", "e,f")]
-    with pytest.raises(QsubError, match="cannot send environment"):
-        variables("NOT_SET_ANYWHERE", {})

@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from watcher.sim.pbs import dependencies, messages, model, store
 from watcher.sim.pbs.cmdline import getopt
 from watcher.sim.pbs.context import Context
 from watcher.sim.pbs.effects import Effects
 from watcher.sim.pbs.model import Job
-from watcher.sim.pbs.qsub_opts import OPTSTRING, QsubError, Request, directives, variables
+from watcher.sim.pbs.qsub_opts import OPTSTRING, QsubError, Request, directives
+from watcher.sim.pbs.qsub_vars import variables
 from watcher.sim.pbs.resources import resource_list
 from watcher.sim.pbs.states import reevaluate
 
@@ -113,32 +114,39 @@ def _variable_list(ctx: Context, queue: str, user_vars: list[tuple[str, str]],
     return [*pairs, ["PBS_O_QUEUE", queue], ["PBS_O_HOST", ctx.host]]
 
 
+def _attributes(ctx: Context, request: Request, queue: str, seq: int,
+                variables: list[list[str]], argv: list[str]) -> dict[str, Any]:
+    """The attributes the server records for a new job (defaults as qsub sets them)."""
+    opts, now, workdir = request.single, int(ctx.now), _workdir()
+    name = opts["N"]
+    attrs: dict[str, Any] = {
+        "Job_Name": name, "Job_Owner": f"{ctx.user}@{ctx.host}", "queue": queue,
+        "server": ctx.settings["server_name"], "Checkpoint": opts.get("c", "u"), "ctime": now,
+        "Error_Path": _path(ctx, opts.get("e"), workdir, f"{name}.e{seq}"),
+        "Hold_Types": "n", "Join_Path": opts.get("j", "n"), "Keep_Files": opts.get("k", "n"),
+        "Mail_Points": opts.get("m", "a"), "mtime": now,
+        "Output_Path": _path(ctx, opts.get("o"), workdir, f"{name}.o{seq}"),
+        "Priority": opts.get("p", "0"), "qtime": now,
+        "Rerunable": "False" if opts.get("r") == "n" else "True",
+        "Resource_List": resource_list(request.resources)[0], "Variable_List": variables,
+        "project": opts.get("P", "_pbs_project_default"), "Submit_Host": ctx.host,
+    }
+    optional = {"Account_Name": opts.get("A"), "Mail_Users": opts.get("M"),
+                "Shell_Path_List": opts.get("S"), "umask": request.wattrs.get("umask"),
+                "Submit_arguments": " ".join(argv[1:]) if len(argv) > 1 else None}
+    attrs.update({k: v for k, v in optional.items() if v is not None})
+    return attrs
+
+
 def _queue_job(ctx: Context, request: Request, script: str, queue: str,
                user_vars: list[tuple[str, str]], environ: dict[str, str],
                argv: list[str]) -> str:
-    opts, now, workdir = request.single, int(ctx.now), _workdir()
-    res_list, _chunks = resource_list(request.resources)
+    """Insert the job, with its holds and dependencies, in one transaction."""
+    variables = _variable_list(ctx, queue, user_vars, environ, _workdir(), "V" in request.flags)
     fx = Effects(ctx.paths, ctx.now)
     with store.transaction(ctx.conn):
         seq = store.next_seq(ctx.conn)
-        name, server = opts["N"], ctx.settings["server_name"]
-        attrs = {
-            "Job_Name": name, "Job_Owner": f"{ctx.user}@{ctx.host}", "queue": queue,
-            "server": server, "Checkpoint": opts.get("c", "u"), "ctime": now,
-            "Error_Path": _path(ctx, opts.get("e"), workdir, f"{name}.e{seq}"),
-            "Hold_Types": "n", "Join_Path": opts.get("j", "n"), "Keep_Files": opts.get("k", "n"),
-            "Mail_Points": opts.get("m", "a"), "mtime": now,
-            "Output_Path": _path(ctx, opts.get("o"), workdir, f"{name}.o{seq}"),
-            "Priority": opts.get("p", "0"), "qtime": now,
-            "Rerunable": "False" if opts.get("r") == "n" else "True", "Resource_List": res_list,
-            "Variable_List": _variable_list(ctx, queue, user_vars, environ, workdir,
-                                            "V" in request.flags),
-            "project": opts.get("P", "_pbs_project_default"), "Submit_Host": ctx.host,
-        }
-        optional = {"Account_Name": opts.get("A"), "Mail_Users": opts.get("M"),
-                    "Shell_Path_List": opts.get("S"), "umask": request.wattrs.get("umask"),
-                    "Submit_arguments": " ".join(argv[1:]) if len(argv) > 1 else None}
-        attrs.update({k: v for k, v in optional.items() if v is not None})
+        attrs = _attributes(ctx, request, queue, seq, variables, argv)
         job = Job(seq, "T", 0, attrs, script, changed=ctx.now)
         job.set_holds("u" if "h" in request.flags else "")
         reevaluate(job, ctx.now)
