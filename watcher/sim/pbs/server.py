@@ -20,12 +20,13 @@ from watcher.sim.pbs.effects import Effects
 from watcher.sim.pbs.model import ABORT, PRERUN, QUEUED, RUNNING, TERMINATED, Job
 from watcher.sim.pbs.paths import SimPaths
 from watcher.sim.pbs.resources import parse_select
-from watcher.sim.pbs.states import set_state
+from watcher.sim.pbs.states import reevaluate, set_state
 
 _ROOT = str(Path(__file__).resolve().parents[3])
 _RUNNER_BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); "
                 "from watcher.sim.pbs.mom import main; main(sys.argv[2:])")
 _PRERUN_GRACE = 10.0  # seconds a job may sit in R/41 without a live runner before requeue
+_MAX_RUN_ATTEMPTS = 20  # then PBS puts the job on system hold
 
 
 class Server:
@@ -97,6 +98,10 @@ class Server:
             job.attrs.pop(name, None)
         job.nodes, job.runner_pid = None, None
         set_state(job, "Q", QUEUED, fx.now)
+        if int(job.attrs.get("run_count", "0")) >= _MAX_RUN_ATTEMPTS:
+            job.set_holds(job.holds + "s")
+            job.attrs["comment"] = "job held, too many failed attempts to run"
+            reevaluate(job, fx.now)
         model.save(self.conn, job)
 
     def _schedule(self, fx: Effects, settings: dict[str, object]) -> None:
