@@ -85,3 +85,25 @@ def test_a_lost_runner_requeues_the_job(own_sim: PbsSim) -> None:
     control.kill_runners(own_sim.paths)  # the execution host "crashed"
     job = own_sim.wait_for(job_id, timeout=40)
     assert (job["run_count"], job["substate"]) == (2, 92)
+
+
+def test_a_job_whose_runner_keeps_dying_is_held_after_20_attempts(tmp_path: Path) -> None:
+    from watcher.sim.pbs import model, store
+    from watcher.sim.pbs.model import Job
+    from watcher.sim.pbs.paths import SimPaths
+    from watcher.sim.pbs.server import Server
+
+    paths = SimPaths(tmp_path / "pbs")
+    paths.make_dirs()
+    store.initialise(paths.db)
+    conn = store.connect(paths.db)
+    attrs = {"server": "pbs-sim", "run_count": "20", "Hold_Types": "n", "comment": "x",
+             "exec_host": "node01/0", "Resource_List": {"select": "1:ncpus=1"}}
+    with store.transaction(conn):
+        model.insert(conn, Job(7, "R", 42, attrs, nodes=[["node01", 0, 1]]))
+    server = Server(paths)
+    server.tick(time.time(), store.settings(conn))
+    job = model.load(conn, 7)
+    assert job is not None and (job.state, job.substate, job.holds) == ("H", 20, "s")
+    assert job.attrs["comment"] == "job held, too many failed attempts to run"
+    assert "exec_host" not in job.attrs and job.nodes is None
