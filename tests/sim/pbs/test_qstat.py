@@ -95,3 +95,15 @@ def test_unsupported_display_options_say_so(sim: PbsSim) -> None:
 def test_queue_destination_operand(sim: PbsSim, held: str, tmp_path: Path) -> None:
     assert held in sim.run("qstat", "workq").stdout
     assert sim.run("qstat", "@pbs-sim").returncode == 0
+
+
+def test_values_real_qstat_prints_as_invalid_json_are_reproduced(sim: PbsSim) -> None:
+    job_id = sim.qsub("exit 0\n", "-h", "-v", "WINPATH=C:\\dir,SHA=0000000,ZIP=007")
+    text = sim.run("qstat", "-f", "-F", "json", job_id).stdout
+    assert '"WINPATH":"C:\\dir"' in text and '"SHA":0000000' in text and '"ZIP":"007"' in text
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(text)
+    variables = sim.qstat_json(job_id)["Jobs"][job_id]["Variable_List"]  # the helper copes
+    assert (variables["WINPATH"], variables["SHA"], variables["ZIP"]) == (
+        "C:\\dir", "0000000", "007")
+    sim.run("qdel", job_id)

@@ -25,6 +25,7 @@ from watcher.sim.pbs import accounting, control
 from watcher.sim.pbs.paths import SimPaths
 
 _BARE_VALUE = re.compile(r'^(\s*"[^"]*":)(?![{"])(.*?)(,?)$', re.MULTILINE)
+_ESCAPE = re.compile(r"\\(.?)", re.DOTALL)
 _JSON_NUMBER = re.compile(r"^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$")
 
 
@@ -119,11 +120,14 @@ class PbsSim:
 
 
 def loads_pbs_json(text: str) -> dict[str, Any]:
-    """json.loads, but values qstat prints bare that JSON rejects (`00`, `.5`) become strings."""
+    """json.loads that survives what real qstat emits: bare tokens JSON rejects (`00`, `.5`)
+    become strings, invalid backslash escapes are kept literally, raw control characters pass.
+    """
     try:
         return json.loads(text)
     except json.JSONDecodeError:
-        return json.loads(_BARE_VALUE.sub(_quote_bare, text))
+        repaired = _ESCAPE.sub(_keep_valid_escape, _BARE_VALUE.sub(_quote_bare, text))
+        return json.loads(repaired, strict=False)
 
 
 def _quote_bare(match: re.Match[str]) -> str:
@@ -131,3 +135,8 @@ def _quote_bare(match: re.Match[str]) -> str:
     if _JSON_NUMBER.match(value) or value in ("", "{", "true", "false", "null"):
         return match.group(0)
     return f"{key}{json.dumps(value)}{comma}"
+
+
+def _keep_valid_escape(match: re.Match[str]) -> str:
+    char = match.group(1)
+    return match.group(0) if char and char in '"\\/bfnrtu' else "\\\\" + char
