@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from watcher.sim.pbs import control
@@ -43,8 +44,10 @@ def test_wipe_loses_every_job_and_kills_running_ones(own_sim: PbsSim) -> None:
     assert own_sim.wipe() == 2
     result = own_sim.run("qstat", "-x", running, held)
     assert result.returncode == 153 and result.stdout == ""
-    session = job["session_id"]
-    assert not _alive(session)
+    deadline = time.monotonic() + 5
+    while _alive(job["session_id"]) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not _alive(job["session_id"])
     after = own_sim.qsub("exit 0\n")
     assert int(after.split(".")[0]) > int(held.split(".")[0])  # the sequence goes on
     assert own_sim.wait_for(after)["substate"] == 92

@@ -19,7 +19,7 @@ def _chain(sim: PbsSim, stage_in_script: str) -> dict[str, str]:
 
 
 def test_v1_chain_when_stage_in_succeeds(sim: PbsSim) -> None:
-    ids = _chain(sim, "sleep 0.2\nexit 0\n")
+    ids = _chain(sim, "sleep 1\nexit 0\n")
     waiting = sim.qstat_json(ids["compute"])["Jobs"][ids["compute"]]
     assert (waiting["job_state"], waiting["substate"], waiting["Hold_Types"]) == ("H", 22, "s")
     assert waiting["depend"] == (f"afterok:{ids['stage_in']}@pbs-sim,"
@@ -72,7 +72,7 @@ def test_unknown_parent_is_rejected_after_queueing(sim: PbsSim) -> None:
 
 
 def test_user_cannot_release_a_dependency_hold(sim: PbsSim) -> None:
-    parent = sim.qsub("sleep 0.5\n")
+    parent = sim.qsub("exit 0\n", "-h")  # held: cannot end while we look
     child = sim.qsub("exit 0\n", "-h", "-W", f"depend=afterok:{parent}")
     held = sim.wait_for(child, state="H")
     assert (held["Hold_Types"], held["substate"]) == ("su", 22)
@@ -81,11 +81,12 @@ def test_user_cannot_release_a_dependency_hold(sim: PbsSim) -> None:
     assert (still["Hold_Types"], still["substate"], still["depend"]) == (
         "s", 22, f"afterok:{parent}@pbs-sim")
     assert sim.run("qrls", "-h", "s", child).returncode == 159
+    sim.run("qrls", parent)
     assert sim.wait_for(child)["substate"] == 92
 
 
 def test_after_waits_for_the_start_only(sim: PbsSim) -> None:
-    parent = sim.qsub("sleep 1\n")
+    parent = sim.qsub("sleep 2\n")
     child = sim.qsub("exit 0\n", "-W", f"depend=after:{parent}")
     sim.wait_for(child)
     assert sim.qstat_json(parent)["Jobs"][parent]["job_state"] in ("R", "E")
