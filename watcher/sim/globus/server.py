@@ -54,6 +54,8 @@ class _Handler(BaseHTTPRequestHandler):
         emu = self.server.emulator
         route, params = ROUTER.match(self.command, split.path)
         template = route.template if route else "<unmatched>"
+        if route is not None and route.service == "admin":
+            template = split.path  # one counter per admin action, not one for all
         emu.count(f"{self.command} {template}")
         request = Request(self.command, split.path, parse_qs(split.query), self.headers, body,
                           params)
