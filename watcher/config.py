@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from watcher import paths
 from watcher.pbs.commands import PbsCommands
+from watcher.sources.quota import QuotaSource, QuotaTarget
 
 
 class _Section(BaseModel):
@@ -62,12 +63,36 @@ class StoreSettings(_Section):
     url: str = Field(default_factory=paths.default_db_url)
 
 
+class QuotaSettings(_Section):
+    """Paths whose fullness the `quota` source watches (see `watcher.sources.quota`)."""
+
+    paths: list[QuotaTarget] = Field(default_factory=list)
+    # Usage moves slowly and `lfs quota` asks every quota server: no need to ask often.
+    poll_interval: float = Field(default=300.0, gt=0)
+    command_timeout: float = Field(default=60.0, gt=0)
+    # Failed polls in a row before a `source_down` event for "quota".
+    down_after: int = 3
+
+    @field_validator("paths")
+    @classmethod
+    def _unique(cls, paths: list[QuotaTarget]) -> list[QuotaTarget]:
+        seen = [target.subject for target in paths]
+        twice = sorted({subject for subject in seen if seen.count(subject) > 1})
+        if twice:
+            raise ValueError(f"path '{twice[0]}' is listed twice")
+        return paths
+
+    def source(self) -> QuotaSource:
+        return QuotaSource(self.paths, timeout=self.command_timeout)
+
+
 class Settings(_Section):
     """The whole settings file."""
 
     pbs: PbsSettings = Field(default_factory=PbsSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    quota: QuotaSettings = Field(default_factory=QuotaSettings)
     user_email: str | None = None
 
 
