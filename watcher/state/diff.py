@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from watcher.events import APPEARED, CHANGED, PBS_JOB, VANISHED, Event
+from watcher.events import APPEARED, CHANGED, PBS_JOB, QUOTA, VANISHED, Event
 from watcher.sources.base import Observation
 
 # The fields whose change is an event, per event kind; a kind not listed here compares every
@@ -27,6 +27,11 @@ WATCHED_FIELDS: dict[str, frozenset[str]] = {
     PBS_JOB: frozenset(
         {"state", "substate", "exit_status", "hold_types", "run_count", "queue", "comment"}
     ),
+    # Not used_bytes: it moves on every poll while a job writes. The percentages (floored to
+    # tenths by the source) move when a threshold could be crossed; a changed limit can cross
+    # one by itself.
+    QUOTA: frozenset({"used_percent", "files_percent", "over_limit", "limit_bytes",
+                      "files_limit"}),
 }
 
 # Subjects whose disappearance is expected once they reach these values: (field, values).
