@@ -13,13 +13,13 @@ from watcher.sim.pbs.testing import PbsSim
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PbsSim]:
-    with PbsSim(tmp_path_factory.mktemp("pbs"), nodes=4, kill_delay=0.5) as running:
+    with PbsSim(tmp_path_factory.mktemp("pbs"), nodes=4, kill_delay=0.5, tick=0.05) as running:
         yield running
 
 
 @pytest.fixture
 def own_sim(tmp_path: Path) -> Iterator[PbsSim]:
-    with PbsSim(tmp_path / "pbs", nodes=2, kill_delay=0.5) as running:
+    with PbsSim(tmp_path / "pbs", nodes=2, kill_delay=0.5, tick=0.05) as running:
         yield running
 
 
