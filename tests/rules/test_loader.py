@@ -11,6 +11,7 @@ import pytest
 from actions import ACTIONS
 from watcher.rules.loader import RuleLoadError, load_rule_text, load_rules
 from watcher.rules.model import ActionCall, Condition, Rule, Trigger
+from watcher.triggers import TRIGGERS
 
 TESTDATA = Path(__file__).parent.parent / "testdata" / "rules"
 
@@ -19,7 +20,8 @@ def errors(text: str) -> list[str]:
     return [str(error) for error in load_rule_text(text, "t.yaml").errors]
 
 
-# Each snippet must be rejected with exactly these errors ("{actions}": the registered names).
+# Each snippet must be rejected with exactly these errors ("{actions}", "{triggers}": the
+# registered names, which grow as action and trigger types are added).
 INVALID = [
     ('unknown-trigger-key', """\
 rules:
@@ -46,7 +48,7 @@ rules:
       - pbs_jobs: {state: F}
     do: [{qdel: {job: x}}]
 """, [
-        't.yaml:4:9: r.when[0].pbs_jobs: expected one of pbs_job, source_down, source_up but '
+        "t.yaml:4:9: r.when[0].pbs_jobs: expected one of {triggers} but "
         "got 'pbs_jobs' (did you mean 'pbs_job'?)",
     ]),
     ('bare-unknown-trigger', """\
@@ -55,7 +57,7 @@ rules:
     when: source_dwn
     do: [{qdel: {job: x}}]
 """, [
-        't.yaml:3:11: r.when: expected one of pbs_job, source_down, source_up but got '
+        "t.yaml:3:11: r.when: expected one of {triggers} but got "
         "'source_dwn' (did you mean 'source_down'?)",
     ]),
     ('unknown-condition', """\
@@ -373,8 +375,14 @@ rules:
 @pytest.mark.parametrize(("text", "expected"), [case[1:] for case in INVALID],
                          ids=[case[0] for case in INVALID])
 def test_invalid(text: str, expected: list[str]) -> None:
-    actions = ", ".join(ACTIONS)
-    assert errors(text) == [line.replace("{actions}", actions) for line in expected]
+    names = {"{actions}": ", ".join(ACTIONS), "{triggers}": ", ".join(TRIGGERS)}
+    assert errors(text) == [_fill(line, names) for line in expected]
+
+
+def _fill(line: str, names: dict[str, str]) -> str:
+    for placeholder, value in names.items():
+        line = line.replace(placeholder, value)
+    return line
 
 
 def test_every_error_at_once() -> None:

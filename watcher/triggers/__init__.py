@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from watcher.triggers.base import TriggerType
 from watcher.triggers.pbs_job import PbsJobTrigger
+from watcher.triggers.quota import QuotaTrigger
 from watcher.triggers.source import SourceDownTrigger, SourceUpTrigger
 
 TRIGGERS: dict[str, TriggerType] = {
     trigger.name: trigger
-    for trigger in (PbsJobTrigger(), SourceDownTrigger(), SourceUpTrigger())
+    for trigger in (PbsJobTrigger(), SourceDownTrigger(), SourceUpTrigger(), QuotaTrigger())
 }
