@@ -87,7 +87,8 @@ def new_database(admin_url: str) -> str:
     name = f"t{os.getpid()}_{next(_counter)}"
     with psycopg.connect(admin_url.replace("+psycopg", "") + "/postgres",
                          autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        # FILE_COPY: much faster than PostgreSQL 15's default for tiny databases.
+        conn.execute(f'CREATE DATABASE "{name}" STRATEGY = FILE_COPY')
     return f"{admin_url}/{name}"
 
 
