@@ -22,7 +22,7 @@ from watcher.sim.globus.filters import (
     parse_filter,
     select_fields,
 )
-from watcher.sim.globus.paths import PathError, local_path
+from watcher.sim.globus.paths import local_path
 from watcher.sim.globus.routing import Request, Response, Router
 from watcher.sim.globus.scopes import TRANSFER_RS
 
@@ -161,10 +161,7 @@ def _operation_target(emu: Emulator, req: Request) -> tuple[Endpoint, Path, str]
         endpoint = _endpoint(emu, req.params["endpoint_id"])
         if emu.faults.credentials_expired(owner, endpoint.id):
             raise consent_required([endpoint.id])
-    try:
-        return endpoint, local_path(endpoint.root, globus_path), globus_path
-    except PathError as exc:
-        raise ApiError(403, "EndpointPermissionDenied", str(exc)) from exc
+    return endpoint, local_path(endpoint.root, globus_path), globus_path
 
 
 def _endpoint(emu: Emulator, endpoint_id: str) -> Endpoint:
