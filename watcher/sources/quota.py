@@ -96,42 +96,36 @@ class QuotaSource(Source):
     async def poll(self) -> Observation:
         at = self._now()
         reads = await asyncio.gather(*(self._read(target) for target in self.targets))
-        subjects: dict[str, dict[str, Any]] = {}
-        errors: dict[str, str] = {}
-        for target, read in zip(self.targets, reads, strict=True):
-            if isinstance(read, str):
-                errors[target.subject] = read
-            else:
-                subjects[target.subject] = read
+        pairs = [(target.subject, read) for target, read in zip(self.targets, reads, strict=True)]
+        subjects = {path: read for path, read in pairs if not isinstance(read, str)}
+        errors = {path: read for path, read in pairs if isinstance(read, str)}
         if errors and not subjects:
-            return Observation.failed(self.name, at, "; ".join(f"{p}: {e}" for p, e in
-                                                               errors.items()),
-                                      {"errors": errors})
+            reason = "; ".join(f"{path}: {error}" for path, error in errors.items())
+            return Observation.failed(self.name, at, reason, {"errors": errors})
         return Observation(self.name, True, at, subjects=subjects, unreadable=set(errors),
                            detail={"errors": errors} if errors else {})
 
     async def _read(self, target: QuotaTarget) -> dict[str, Any] | str:
         """The target's attributes, or the reason they could not be read."""
-        try:
-            if target.kind == "statvfs":
-                # A dead network mount can hang statvfs for good: give up on it, not the poll.
+        if target.kind == "statvfs":
+            try:  # a dead network mount can hang statvfs for good: give up on it, not the poll
                 st = await asyncio.wait_for(asyncio.to_thread(os.statvfs, target.subject),
                                             self.timeout)
-                return statvfs_attributes(target.subject, st)
-            # PbsCommands is the project's argv runner: no shell, timeouts and missing
-            # binaries come back as results.
-            result = await PbsCommands(timeout=self.timeout).run(*target.command())
-            if target.kind == "lfs":
+            except TimeoutError:
+                return f"statvfs timed out after {self.timeout:g}s"
+            except OSError as exc:
+                return f"statvfs failed: {exc}"
+            return statvfs_attributes(target.subject, st)
+        # The project's argv runner: no shell; a timeout or a missing binary is a result.
+        result = await PbsCommands(timeout=self.timeout).run(*target.command())
+        try:
+            if target.kind == "lfs":  # lfs exits non-zero on inaccurate values, yet prints them
                 return lfs_attributes(target.subject, result.stdout, result.returncode)
-            if not result.ok:
-                return result.describe()
-            return command_attributes(target.subject, result.stdout)
-        except TimeoutError:
-            return f"statvfs timed out after {self.timeout:g}s"
-        except OSError as exc:
-            return f"statvfs failed: {exc}"
+            if result.ok:
+                return command_attributes(target.subject, result.stdout)
         except QuotaError as exc:
-            return str(exc)
+            return str(exc) if result.ok else f"{exc}; {result.describe()}"
+        return result.describe()
 
 
 def floor_percent(used: int, limit: int | None) -> float | None:
@@ -243,7 +237,7 @@ class LfsQuota:
 def parse_lfs_quota(text: str) -> list[LfsQuota]:
     """Every filesystem total in `lfs quota` output (per-target `-v` rows are skipped)."""
     quotas: list[LfsQuota] = []
-    owner, expecting, pending = "", True, None
+    owner, expecting, pending = "", False, None  # rows count only after a header (no -q)
     for line in text.splitlines():
         tokens = line.split()
         if not tokens:
@@ -265,19 +259,19 @@ def parse_lfs_quota(text: str) -> list[LfsQuota]:
 
 def _lfs_row(filesystem: str, owner: str, tokens: list[str]) -> LfsQuota:
     numbers: list[LfsValue] = []
-    graces: list[str | None] = [None, None]
+    graces: dict[int, str | None] = {}  # a grace may be missing from hand-copied output
     for token in tokens:
         value = _VALUE.match(token)
         if value:
             numbers.append(_lfs_value(value, blocks=len(numbers) < 3))
-        elif len(numbers) in (3, 6) and graces[len(numbers) // 3 - 1] is None:
-            graces[len(numbers) // 3 - 1] = None if token == "-" else token
+        elif len(numbers) in (3, 6) and len(numbers) not in graces:
+            graces[len(numbers)] = None if token == "-" else token
         else:
             raise QuotaError(f"lfs quota: unexpected {token!r} in the row of {filesystem}")
     if len(numbers) != 6:
         raise QuotaError(f"lfs quota: expected 6 numbers in the row of {filesystem}, "
                          f"got {len(numbers)}")
-    return LfsQuota(filesystem, owner, *numbers[:3], graces[0], *numbers[3:], graces[1])
+    return LfsQuota(filesystem, owner, *numbers[:3], graces.get(3), *numbers[3:], graces.get(6))
 
 
 def _lfs_value(match: re.Match[str], *, blocks: bool) -> LfsValue:
@@ -290,12 +284,10 @@ def _lfs_value(match: re.Match[str], *, blocks: bool) -> LfsValue:
 
 
 def lfs_attributes(path: str, stdout: str, returncode: int | None) -> dict[str, Any]:
-    """Attributes from one `lfs quota` run: its first row, whatever the exit code (lfs exits
-    non-zero whenever a value is inaccurate, and still prints the rest)."""
+    """Attributes from one `lfs quota` run: its first row, whatever the exit code."""
     rows = parse_lfs_quota(stdout)
     if not rows:
-        raise QuotaError(f"lfs quota printed no quota row (exit {returncode}): "
-                         f"{stdout.strip()[:200]!r}")
+        raise QuotaError(f"lfs quota printed no quota row: {stdout.strip()[:200]!r}")
     q, ok = rows[0], returncode == 0
     limit = min((v.number for v in (q.soft, q.hard) if v.number), default=0) * 1024
     files_limit = min((v.number for v in (q.files_soft, q.files_hard) if v.number), default=0)
