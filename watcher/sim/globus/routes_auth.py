@@ -3,13 +3,14 @@ introspect, validate, userinfo and identities.
 
 `GET /v2/oauth2/authorize` approves at once as `emulator_user` (default "alice"): with a
 redirect URI it redirects there with `code` and `state`, and for the native-app default
-(`https://auth.globus.org/v2/web/auth-code`) it shows the code on a page, as Globus does.
+(`<auth url>/v2/web/auth-code`, which the SDK derives from the auth base URL) it shows the code
+on a page, as Globus does, and in an `X-Emulator-Code` header for scripts.
 """
 
 from __future__ import annotations
 
 import html
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from watcher.sim.globus.auth import OAuthError
 from watcher.sim.globus.emulator import Emulator
@@ -17,7 +18,7 @@ from watcher.sim.globus.routing import Request, Response, Router
 from watcher.sim.globus.scopes import AUTH_RS
 
 ROUTES = Router("auth")
-NATIVE_DEFAULT_REDIRECT = "https://auth.globus.org/v2/web/auth-code"
+NATIVE_CODE_PAGE = "/v2/web/auth-code"
 _CODE_PARAMS = ("client_id", "redirect_uri", "scope", "state", "code_challenge",
                 "code_challenge_method", "access_type")
 
@@ -31,7 +32,7 @@ def authorize(emu: Emulator, req: Request) -> Response:
         identity = emu.tokens.identity(req.arg("emulator_user") or "alice")
         code = emu.tokens.authorize(identity["id"], params)
     redirect = params["redirect_uri"]
-    if redirect and redirect != NATIVE_DEFAULT_REDIRECT:
+    if redirect and urlsplit(redirect).path != NATIVE_CODE_PAGE:
         sep = "&" if "?" in redirect else "?"
         target = f"{redirect}{sep}{urlencode({'code': code, 'state': params['state']})}"
         return Response(302, "", {"Location": target})

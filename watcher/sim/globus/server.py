@@ -30,6 +30,9 @@ _INJECTED_CODES = {429: "TooManyRequests", 503: "ServiceUnavailable"}
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 10  # close idle keep-alive connections so threads do not linger
+    # headers and body go out in two writes: without TCP_NODELAY, Nagle's algorithm and
+    # delayed ACKs add ~40 ms to every keep-alive request
+    disable_nagle_algorithm = True
     server: _Server
 
     def do_GET(self) -> None:
@@ -124,7 +127,7 @@ class EmulatorServer:
 
     def start(self) -> None:
         self.emulator.start()
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
                                         name="globus-emulator-http", daemon=True)
         self._thread.start()
 
