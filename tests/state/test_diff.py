@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from watcher.events import APPEARED, CHANGED, GLOBUS_TASK, PBS_JOB, VANISHED
+from watcher.events import APPEARED, CHANGED, PBS_JOB, SOURCE_UP, VANISHED
 from watcher.sources.base import Observation
 from watcher.state.diff import PrevEntry, diff_observation
 
@@ -170,7 +170,7 @@ def test_a_table_of_many_jobs_at_once() -> None:
 
 def test_a_kind_without_a_field_list_compares_every_field() -> None:
     before, after = {"status": "ACTIVE", "bytes": 1}, {"status": "ACTIVE", "bytes": 2}
-    result = diff_observation({"t": PrevEntry(before)}, seen({"t": after}), kind=GLOBUS_TASK)
+    result = diff_observation({"t": PrevEntry(before)}, seen({"t": after}), kind=SOURCE_UP)
     assert [e.data["changed"] for e in result.events] == [["bytes"]]
 
 

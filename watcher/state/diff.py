@@ -17,7 +17,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from watcher.events import APPEARED, CHANGED, PBS_JOB, QUOTA, VANISHED, Event
+from watcher.events import (
+    APPEARED,
+    CHANGED,
+    GLOBUS_ENDPOINT,
+    GLOBUS_TASK,
+    PBS_JOB,
+    QUOTA,
+    VANISHED,
+    Event,
+)
 from watcher.sources.base import Observation
 
 # The fields whose change is an event, per event kind; a kind not listed here compares every
@@ -32,10 +41,17 @@ WATCHED_FIELDS: dict[str, frozenset[str]] = {
     # one by itself.
     QUOTA: frozenset({"used_percent", "files_percent", "over_limit", "limit_bytes",
                       "files_limit"}),
+    # Not bytes_transferred, files_transferred, ...: they tick on every poll of a moving task.
+    GLOBUS_TASK: frozenset({"status", "nice_status", "is_paused", "fatal_error", "label"}),
+    GLOBUS_ENDPOINT: frozenset({"inactive", "consent_required"}),
 }
 
 # Subjects whose disappearance is expected once they reach these values: (field, values).
-AGES_OUT: dict[str, tuple[str, frozenset[str]]] = {PBS_JOB: ("state", frozenset({"F", "X"}))}
+AGES_OUT: dict[str, tuple[str, frozenset[str]]] = {
+    PBS_JOB: ("state", frozenset({"F", "X"})),
+    # A finished task leaves the watch list when its workflow is done: not a disappearance.
+    GLOBUS_TASK: ("status", frozenset({"SUCCEEDED", "FAILED"})),
+}
 
 VANISH_AFTER = 2
 
