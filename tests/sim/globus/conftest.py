@@ -3,7 +3,8 @@ for alice and an SDK TransferClient that retries without sleeping."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,3 +56,11 @@ def submit(world: World, items: list[tuple[str, str]], **options: object) -> str
     for src, dst in items:
         data.add_item(src, dst)
     return str(world.tc.submit_transfer(data)["task_id"])
+
+
+def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll `check` every 10 ms until it holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.01)

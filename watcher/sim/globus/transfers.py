@@ -55,6 +55,8 @@ class Transfers:
         if expired:
             raise consent_required(expired)
         plan_task(task, doc, self.endpoints, now)
+        if not task.terminal:
+            self._apply_lasting_faults(task)  # born paused if its endpoint is paused
         self.tasks[task.task_id] = task
         self.submissions[task.submission_id] = task.task_id
         return task, False
