@@ -1,0 +1,25 @@
+"""A timeline's job is what the PBS source would report, with defaults for what it omits."""
+
+from __future__ import annotations
+
+from watcher.replay.jobs import JobSpec
+
+
+def test_defaults_follow_the_state() -> None:
+    held = JobSpec(state="H").attributes("13.pbs", "alice")
+    assert held == {
+        "id": "13.pbs", "name": "STDIN", "owner": "alice", "queue": "workq", "state": "H",
+        "substate": 20, "exit_status": None, "hold_types": "u", "comment": "", "run_count": 0,
+        "depend": "", "submit_arguments": "", "variables": {}, "workdir": None}
+    assert JobSpec(state="R").attributes("1", "a")["hold_types"] == "n"
+    assert JobSpec(state="R").attributes("1", "a")["substate"] == 42
+
+
+def test_written_values_win_and_variables_are_text() -> None:
+    job = JobSpec.model_validate({
+        "state": "F", "substate": None, "exit_status": -29, "owner": "bob",
+        "variables": {"N": 5, "FLAG": True, "PBS_O_WORKDIR": "/home/bob"}})
+    attrs = job.attributes("12.pbs", "alice")
+    assert (attrs["substate"], attrs["exit_status"], attrs["owner"]) == (None, -29, "bob")
+    assert attrs["variables"] == {"N": "5", "FLAG": "true", "PBS_O_WORKDIR": "/home/bob"}
+    assert attrs["workdir"] == "/home/bob"
