@@ -14,6 +14,11 @@ after defaults are applied (validate, `model_dump()`, render, validate again); a
 default that reaches `execute` is refused rather than mailed. This module renders nothing: text
 arrives rendered, so `{{ 7*7 }}` inside a job name is mailed as those characters.
 
+Grouping (`watcher.engine.grouping`): with `group_by`, the firings of one group arrive as one
+intent whose `digest` lists an item per firing. Two or more items make a digest message
+("[watcher] 50 jobs: rule storm"), one line per item (`item`, default `DEFAULT_ITEM`: the job and
+its exit status in words); a group of one is sent as the ordinary message of that firing.
+
 At most once: the Message-ID is derived from `ctx.idempotency_key` and returned in the outcome's
 facts, which the ledger records. A crash after the server accepted the message but before the
 ledger recorded it can, at worst, send the same message again with the same Message-ID, which
@@ -23,17 +28,27 @@ acceptance and our record of it can never be one transaction.
 
 from __future__ import annotations
 
+from datetime import UTC
+from typing import ClassVar
+
 from pydantic import Field
 
 from actions.base import ActionContext, ActionParams, Outcome
 from watcher.config import SmtpSettings
-from watcher.mail.message import MessageError, build_message, domain_of, message_id_for
+from watcher.engine.grouping import Digest, GroupingParams
+from watcher.mail.message import (
+    MessageError,
+    build_message,
+    clean_header,
+    domain_of,
+    message_id_for,
+)
 from watcher.mail.send import SendError, send_message
 
 SMTP_SERVICE = "smtp"
 
-DEFAULT_SUBJECT = (
-    "[watcher] {{ rule }}: "
+# What happened to the subject, in a few words: the end of a subject line, a digest's line.
+DEFAULT_ITEM = (
     "{% if job is defined and job %}job {{ job.id }} ({{ job.name }}) "
     "{% if event.change == 'vanished' %}vanished"
     "{% elif job.exit_status is not none %}ended, exit {{ meanings.exit_status(job.exit_status) }}"
@@ -41,6 +56,7 @@ DEFAULT_SUBJECT = (
     "{% else %}is {{ meanings.state(job.state) }}{% endif %}"
     "{% else %}{{ event.kind }} {{ event.subject }} {{ event.change }}{% endif %}"
 )
+DEFAULT_SUBJECT = "[watcher] {{ rule }}: " + DEFAULT_ITEM
 # "-- " (with its trailing space) is the standard signature separator.
 DEFAULT_BODY = """\
 Rule "{{ rule }}" fired: {{ event.kind }} {{ event.subject }} {{ event.change }}, \
@@ -67,8 +83,12 @@ Sent by watcher.
 """
 
 
-class Params(ActionParams):
-    """Recipients (one address, a comma-separated list, or a list), subject and body."""
+class Params(GroupingParams, ActionParams):
+    """Recipients (one address, a comma-separated list, or a list), subject and body; with
+    `group_by`, one digest per group of firings."""
+
+    DEFAULT_ITEM: ClassVar[str] = DEFAULT_ITEM
+    PER_ITEM: ClassVar[frozenset[str]] = frozenset({"subject", "body"})
 
     to: str | list[str]
     subject: str = DEFAULT_SUBJECT
@@ -84,14 +104,17 @@ async def execute(ctx: ActionContext, params: Params) -> Outcome:
         return Outcome.failed(f"no SMTP settings in services[{SMTP_SERVICE!r}]", retryable=False)
     if params.subject == DEFAULT_SUBJECT or params.body == DEFAULT_BODY:
         return Outcome.failed("the default email template arrived unrendered", retryable=False)
+    subject, body = params.subject, params.body
+    if params.digest is not None and params.digest.total > 1:
+        subject, body = digest_text(ctx.rule, params.digest)
     try:
         msg = build_message(
             sender=settings.sender,
             to=params.to,
             cc=params.cc,
             reply_to=params.reply_to,
-            subject=params.subject,
-            body=params.body,
+            subject=subject,
+            body=body,
             message_id=message_id_for(ctx.idempotency_key, domain_of(settings.sender)),
             date=ctx.now,
             headers={"X-Watcher-Rule": ctx.rule},
@@ -104,3 +127,21 @@ async def execute(ctx: ActionContext, params: Params) -> Outcome:
     except SendError as exc:
         return Outcome.failed(f"email {message_id} not sent: {exc}", retryable=exc.retryable)
     return Outcome.done(f"email {message_id} sent to {msg['To']}: {reply}", message_id=message_id)
+
+
+_NOUNS = {"pbs_job": "jobs", "globus_task": "transfers"}
+
+
+def digest_text(rule: str, digest: Digest) -> tuple[str, str]:
+    """Subject and body of a digest: one line per item, oldest first. Pure."""
+    kinds = {item.kind for item in digest.items}
+    noun = _NOUNS.get(kinds.pop(), "events") if len(kinds) == 1 else "events"
+    labels = ", ".join(f"{k}={v}" for k, v in digest.group.items() if k != "rule")
+    subject = f"[watcher] {digest.total} {noun}: rule {rule}" + (f" ({labels})" if labels else "")
+    first, last = (item.at.astimezone(UTC) for item in (digest.items[0], digest.items[-1]))
+    lines = [f'Rule "{rule}" fired for {digest.total} {noun} between {first:%Y-%m-%d %H:%M:%S} '
+             f"and {last:%Y-%m-%d %H:%M:%S} UTC" + (f", grouped by {labels}." if labels else "."),
+             "", *(clean_header(item.line) for item in digest.items)]
+    if digest.omitted:
+        lines.append(f"... and {digest.omitted} more: watcher history --rule {rule}")
+    return subject, "\n".join([*lines, "", "-- ", "Sent by watcher.", ""])

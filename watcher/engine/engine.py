@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from watcher import templating
+from watcher.engine import grouping
 from watcher.engine.decide import Decision, Limits, RuleMemory, Verdict, fired, on_event, on_tick
 from watcher.engine.index import TriggerIndex
 from watcher.engine.memory import load_memory, save_memory
@@ -156,9 +157,15 @@ class Engine:
         for step, call in enumerate(rule.do):
             key = f"{rule.name}|{subject}|{event_id}|{step}"
             try:
-                params = call.bind(context, f"do[{step}].{call.type}").model_dump(mode="json")
+                bound = call.bind(context, f"do[{step}].{call.type}")
+                params = bound.model_dump(mode="json")
+                group = grouping.grouped(call, bound, context, rule=rule.name, step=step,
+                                         firing_id=firing.id)
             except templating.TemplateError as exc:  # permanent: the intent is born dead
-                params, failures[key] = dict(call.params), str(exc)
+                params, group, failures[key] = dict(call.params), None, str(exc)
+            if group is not None:  # one intent per group, not one per firing; not chained
+                grouping.collect(session, group, now)
+                continue
             intents.append(NewIntent(key, rule.name, call.type, params, step, previous_key,
                                      firing.id))
             previous_key = key

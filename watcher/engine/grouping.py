@@ -1,0 +1,219 @@
+"""Grouping, as Alertmanager does it: fifty jobs failing together make one email, not fifty.
+
+An action whose params carry `group_by` (any action whose Params include `GroupingParams`; the
+email action does) gets no intent per firing. Firings of one rule and step that agree on the
+`group_by` values and on every shared parameter (the recipients above all) gather in one *group
+intent*: its `digest` holds one item per firing, and the action renders them together.
+
+    - email:
+        to: "{{ user.email }}"
+        group_by: [rule, job.queue]   # attribute names, or templates: "{{ job.owner }}"
+        group_wait: 30s               # collect for this long after the group's first firing
+        repeat_interval: 4h           # and send one group's digests at least this far apart
+        item: "{{ job.id }}: {{ meanings.exit_status(job.exit_status) }}"  # one line per firing
+
+Exactly once: the item is appended in the engine's transaction, together with the firing, so a
+crash keeps both or neither. An item goes only into an intent no worker has started (pending,
+never attempted), locked `FOR UPDATE` on PostgreSQL so a claimer skips it meanwhile. Group
+intents are keyed `<rule>|group|<hash>|<n>`, the n-th intent of that group: two instances
+opening the same group at once compute the same key, and the second one joins the first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+)
+from pydantic.json_schema import SkipJsonSchema
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from watcher import templating
+from watcher.rules.durations import Duration
+from watcher.store.models import DONE, PENDING, RUNNING, Intent
+
+if TYPE_CHECKING:  # the rule model imports the actions, whose params import this module
+    from watcher.rules.model import ActionCall
+
+GROUPING_FIELDS = ("group_by", "group_wait", "repeat_interval", "item", "digest")
+# A digest lists at most this many items and counts the rest: every append rewrites the list.
+MAX_ITEMS = 1000
+_NAME = re.compile(r"^[A-Za-z_]\w*(\.\w+)*$")
+_OPEN = "watcher.grouping.open"  # session.info: this transaction's open group intents
+
+
+class DigestItem(BaseModel):
+    """One firing in a group: its subject, when, and its line in the digest."""
+
+    subject: str
+    kind: str
+    at: datetime
+    firing_id: int | None = None
+    line: str
+
+
+class Digest(BaseModel):
+    """What the engine gathered for a group intent (never written in rule files)."""
+
+    group: dict[str, str]
+    items: list[DigestItem]
+    omitted: int = 0
+
+    @property
+    def total(self) -> int:
+        return len(self.items) + self.omitted
+
+
+class GroupingParams(BaseModel):
+    """Params an action includes to be groupable. `DEFAULT_ITEM` is the digest line template
+    when a rule gives no `item`; `PER_ITEM` names params that differ per firing (an email's
+    subject and body) and so do not split groups."""
+
+    DEFAULT_ITEM: ClassVar[str] = "{{ event.kind }} {{ event.subject }} {{ event.change }}"
+    PER_ITEM: ClassVar[frozenset[str]] = frozenset()
+
+    group_by: list[str] | None = None
+    # The schema shows defaults as rule files write them, not as ISO 8601 ("PT30S").
+    group_wait: Duration = Field(timedelta(seconds=30), json_schema_extra={"default": "30s"})
+    repeat_interval: Duration = Field(timedelta(hours=4), json_schema_extra={"default": "4h"})
+    item: str | None = None
+    digest: SkipJsonSchema[Digest | None] = None
+
+    @field_validator("group_by")
+    @classmethod
+    def _group_by(cls, value: list[str] | None) -> list[str] | None:
+        for entry in value or []:
+            if not (templating.is_template(entry) or _NAME.match(entry)):
+                raise ValueError(f"expected an attribute like 'job.queue' or a template but got "
+                                 f"'{entry}'")
+        return value
+
+    @field_validator("group_wait", "repeat_interval", "item", "digest")
+    @classmethod
+    def _only_with_group_by(cls, value: Any, info: ValidationInfo) -> Any:
+        if "group_by" in info.data and info.data["group_by"] is None:  # absent, not invalid
+            raise ValueError(f"'{info.field_name}' only applies with 'group_by'")
+        return value
+
+    @model_serializer(mode="wrap")
+    def _drop_unused(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Ungrouped intents keep the params they had before grouping existed."""
+        data: dict[str, Any] = handler(self)
+        if self.group_by is None:
+            for name in GROUPING_FIELDS:
+                data.pop(name, None)
+        return data
+
+
+@dataclass(frozen=True)
+class Grouped:
+    """One firing's share of a group: the group's key, the item it adds, and the params (with a
+    digest of that one item) a new group intent would start from."""
+
+    key: str
+    rule: str
+    step: int
+    action_type: str
+    firing_id: int | None
+    item: dict[str, Any]
+    params: dict[str, Any]
+    wait: timedelta
+    repeat: timedelta
+
+
+def grouped(call: ActionCall, bound: BaseModel, context: Mapping[str, Any], *, rule: str,
+            step: int, firing_id: int | None) -> Grouped | None:
+    """The group of this firing's action step, or None if it is not grouped. Pure.
+
+    `bound` are the rendered, validated params; `call.params` the written ones, which tell an
+    attribute name (`job.queue`) from a template that rendered to a value. Raises
+    TemplateError naming the field, like `ActionCall.bind`."""
+    if not isinstance(bound, GroupingParams) or bound.group_by is None:
+        return None
+    where = f"do[{step}].{call.type}"
+    labels = {}
+    for i, (written, value) in enumerate(zip(call.params["group_by"], bound.group_by,
+                                             strict=True)):
+        labels[written] = value if templating.is_template(written) else templating.render(
+            "{{ " + written + " }}", context, f"{where}.group_by[{i}]")
+    line = bound.item if bound.item is not None else templating.render(
+        type(bound).DEFAULT_ITEM, context, f"{where}.item")
+    event = context["event"]
+    item = DigestItem(subject=event["subject"], kind=event["kind"], at=event["at"],
+                      firing_id=firing_id, line=line).model_dump(mode="json")
+    params = bound.model_dump(mode="json")
+    shared = {k: v for k, v in params.items()
+              if k not in type(bound).PER_ITEM and k not in ("item", "digest")}
+    identity = json.dumps([rule, step, list(labels.items()), shared], sort_keys=True, default=str)
+    key = f"{rule}|group|{hashlib.sha256(identity.encode()).hexdigest()[:16]}"
+    first = {**params, "digest": {"group": labels, "items": [item], "omitted": 0}}
+    return Grouped(key, rule, step, call.type, firing_id, item, first, bound.group_wait,
+                   bound.repeat_interval)
+
+
+def collect(session: Session, group: Grouped, now: datetime) -> Intent:
+    """Add the firing to its group's open intent, or open one; returns the group intent."""
+    # Imported here: the ledger imports actions, whose params import this module.
+    from watcher.ledger.outbox import NewIntent, enqueue
+
+    cache: dict[str, Intent] = session.info.setdefault(_OPEN, {})
+    intent = cache.get(group.key) or _open_intent(session, group.key)
+    while intent is None:
+        number = _count(session, group.key) + 1
+        new = NewIntent(f"{group.key}|{number}", group.rule, group.action_type, group.params,
+                        group.step, firing_id=group.firing_id,
+                        not_before=_due(session, group, now))
+        created = enqueue(session, [new], now=now)
+        if created:
+            cache[group.key] = created[0]
+            return created[0]
+        intent = _open_intent(session, group.key)  # another instance opened it just now
+    _append(intent, group.item, now)
+    cache[group.key] = intent
+    return intent
+
+
+def _of_group(key: str) -> Any:
+    return col(Intent.key).startswith(f"{key}|", autoescape=True)
+
+
+def _open_intent(session: Session, key: str) -> Intent | None:
+    stmt = (select(Intent).where(_of_group(key), Intent.status == PENDING, Intent.attempts == 0)
+            .order_by(col(Intent.id).desc()).limit(1).with_for_update())
+    return session.exec(stmt).first()
+
+
+def _count(session: Session, key: str) -> int:
+    return session.exec(select(func.count()).select_from(Intent).where(_of_group(key))).one()
+
+
+def _due(session: Session, group: Grouped, now: datetime) -> datetime:
+    """`group_wait` from now, but not within `repeat_interval` of the group's last sending."""
+    stmt = (select(Intent).where(_of_group(group.key), col(Intent.status).in_((RUNNING, DONE)))
+            .order_by(col(Intent.updated_at).desc()).limit(1))
+    last = session.exec(stmt).first()
+    due = now + group.wait
+    return due if last is None else max(due, last.updated_at + group.repeat)
+
+
+def _append(intent: Intent, item: dict[str, Any], now: datetime) -> None:
+    digest = dict(intent.params["digest"])
+    if len(digest["items"]) < MAX_ITEMS:
+        digest["items"] = [*digest["items"], item]
+    else:
+        digest["omitted"] = digest["omitted"] + 1
+    intent.params = {**intent.params, "digest": digest}  # replaced, not mutated: see models
+    intent.updated_at = now
