@@ -12,6 +12,7 @@ from watcher.cli.errors import run_cli
 COMMANDS = {
     "sim": "watcher.cli.sim:sim",
     "history": "watcher.cli.history:history",
+    "login": "watcher.cli.login:login",
     "rules": "watcher.cli.rules:rules",
     "run": "watcher.cli.run:run",
 }

@@ -1,0 +1,13 @@
+"""The watcher's Globus client side: stored tokens, the daemon's authorizer, `watcher login`.
+
+- `tokens`: the user's tokens in globus-sdk's SQLite token storage (mode 0600).
+- `authorizer`: refreshes access tokens, persists rotated refresh tokens, and turns a dead
+  refresh token into `CredentialsExpired` (once, without hammering Auth) until new tokens appear.
+- `clients`: the TransferClient the sources and actions share, with bounded retries.
+- `login`: the native-app flow, run once by `watcher login`.
+- `credentials`: the service's memory of "credentials expired", told to rules once.
+"""
+
+from watcher.globus.errors import CredentialsExpired
+
+__all__ = ["CredentialsExpired"]

@@ -1,0 +1,47 @@
+"""The Globus clients one watcher process shares: one authorizer, one TransferClient.
+
+One TransferClient for the whole process (sources and actions), because its authorizer holds
+the rotating refresh token: two authorizers on one token would refresh it from under each
+other. Its retries are bounded so a poll cannot hang for long: one call takes at most
+`(max_retries + 1) * request_timeout + max_retries * max_sleep` seconds (Retry-After included,
+as the SDK caps every sleep at `max_sleep`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import globus_sdk
+from globus_sdk.transport import RequestsTransport, RetryConfig
+
+from watcher.config import GlobusSettings
+from watcher.globus.authorizer import StoredTokenAuthorizer
+from watcher.globus.tokens import TokenFile
+
+
+@dataclass
+class GlobusClients:
+    """The stored tokens, the authorizer over them and the TransferClient using it."""
+
+    tokens: TokenFile
+    authorizer: StoredTokenAuthorizer
+    transfer: globus_sdk.TransferClient
+
+    def ready_transfer(self) -> globus_sdk.TransferClient:
+        """The TransferClient, or `CredentialsExpired` (from a local check, no request)."""
+        self.authorizer.check()
+        return self.transfer
+
+
+def build_clients(settings: GlobusSettings) -> GlobusClients:
+    """Clients for the configured native app and token file; service URLs come from the SDK's
+    environment variables (`GLOBUS_SDK_SERVICE_URL_TRANSFER`, ...)."""
+    tokens = TokenFile(settings.token_db)
+    authorizer = StoredTokenAuthorizer(tokens, settings.client_id)
+    transfer = globus_sdk.TransferClient(
+        authorizer=authorizer,
+        transport=RequestsTransport(http_timeout=settings.request_timeout),
+        retry_config=RetryConfig(max_retries=settings.max_retries,
+                                 max_sleep=settings.max_sleep),
+    )
+    return GlobusClients(tokens, authorizer, transfer)
