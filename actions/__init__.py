@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actions import email, qdel, qhold, qrls
+from actions import email, qdel, qhold, qrls, resubmit
 from actions.base import ActionType
 
 ACTIONS: dict[str, ActionType] = {
@@ -10,4 +10,5 @@ ACTIONS: dict[str, ActionType] = {
     "qdel": ActionType("qdel", qdel.Params, qdel.execute, "delete a PBS job"),
     "qhold": ActionType("qhold", qhold.Params, qhold.execute, "put a hold on a PBS job"),
     "email": ActionType("email", email.Params, email.execute, "send an email"),
+    "resubmit": ActionType("resubmit", resubmit.Params, resubmit.execute, "resubmit a PBS job"),
 }
