@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from watcher import templating
-from watcher.engine import grouping
+from watcher.engine import grouping, silences
 from watcher.engine.decide import Decision, Limits, RuleMemory, Verdict, fired, on_event, on_tick
 from watcher.engine.index import TriggerIndex
 from watcher.engine.memory import load_memory, save_memory
@@ -116,7 +116,8 @@ class Engine:
         memory, verdict, reason = decision.memory, decision.verdict, decision.reason
         actions: tuple[str, ...] = ()
         if verdict is Verdict.FIRE and event is not None:
-            blocked = self._conditions_block(rule, subject, event, now)
+            blocked = (silences.suppress(session, rule.name, subject, event_id, now)
+                       or self._conditions_block(rule, subject, event, now))
             if blocked:
                 verdict, reason = Verdict.SUPPRESSED, blocked
                 memory = RuleMemory(memory.in_condition, None, None, memory.fire_count,
