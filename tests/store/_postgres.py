@@ -30,11 +30,20 @@ def unavailable_reason() -> str | None:
         import psycopg  # noqa: F401
     except ImportError:
         return "psycopg is not installed (pip install -e '.[postgres]')"
-    if not (shutil.which("initdb") and shutil.which("pg_ctl")):
+    if not (_binary("initdb") and _binary("pg_ctl")):
         return "PostgreSQL server binaries (initdb, pg_ctl) are not installed"
     if os.geteuid() == 0 and not _postgres_user():
         return "running as root and there is no 'postgres' user to run the server as"
     return None
+
+
+def _binary(name: str) -> str | None:
+    """On PATH, else where Debian's `postgresql` package puts it (not on PATH there)."""
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    return str(candidates[-1]) if candidates else None
 
 
 def _postgres_user() -> pwd.struct_passwd | None:
@@ -52,7 +61,9 @@ def _free_port() -> int:
 
 def _run(argv: list[str], as_user: str | None) -> None:
     if as_user:
-        argv = ["runuser", "-u", as_user, "--", *argv]
+        argv = ["runuser", "-u", as_user, "--", _binary(argv[0]) or argv[0], *argv[1:]]
+    else:
+        argv = [_binary(argv[0]) or argv[0], *argv[1:]]
     subprocess.run(argv, check=True, capture_output=True, timeout=120)
 
 
