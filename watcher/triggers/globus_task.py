@@ -1,0 +1,101 @@
+"""`globus_task`: a watched Globus transfer task enters a status.
+
+```yaml
+when: {globus_task: {task: "{{ workflow.stage_in_task }}", status: SUCCEEDED}}
+when: {globus_task: {label: "stage-*", status: [FAILED, INACTIVE]}}
+when: {globus_task: {label: "stage-*", status: ACTIVE, from: {status: INACTIVE}}}  # resumed
+when: {globus_task: {is_paused: true}}
+```
+
+Selectors: `task` (the task id, exact) and `label` (a matcher, usually a glob). Levels:
+`status` (ACTIVE, INACTIVE, SUCCEEDED, FAILED; one or a list), `nice_status` (`OK`, `Queued`, or
+the name of a recent error such as `PERMISSION_DENIED`) and `is_paused`. The rule fires when a
+selected task *enters* the levels; `from:` also requires the attributes before the change to
+match. INACTIVE is not terminal (the task waits for credentials, then resumes): a rule on
+FAILED does not fire for it, and a task going INACTIVE → ACTIVE → SUCCEEDED fires SUCCEEDED
+rules once. Only watched tasks are seen: those a workflow or action put on the watch list, and
+those a rule names with `task:`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field
+
+from watcher.events import GLOBUS_TASK, Event
+from watcher.globus.tasks import STATUSES, task_attributes
+from watcher.rules.errors import expected_one_of
+from watcher.rules.matchers import Matcher, MatcherField
+from watcher.triggers.base import TriggerConfig, TriggerType
+
+
+def _known_statuses(matcher: Matcher) -> Matcher:
+    for value in matcher.values():
+        if str(value) not in STATUSES:
+            raise ValueError(expected_one_of(STATUSES, value))
+    return matcher
+
+
+_Status = Annotated[MatcherField, AfterValidator(_known_statuses)]
+_LEVELS = ("status", "nice_status", "is_paused")
+
+
+class TaskFromConfig(TriggerConfig):
+    """What the task's attributes were before the change."""
+
+    status: _Status | None = None
+    nice_status: MatcherField | None = None
+    is_paused: bool | None = None
+
+
+class GlobusTaskConfig(TriggerConfig):
+    """Which tasks (selectors) entering which condition (levels) fire the rule."""
+
+    task: str | None = None
+    label: MatcherField | None = None
+    status: _Status | None = None
+    nice_status: MatcherField | None = None
+    is_paused: bool | None = None
+    from_: TaskFromConfig | None = Field(default=None, alias="from")
+
+
+def _levels_hold(levels: TaskFromConfig | GlobusTaskConfig, attrs: Mapping[str, Any]) -> bool:
+    for name in _LEVELS:
+        wanted = getattr(levels, name)
+        if wanted is None:
+            continue
+        value = attrs.get(name)
+        ok = value is wanted if isinstance(wanted, bool) else wanted.matches(value)
+        if not ok:
+            return False
+    return True
+
+
+class GlobusTaskTrigger(TriggerType):
+    """A watched Globus transfer task enters a status, a nice_status or a pause."""
+
+    name = "globus_task"
+    summary = "a Globus transfer task enters a status (SUCCEEDED, FAILED, INACTIVE, ...)"
+    Config = GlobusTaskConfig
+    event_kinds = frozenset({GLOBUS_TASK})
+    attributes = frozenset(task_attributes({}))
+
+    def subject_key(self, config: GlobusTaskConfig) -> str | None:
+        return config.task
+
+    def selects(self, config: GlobusTaskConfig, attrs: Mapping[str, Any]) -> bool:
+        if config.task is not None and attrs.get("task_id") != config.task:
+            return False
+        return config.label is None or config.label.matches(attrs.get("label"))
+
+    def holds(self, config: GlobusTaskConfig, attrs: Mapping[str, Any] | None) -> bool:
+        return attrs is not None and _levels_hold(config, attrs)
+
+    def matches_transition(self, config: GlobusTaskConfig, event: Event) -> bool:
+        if not super().matches_transition(config, event):
+            return False
+        previous = event.previous
+        return config.from_ is None or (previous is not None
+                                        and _levels_hold(config.from_, previous))
