@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actions import email, qdel, qhold, qrls, resubmit
+from actions import email, qdel, qhold, qrls, resubmit, stage_out, transfer
 from actions.base import ActionType
 
 ACTIONS: dict[str, ActionType] = {
@@ -11,4 +11,8 @@ ACTIONS: dict[str, ActionType] = {
     "qhold": ActionType("qhold", qhold.Params, qhold.execute, "put a hold on a PBS job"),
     "email": ActionType("email", email.Params, email.execute, "send an email"),
     "resubmit": ActionType("resubmit", resubmit.Params, resubmit.execute, "resubmit a PBS job"),
+    "transfer": ActionType("transfer", transfer.Params, transfer.execute,
+                           "start a Globus transfer (exactly once)"),
+    "stage_out": ActionType("stage_out", stage_out.Params, stage_out.execute,
+                            "copy a job's output directory with Globus (exactly once)"),
 }
