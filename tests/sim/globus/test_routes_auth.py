@@ -10,7 +10,7 @@ import globus_sdk
 import pytest
 import requests
 
-from tests.sim.globus.conftest import World, transfer_client
+from tests.sim.globus.conftest import World, fast_retries, transfer_client
 from watcher.sim.globus.scopes import TRANSFER_ALL, TRANSFER_RS
 from watcher.sim.globus.testing import GlobusEmulator
 
@@ -23,6 +23,7 @@ def test_a_dead_access_token_is_refreshed_and_the_rotated_token_kept(world: Worl
     saved: list[globus_sdk.OAuthTokenResponse] = []
     tc = globus_sdk.TransferClient(authorizer=world.emu.authorizer(world.tokens, saved.append),
                                    base_url=world.emu.transfer_url)
+    fast_retries(tc)
     assert not list(tc.task_list())
     world.emu.expire_access_tokens("alice")  # the client still believes its token is good
     world.emu.set_token_lifetime(2)
@@ -43,6 +44,7 @@ def test_access_tokens_really_expire(world: World) -> None:
     saved: list[object] = []
     tc = globus_sdk.TransferClient(authorizer=world.emu.authorizer(stale, saved.append),
                                    base_url=world.emu.transfer_url)
+    fast_retries(tc)
     time.sleep(0.25)
     tc.task_list()
     assert len(saved) == 1

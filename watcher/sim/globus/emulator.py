@@ -70,8 +70,9 @@ class Emulator:
         last = last_save = time.monotonic()
         while not self._stop.wait(self._tick):
             now = time.monotonic()
-            with self.mutate():
-                self.transfers.tick(now - last)
+            with self.lock:
+                if self.transfers.tick(now - last):
+                    self._dirty = True
             last = now
             if now - last_save >= 1.0:
                 self.save()

@@ -88,8 +88,10 @@ class Transfers:
                     is_error=status == FAILED and code != "CANCELED")
         self._carry.pop(task.task_id, None)
 
-    def tick(self, dt: float) -> None:
-        """One step of the world: apply faults and deadlines, then move bytes."""
+    def tick(self, dt: float) -> bool:
+        """One step of the world: apply faults and deadlines, then move bytes.
+
+        Returns whether any task was live (so the state may have changed)."""
         live = [task for task in self.tasks.values() if not task.terminal]
         for task in live:
             self._apply_lasting_faults(task)
@@ -102,6 +104,7 @@ class Transfers:
                     continue
                 if self._advance(task, dt):
                     slots -= 1
+        return bool(live)
 
     def _apply_lasting_faults(self, task: Task) -> None:
         now = self.clock()
