@@ -15,6 +15,7 @@ COMMANDS = {
     "login": "watcher.cli.login:login",
     "rules": "watcher.cli.rules:rules",
     "run": "watcher.cli.run:run",
+    "silence": "watcher.cli.silence:silence",
 }
 
 
