@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,9 @@ from pydantic import ValidationError
 
 from actions.base import ActionContext, Outcome
 from actions.transfer import Params, execute, label_for, transfer_data
+from tests.globus import _world
+from tests.globus._world import Globus
+from watcher.globus.clients import build_clients
 from watcher.globus.submit import STORE_SERVICE, TRANSFER_SERVICE, fact_key
 from watcher.pbs.commands import PbsCommands
 from watcher.sim.globus.testing import GlobusEmulator
@@ -26,6 +29,7 @@ from watcher.store.watch import watched
 KEY = "stage-out|12.srv|7|0"
 RULE = "stage-out"
 POST = "POST /v0.10/transfer"
+emu, globus = _world.emu, _world.globus  # the Globus world's fixtures (its own tokens)
 
 
 @dataclass
@@ -57,8 +61,9 @@ class World:
             return get_fact(session, fact_key(key))
 
 
-def _client(emu: GlobusEmulator, tokens: dict[str, Any]) -> globus_sdk.TransferClient:
-    tc = globus_sdk.TransferClient(authorizer=emu.authorizer(tokens), base_url=emu.transfer_url)
+def _client(running: GlobusEmulator, tokens: dict[str, Any]) -> globus_sdk.TransferClient:
+    tc = globus_sdk.TransferClient(authorizer=running.authorizer(tokens),
+                                   base_url=running.transfer_url)
     tc.retry_config.backoff = lambda ctx: 0.0  # the SDK's retries, without its sleeps
     return tc
 
@@ -72,10 +77,10 @@ def world(tmp_path: Path) -> Iterator[World]:
     (src_dir / "run" / "logs" / "deep" / "b.log").write_text("second\n")
     dst_dir.mkdir()
     store = open_store(f"sqlite:///{tmp_path / 'watcher.db'}")
-    with GlobusEmulator(tmp_path / "globus") as emu:
-        src, dst = emu.add_endpoint(src_dir), emu.add_endpoint(dst_dir)
-        yield World(emu, _client(emu, emu.issue_tokens("alice")), store, src, dst, src_dir,
-                    dst_dir)
+    with GlobusEmulator(tmp_path / "globus") as running:
+        src, dst = running.add_endpoint(src_dir), running.add_endpoint(dst_dir)
+        yield World(running, _client(running, running.issue_tokens("alice")), store, src, dst,
+                    src_dir, dst_dir)
     store.close()
 
 
@@ -184,6 +189,27 @@ def test_a_dead_login_is_permanent(world: World) -> None:
     outcome = world.run()
     assert not outcome.ok and not outcome.retryable
     assert "invalid_grant" in outcome.detail and "watcher login" in outcome.detail
+
+
+def test_with_the_services_own_client_expired_credentials_are_permanent(
+        globus: Globus, tmp_path: Path) -> None:
+    """The service's TransferClient raises `CredentialsExpired` once its refresh token died."""
+    globus.log_in()
+    clients = build_clients(globus.settings)
+    store = open_store(f"sqlite:///{tmp_path / 'w.db'}")
+    ctx = ActionContext(PbsCommands(), KEY, RULE, datetime.now(UTC),
+                        {TRANSFER_SERVICE: clients.transfer, STORE_SERVICE: store})
+    params = Params(source_endpoint=globus.src, destination_endpoint=globus.dst,
+                    source_path="/~/", destination_path="/~/copy/", recursive=True)
+    try:
+        assert asyncio.run(execute(ctx, params)).ok
+        globus.emu.revoke_refresh_tokens("alice")
+        globus.emu.expire_access_tokens("alice")
+        outcome = asyncio.run(execute(replace(ctx, idempotency_key=KEY + "-next"), params))
+    finally:
+        store.close()
+    assert not outcome.ok and not outcome.retryable
+    assert "Globus login expired" in outcome.detail and "watcher login" in outcome.detail
 
 
 def test_an_unknown_endpoint_is_permanent(world: World) -> None:

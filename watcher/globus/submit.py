@@ -23,13 +23,13 @@ from typing import Any
 import globus_sdk
 from sqlalchemy.exc import IntegrityError
 
+from watcher.globus.errors import CredentialsExpired, describe, is_invalid_grant, is_transient
 from watcher.store.db import Store
 from watcher.store.facts import get_fact, put_fact
 from watcher.store.watch import watch
 
 TRANSFER_SERVICE = "globus_transfer"  # ctx.services key of the ready TransferClient
 STORE_SERVICE = "store"
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class SubmitError(Exception):
@@ -71,7 +71,7 @@ def submit_once(tc: globus_sdk.TransferClient, data_for: Callable[[str], Any], *
         submission_id = known.get("submission_id") or _remember(store, intent_key,
                                                                 _new_submission_id(tc))
         done = _post(tc, data_for, submission_id)
-    except (globus_sdk.GlobusAPIError, globus_sdk.NetworkError) as exc:
+    except (globus_sdk.GlobusAPIError, globus_sdk.NetworkError, CredentialsExpired) as exc:
         raise classify(exc) from exc
     _record(store, intent_key, done, dict(watch_info or {}))
     return done
@@ -115,34 +115,26 @@ def _record(store: Store | None, intent_key: str, done: Submitted, info: dict[st
         watch(session, "globus", done.task_id, key=intent_key, **info)
 
 
-def classify(exc: globus_sdk.GlobusAPIError | globus_sdk.NetworkError) -> SubmitError:
-    """What a failed call means for the intent: passing faults retry, the rest do not."""
+def classify(exc: Exception) -> SubmitError:
+    """What a failed call means for the intent: passing faults retry, the rest do not.
+
+    A login Globus refuses is permanent: trying the same tokens again cannot help, and the dead
+    intent is visible (and can mail) until `watcher login` and a new firing.
+    """
+    if isinstance(exc, CredentialsExpired):
+        return SubmitError(f"Globus login expired ({exc}); run `watcher login`",
+                           retryable=False)
     if isinstance(exc, globus_sdk.NetworkError):
         return SubmitError(f"cannot reach Globus: {exc}", retryable=True)
-    what = _describe(exc)
-    if exc.info.consent_required:
+    what = describe(exc)
+    if isinstance(exc, globus_sdk.GlobusAPIError) and exc.info.consent_required:
         scopes = ", ".join(exc.info.consent_required.required_scopes)
         return SubmitError(f"Globus needs consent the stored login lacks ({what}); run `watcher "
                            f"login` and grant these scopes: {scopes}", retryable=False)
-    if _dead_login(exc):
+    # 401: Transfer still rejects the access token after the SDK refreshed it and retried.
+    if is_invalid_grant(exc) or getattr(exc, "http_status", None) == 401:
         return SubmitError(f"Globus refused the stored login ({what}); run `watcher login`",
                            retryable=False)
-    if exc.http_status in RETRYABLE_STATUSES:
+    if is_transient(exc):
         return SubmitError(f"Globus is not answering well: {what}", retryable=True)
     return SubmitError(f"Globus refused the transfer: {what}", retryable=False)
-
-
-def _dead_login(exc: globus_sdk.GlobusAPIError) -> bool:
-    """A refresh token Auth refused (`invalid_grant`; `.code` is None for OAuth bodies in SDK
-    4), or an access token Transfer still rejects after the SDK refreshed and retried."""
-    body = exc.raw_json
-    invalid_grant = isinstance(body, dict) and body.get("error") == "invalid_grant"
-    return (isinstance(exc, globus_sdk.AuthAPIError) and invalid_grant) or exc.http_status == 401
-
-
-def _describe(exc: globus_sdk.GlobusAPIError) -> str:
-    body = exc.raw_json
-    oauth_error = body.get("error") if isinstance(body, dict) else None
-    parts = [f"HTTP {exc.http_status}", exc.code or oauth_error, exc.message]
-    text = ": ".join(str(part) for part in parts if part)
-    return f"{text} (request {exc.request_id})" if exc.request_id else text
