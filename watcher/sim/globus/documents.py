@@ -112,7 +112,7 @@ def event_doc(event: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def submit_result(task: Task, duplicate: bool) -> dict[str, Any]:
-    """POST /transfer's answer. A resubmitted submission_id gets code "Duplicate" (see README)."""
+    """POST /transfer's answer; a reused submission_id gets "Duplicate" (package docstring)."""
     message = (
         f"A transfer with submission id '{task.submission_id}' was already submitted"
         if duplicate else
