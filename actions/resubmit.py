@@ -79,7 +79,7 @@ async def execute(ctx: ActionContext, params: Params) -> Outcome:
     if isinstance(doc, Outcome):
         return doc
     old = next((job for job_id, job in doc.jobs.items() if job_id in wanted), None)
-    earlier = lin.tagged_with(doc, ctx.idempotency_key)
+    earlier = lin.tagged_with(doc, ctx.idempotency_key, wanted)
     if earlier is not None:
         return await _found(ctx, earlier, old)
     if old is None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 
 from watcher.pbs.parse import QstatDocument
@@ -78,11 +78,14 @@ def tags(parent: str, lineage: Lineage, attempt: int, key: str) -> dict[str, str
             INTENT: intent_tag(key)}
 
 
-def tagged_with(doc: QstatDocument, key: str) -> JobSnapshot | None:
-    """The job an earlier run of intent `key` submitted, if qstat lists one. Variable_List
-    values arrive as strings whatever JSON type qstat gave them (`parse_qstat_json`)."""
+def tagged_with(doc: QstatDocument, key: str, parent: Container[str]) -> JobSnapshot | None:
+    """The job an earlier run of intent `key` submitted as a resubmission of `parent`, if
+    qstat lists one. Variable_List values arrive as strings whatever JSON type qstat gave them
+    (`parse_qstat_json`). The parent must match too: a server that lost its queue reuses ids,
+    and a tag must not be taken for one left by another job's lineage."""
     tag = intent_tag(key)
-    found = [job for job in doc.jobs.values() if job.variables.get(INTENT) == tag]
+    found = [job for job in doc.jobs.values()
+             if job.variables.get(INTENT) == tag and job.variables.get(RESUBMIT_OF, "") in parent]
     return min(found, key=lambda job: _sort_key(job.id)) if found else None
 
 
