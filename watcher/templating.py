@@ -15,12 +15,14 @@ The context a rule's templates see (built by `build_context`):
 - `job`: for PBS events, the subject's attributes (`id name owner queue state substate
   exit_status hold_types comment run_count depend submit_arguments variables workdir`), after
   the change; for a vanished job, its last known attributes.
+- `quota`: for quota events, the path's usage (`path used_percent used_bytes limit_bytes
+  over_limit files files_limit files_percent grace inaccurate`), after the change.
 - `previous`: the subject's attributes before the change (None for a job that just appeared).
 - `user`: `name` and `email` of the user watcher runs for.
 - `vars`: the rule's `vars:` merged over the settings' variables.
 - `now`: the time of firing (a datetime).
 - Added by later features: `task` (Globus task), `workflow` (a staged workflow's ids),
-  `quota` (a quota observation), `meanings` (PBS codes in words).
+  `meanings` (PBS codes in words).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from watcher.events import PBS_JOB, Event
+from watcher.events import PBS_JOB, QUOTA, Event
 
 _ENV = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
 
@@ -116,5 +118,7 @@ def build_context(
     }
     if event.kind == PBS_JOB:
         context["job"] = dict(attrs) if attrs is not None else None
+    elif event.kind == QUOTA:
+        context["quota"] = dict(attrs) if attrs is not None else None
     context.update(extra)
     return context

@@ -153,3 +153,19 @@ def test_dropping_below_closes_the_window(store, engine) -> None:
         assert engine.tick(s, T0 + timedelta(hours=1)) == []
     assert [r.verdict for r in closed] == [Verdict.CANCELLED]
     assert _intents(store) == []
+
+
+def test_templates_see_the_paths_usage_as_quota(store) -> None:
+    subject = "{{ quota.path }} at {{ quota.used_percent }}%"
+    ruleset = load_rule_text(f"""
+rules:
+  - name: tell-me
+    when: {{quota: {{path: "{PATH}", used_percent: ">= 90"}}}}
+    do: [{{email: {{to: a@example.org, subject: "{subject}"}}}}]
+""", "quota.yaml")
+    assert ruleset.ok, ruleset.errors
+    with store.session() as s:
+        Engine(ruleset.rules).process(s, [_event(80, 91.25, 0)], T0)
+    with store.session() as s:
+        [intent] = s.exec(select(Intent)).all()
+    assert intent.params["subject"] == f"{PATH} at 91.2%"
