@@ -187,3 +187,30 @@ def test_actions_get_the_key_rule_and_services_and_exceptions_are_retried(
     assert seen[0].services == {"smtp": "configured"}
     assert intent(store, "k").last_error == "ConnectionError: smtp down for 12.srv"
     assert "Rule 'mail-me' step 3 (probe) failed (attempt 1)" in caplog.text
+
+
+def test_a_journaled_effect_is_not_repeated_after_a_crash(store: Store, pbs: FakePbs) -> None:
+    """The action journaled its effect, then the worker died before recording the outcome."""
+    from actions.base import record_effect
+
+    calls: list[str] = []
+
+    class _Params(ActionParams):
+        what: str
+
+    async def _once(ctx: ActionContext, params: _Params) -> Outcome:
+        calls.append(params.what)
+        await record_effect(ctx, f"did {params.what}", token="t-1")
+        raise RuntimeError("killed right after the effect")  # the outcome is never recorded
+
+    actions = {"once": ActionType("once", _Params, _once, "test")}
+    add(store, NewIntent("k", "r", "once", {"what": "mail"}))
+    clock = Clock()
+    runner = ActionRunner(store, PbsCommands(pbs.bin_dir), "w1", clock, POLICY,
+                          {"store": store}, lease=LEASE, actions=actions)
+    assert _run(runner) == [("k", "pending")]  # the exception looked like a passing fault
+    clock.advance(seconds=5)
+    assert _run(runner) == [("k", "done")]
+    assert calls == ["mail"]
+    assert intent(store, "k").result["facts"] == {"token": "t-1"}
+    assert "already done before a restart: did mail" in intent(store, "k").result["detail"]

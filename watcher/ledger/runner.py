@@ -26,13 +26,15 @@ from pydantic import ValidationError
 from sqlmodel import col, select
 
 from actions import ACTIONS
-from actions.base import ActionContext, ActionType, Outcome
+from actions.base import ActionContext, ActionType, Outcome, effect_key
+from watcher.failpoints import failpoint
 from watcher.ledger.claim import claim
 from watcher.ledger.policy import RetryPolicy
 from watcher.ledger.record import record
 from watcher.ledger.report import RunReport
 from watcher.pbs.commands import PbsCommands
 from watcher.store.db import Store
+from watcher.store.facts import get_fact
 from watcher.store.models import Firing, Intent
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,7 @@ class ActionRunner:
         )
         if not intents:
             return []
+        failpoint("after-claim")
         subjects = await asyncio.to_thread(self._subjects, intents)
         slots = asyncio.Semaphore(self.concurrency)  # per call: a semaphore binds to one loop
         return list(await asyncio.gather(
@@ -82,6 +85,7 @@ class ActionRunner:
     ) -> RunReport:
         async with slots:
             outcome = await self._execute(intent)
+        failpoint("after-execute")
         recorded = await asyncio.to_thread(
             record, self.store, intent.id, outcome,
             owner=self.owner, now=self.now(), policy=self.policy,
@@ -98,12 +102,20 @@ class ActionRunner:
             params = action.params.model_validate(intent.params)
         except ValidationError as exc:  # the rule is wrong; trying again cannot help
             return Outcome.failed(f"invalid parameters: {_one_line(exc)}", retryable=False)
+        journaled = await asyncio.to_thread(self._journaled_effect, intent.key)
+        if journaled is not None:  # the effect happened before a crash; do not repeat it
+            detail = journaled.pop("detail", "")
+            return Outcome.done(f"already done before a restart: {detail}", **journaled)
         ctx = ActionContext(self.pbs, intent.key, intent.rule, self.now(), self.services)
         try:
             return await action.execute(ctx, params)
         except Exception as exc:  # a bug or a passing fault: retry, and show what it was
             log.debug("action raised", exc_info=True)
             return Outcome.failed(f"{type(exc).__name__}: {exc}", retryable=True)
+
+    def _journaled_effect(self, key: str) -> dict[str, Any] | None:
+        with self.store.session(write=False) as session:
+            return get_fact(session, effect_key(key))
 
     def _subjects(self, intents: list[Intent]) -> dict[int | None, str]:
         ids = {i.firing_id for i in intents if i.firing_id is not None}
