@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from sqlmodel import select
 from watcher.engine.decide import Verdict
 from watcher.engine.engine import Engine
 from watcher.events import APPEARED, CHANGED, QUOTA, Event
-from watcher.rules.loader import load_rule_text
+from watcher.rules.loader import load_rule_text, load_rules
 from watcher.sources.quota import quota_attributes
 from watcher.store.db import open_store
 from watcher.store.models import Intent
@@ -169,3 +170,24 @@ rules:
     with store.session() as s:
         [intent] = s.exec(select(Intent)).all()
     assert intent.params["subject"] == f"{PATH} at 91.2%"
+
+
+def test_the_example_rule_file_renders_its_mails(store) -> None:
+    """rules/quota.yaml, fed a path that fills up and then goes over its limit."""
+    example = Path(__file__).parents[2] / "rules" / "quota.yaml"
+    ruleset = load_rules([example])
+    assert ruleset.ok, ruleset.errors
+    engine = Engine(ruleset.rules, user={"name": "alice", "email": "alice@example.org"})
+    over = {**usage(100.5, files=10), "grace": "6d23h"}
+    with store.session() as s:
+        engine.process(s, [_event(80, 95, 0)], T0)
+        engine.tick(s, T0 + timedelta(minutes=31))
+        engine.process(s, [Event(QUOTA, PATH, T0 + timedelta(minutes=40), CHANGED, usage(95),
+                                 over)], T0 + timedelta(minutes=40))
+    with store.session() as s:
+        mails = {i.rule: i.params for i in s.exec(select(Intent)).all()}
+    assert set(mails) == {"project-nearly-full", "over-quota-now"}
+    assert mails["project-nearly-full"]["subject"] == \
+        f"[watcher] {PATH} is at 95.0% of its quota"
+    assert "uses 0.09 TiB of\n0.1 TiB (95.0%)" in mails["project-nearly-full"]["body"]
+    assert mails["over-quota-now"]["subject"] == f"[watcher] OVER QUOTA: {PATH}, grace 6d23h"
