@@ -1,0 +1,71 @@
+"""Resubmit end to end: rules see walltime kills on the PBS simulator and resubmit the jobs."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlmodel import select
+
+from tests.service.conftest import cycle_until
+from watcher.events import ACTION_FAILED
+from watcher.pbs.lineage import lineage_of
+from watcher.store.models import DEAD, DONE, EventRecord, Intent
+
+EXAMPLES = Path(__file__).parents[2] / "rules"
+RETRY_TWICE = """
+rules:
+  - name: retry-walltime
+    when: {pbs_job: {name: "sim-*", exit_status: -29}}
+    do: [{resubmit: {job: "{{ job.id }}", max_attempts: 2}}]
+"""
+
+
+def intents(service) -> list[Intent]:
+    with service.store.session() as s:
+        return list(s.exec(select(Intent).order_by(Intent.id)).all())
+
+
+def queued_ids(sim) -> list[str]:
+    """Job ids with a Q (queued) record in the accounting log: one per qsub that succeeded."""
+    return [line.split(";")[2] for line in sim.accounting_lines() if line.split(";")[1] == "Q"]
+
+
+def submit_file(sim, workdir: Path, *args: str) -> str:
+    result = sim.run("qsub", *args, cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_walltime_kills_are_resubmitted_until_max_attempts_then_the_action_fails(
+        sim, make_service, tmp_path):
+    service = make_service(RETRY_TWICE)
+    (tmp_path / "long.sh").write_text("#!/bin/sh\nsleep 30\n")
+    original = submit_file(sim, tmp_path, "-N", "sim-long", "-l", "walltime=00:00:01", "long.sh")
+    cycle_until(service, lambda: any(i.status == DEAD for i in intents(service)), timeout=60)
+    for _ in range(3):  # nothing more happens: no second firing, no second submission
+        asyncio.run(service.cycle())
+    first, second, third = intents(service)
+    assert [i.status for i in (first, second, third)] == [DONE, DONE, DEAD]
+    assert third.last_error == (f"max_attempts (2) reached for {original} "
+                                f"(newest job {second.result['facts']['job_id']})")
+    chain = (original, first.result["facts"]["job_id"], second.result["facts"]["job_id"])
+    assert queued_ids(sim) == list(chain)  # exactly 1 original + 2 resubmissions
+    assert lineage_of(service.store, original).chain == chain
+    with service.store.session() as s:
+        [failed] = s.exec(select(EventRecord).where(EventRecord.kind == ACTION_FAILED)).all()
+    assert failed.subject == chain[-1] and "max_attempts (2)" in failed.data["error"]
+
+
+def test_the_shipped_example_resubmits_a_walltime_kill_held_with_more_walltime(
+        sim, make_service, tmp_path):
+    service = make_service({"resubmit.yaml": (EXAMPLES / "resubmit.yaml").read_text()})
+    (tmp_path / "long.sh").write_text("#!/bin/sh\nsleep 30\n")
+    killed = submit_file(sim, tmp_path, "-N", "sim-step", "-l", "walltime=00:00:01", "long.sh")
+    cycle_until(service, lambda: any(i.status == DONE for i in intents(service)), timeout=30)
+    [intent] = intents(service)
+    new = intent.result["facts"]["job_id"]
+    job = sim.qstat_json(new)["Jobs"][new]
+    assert (job["job_state"], job["Hold_Types"], job["Job_Name"]) == ("H", "u", "sim-step")
+    assert job["Resource_List"]["walltime"] == "04:00:00"
+    assert str(job["Variable_List"]["WATCHER_RESUBMIT_OF"]) == killed
