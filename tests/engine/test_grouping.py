@@ -1,16 +1,20 @@
-"""Grouping against a real store: one group intent per group, items appended in the engine's
-transaction, `group_wait` and `repeat_interval` deciding when it runs, one digest email."""
+"""Grouping against a real store (SQLite, and PostgreSQL where a server can start): one group
+intent per group, items appended in the engine's transaction, `group_wait` and
+`repeat_interval` deciding when it runs, one digest email."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
+from tests.store.conftest import store, store_url
 from watcher.engine import grouping
 from watcher.engine.engine import Engine
 from watcher.events import PBS_JOB, Event
@@ -18,7 +22,7 @@ from watcher.ledger.runner import ActionRunner
 from watcher.mail.sink import SmtpSink
 from watcher.pbs.commands import PbsCommands
 from watcher.rules.loader import load_rule_text
-from watcher.store.db import Store, open_store
+from watcher.store.db import Store
 from watcher.store.models import DEAD, DONE, Firing, Intent
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -50,12 +54,7 @@ def engine_for(text: str) -> Engine:
     assert ruleset.ok, ruleset.errors
     return Engine(ruleset.rules, user={"name": "alice", "email": "alice@example.org"})
 
-
-@pytest.fixture
-def store(tmp_path) -> Iterator[Store]:
-    opened = open_store(f"sqlite:///{tmp_path / 'w.db'}")
-    yield opened
-    opened.close()
+__all__ = ["store", "store_url"]  # every test runs on each database kind
 
 
 def process(store: Store, engine: Engine, events: list[Event], now: datetime = T0) -> None:
@@ -246,3 +245,37 @@ rules:
     assert by_step[3].after_key == by_step[2].key
     assert by_step[3].params == {"to": "ops@example.org", "subject": "single", "body": "one",
                                  "cc": [], "reply_to": None}
+
+
+def test_two_instances_opening_one_group_at_once_share_it(store):
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: there is no race to lose")
+    engine, errors = engine_for(STORM), []
+
+    def second_instance() -> None:
+        try:
+            process(store, engine, [failed(2)])
+        except Exception as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    with store.session() as first:
+        engine.process(first, [failed(1)], T0)
+        thread = threading.Thread(target=second_instance)
+        thread.start()
+        _until_a_query_waits_for_a_lock(store)  # its insert of the same key waits for us
+    thread.join(timeout=30)
+    assert errors == []
+    [intent] = intents(store)
+    assert subjects(intent) == ["1.sim", "2.sim"]
+
+
+def _until_a_query_waits_for_a_lock(store: Store, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    with store.engine.connect() as conn:
+        while time.monotonic() < deadline:
+            waiting = conn.execute(text("SELECT count(*) FROM pg_stat_activity "
+                                        "WHERE wait_event_type = 'Lock'")).scalar()
+            if waiting:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the second instance never waited for the first one's group")

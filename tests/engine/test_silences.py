@@ -1,13 +1,14 @@
-"""Silences: stored as facts, matched by rule and subject globs, consuming the edge they mute."""
+"""Silences: stored as facts (on SQLite and PostgreSQL), matched by rule and subject globs,
+consuming the edge they mute."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
+from tests.store.conftest import store, store_url
 from watcher.engine.decide import Verdict
 from watcher.engine.engine import Engine
 from watcher.engine.silences import (
@@ -19,11 +20,12 @@ from watcher.engine.silences import (
 )
 from watcher.events import PBS_JOB, Event
 from watcher.rules.loader import load_rule_text
-from watcher.store.db import Store, open_store
+from watcher.store.db import Store
 from watcher.store.models import Firing, Intent
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
 HOUR = timedelta(hours=1)
+__all__ = ["store", "store_url"]  # the store's tests run on each database kind
 RULES = """
 rules:
   - name: hold-failed
@@ -60,13 +62,6 @@ def test_the_longest_covering_silence_explains_the_suppression():
     assert long.reason == "silenced until 2026-01-01 14:00:00 UTC by ab12cd34 (upgrade)"
     assert short.reason == "silenced until 2026-01-01 13:00:00 UTC by ab12cd34"
     assert covering([short], "other", "1.sim", T0) is None
-
-
-@pytest.fixture
-def store(tmp_path) -> Iterator[Store]:
-    opened = open_store(f"sqlite:///{tmp_path / 'w.db'}")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture
