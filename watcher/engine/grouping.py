@@ -144,11 +144,7 @@ def grouped(call: ActionCall, bound: BaseModel, context: Mapping[str, Any], *, r
     if not isinstance(bound, GroupingParams) or bound.group_by is None:
         return None
     where = f"do[{step}].{call.type}"
-    labels = {}
-    for i, (written, value) in enumerate(zip(call.params["group_by"], bound.group_by,
-                                             strict=True)):
-        labels[written] = value if templating.is_template(written) else templating.render(
-            "{{ " + written + " }}", context, f"{where}.group_by[{i}]")
+    labels = _labels(call.params["group_by"], bound.group_by, context, where)
     line = bound.item if bound.item is not None else templating.render(
         type(bound).DEFAULT_ITEM, context, f"{where}.item")
     event = context["event"]
@@ -162,6 +158,17 @@ def grouped(call: ActionCall, bound: BaseModel, context: Mapping[str, Any], *, r
     first = {**params, "digest": {"group": labels, "items": [item], "omitted": 0}}
     return Grouped(key, rule, step, call.type, firing_id, item, first, bound.group_wait,
                    bound.repeat_interval)
+
+
+def _labels(written: list[str], rendered: list[str], context: Mapping[str, Any], where: str
+            ) -> dict[str, str]:
+    """`{"job.queue": "workq"}`: a name is looked up like `{{ job.queue }}`; a template was
+    already rendered by `bind`."""
+    labels = {}
+    for i, (entry, value) in enumerate(zip(written, rendered, strict=True)):
+        labels[entry] = value if templating.is_template(entry) else templating.render(
+            "{{ " + entry + " }}", context, f"{where}.group_by[{i}]")
+    return labels
 
 
 def collect(session: Session, group: Grouped, now: datetime) -> Intent:
