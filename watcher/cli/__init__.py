@@ -16,6 +16,7 @@ COMMANDS = {
     "rules": "watcher.cli.rules:rules",
     "run": "watcher.cli.run:run",
     "silence": "watcher.cli.silence:silence",
+    "status": "watcher.cli.status:status",
 }
 
 

@@ -1,4 +1,4 @@
-"""`watcher rules`: check rule files and print their JSON Schema."""
+"""`watcher rules`: check, list and test rule files, and print their JSON Schema."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from watcher.cli._lazy import LazyGroup
 
 @click.group(cls=LazyGroup, lazy={
     "check": "watcher.cli.rules.check:check",
+    "list": "watcher.cli.rules.list:list_rules",
     "schema": "watcher.cli.rules.schema:schema",
+    "test": "watcher.cli.rules.test:test_rules",
 })
 def rules() -> None:
-    """Check rule files and print their JSON Schema."""
+    """Check, list and test rule files, and print their JSON Schema."""

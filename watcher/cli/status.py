@@ -1,0 +1,198 @@
+"""`watcher status`: what needs the user's attention, one section after another.
+
+Each section is one function from `StatusInputs` to a `Section` (rows of plain values, the
+columns to show); `SECTIONS` lists them in order. Adding a section is writing that function and
+naming it there: the table, the JSON and the empty case come with it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from watcher import paths
+from watcher.cli._common import db_option, open_configured_store, rules_option, settings_option
+from watcher.config import Settings
+from watcher.rules.errors import RuleError
+from watcher.rules.loader import RuleSet, load_rules
+from watcher.store.db import sqlite_path
+from watcher.store.models import DEAD, STATUSES, Firing, Intent, RuleState, SourceHealth
+
+_DEAD_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class StatusInputs:
+    """What sections read: the rule files as they are now, and the store (None before the
+    watcher's first run)."""
+
+    ruleset: RuleSet
+    session: Session | None
+
+    def empty(self, text: str = "none") -> str:
+        """What a section says when it has no rows: without a store, nothing is known."""
+        return "unknown (no store)" if self.session is None else text
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of the report. `columns` maps row keys to table headers."""
+
+    key: str
+    title: str
+    columns: dict[str, str]
+    rows: list[dict[str, Any]]
+    empty: str
+
+
+def sources(inputs: StatusInputs) -> Section:
+    columns = {"source": "Source", "healthy": "Healthy", "failures": "Failed polls",
+               "last_ok_at": "Last answer (UTC)", "last_error": "Last error"}
+    rows = [{"source": h.source, "healthy": h.healthy, "failures": h.failures,
+             "down_reported": h.down_emitted, "last_ok_at": h.last_ok_at,
+             "last_error": h.last_error}
+            for h in _all(inputs, select(SourceHealth).order_by(col(SourceHealth.source)))]
+    return Section("sources", "Sources", columns, rows, inputs.empty("not polled yet"))
+
+
+def rules_in_trouble(inputs: StatusInputs) -> Section:
+    rows: list[dict[str, Any]] = []
+    for error in _first_errors(inputs.ruleset):
+        where = f"line {error.line}: " if error.line else ""
+        field = f"{error.field_path}: " if error.field_path else ""
+        rows.append({"name": str(error.path), "rule": None, "file": str(error.path),
+                     "line": error.line,
+                     "problem": f"invalid, not in force: {where}{field}{error.message}"})
+    dead = _all(inputs, select(Intent.rule, func.count()).where(Intent.status == DEAD)
+                .group_by(col(Intent.rule)).order_by(col(Intent.rule)))
+    for rule, count in dead:
+        rows.append({"name": rule, "rule": rule, "file": None, "line": None,
+                     "problem": f"{count} dead intent{'s' * (count > 1)}"})
+    columns = {"name": "Rule or file", "problem": "Problem"}
+    return Section("rules_in_trouble", "Rules in trouble", columns, rows, "none")
+
+
+def dead_intents(inputs: StatusInputs) -> Section:
+    stmt = (select(Intent, Firing.subject).outerjoin(Firing, col(Intent.firing_id) == Firing.id)
+            .where(Intent.status == DEAD).order_by(col(Intent.updated_at).desc())
+            .limit(_DEAD_SHOWN))
+    rows = [{"rule": i.rule, "action": i.action_type, "step": i.step, "subject": subject,
+             "attempts": i.attempts, "last_error": i.last_error, "at": i.updated_at,
+             "key": i.key} for i, subject in _all(inputs, stmt)][::-1]
+    columns = {"rule": "Rule", "action": "Action", "subject": "Subject", "attempts": "Attempts",
+               "last_error": "Last error", "at": "When (UTC)"}
+    title = f"Dead intents (the {_DEAD_SHOWN} most recent)" if len(rows) == _DEAD_SHOWN \
+        else "Dead intents"
+    return Section("dead_intents", title, columns, rows, inputs.empty())
+
+
+def pending_windows(inputs: StatusInputs) -> Section:
+    rules = inputs.ruleset.by_name()
+    stmt = select(RuleState).where(col(RuleState.pending_since).is_not(None)).order_by(
+        col(RuleState.pending_since))
+    rows = []
+    for state in _all(inputs, stmt):
+        rule = rules.get(state.rule)
+        due = state.pending_since + rule.for_ if rule and rule.for_ else None
+        rows.append({"rule": state.rule, "subject": state.subject, "since": state.pending_since,
+                     "due": due})
+    columns = {"rule": "Rule", "subject": "Subject", "since": "Since (UTC)", "due": "Due (UTC)"}
+    return Section("pending_windows", "Pending for: windows", columns, rows,
+                   inputs.empty())
+
+
+def intent_counts(inputs: StatusInputs) -> Section:
+    counts = dict(_all(inputs, select(Intent.status, func.count()).group_by(col(Intent.status))))
+    rows = [{"status": status, "count": counts.get(status, 0)} for status in STATUSES] \
+        if inputs.session is not None else []
+    columns = {"status": "Status", "count": "Intents"}
+    return Section("intents", "Intents by status", columns, rows, inputs.empty())
+
+
+SECTIONS: list[Callable[[StatusInputs], Section]] = [
+    sources, rules_in_trouble, dead_intents, pending_windows, intent_counts]
+
+
+@click.command("status", short_help="Show sources, rules in trouble and dead actions.")
+@rules_option
+@db_option
+@settings_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
+def status(rules: tuple[Path, ...], db_url: str | None, settings: Settings,
+           as_json: bool) -> None:
+    """Show source health, rules in trouble, dead intents and pending for: windows."""
+    ruleset = load_rules(list(rules) or [paths.rules_dir()])
+    path = sqlite_path(db_url or settings.store.url)
+    if path is not None and not path.exists():  # never create a store just to look at it
+        click.echo(f"No store yet: {path} does not exist (has the watcher run?).",
+                   err=as_json)
+        sections = _collect(StatusInputs(ruleset, None))
+    else:
+        store = open_configured_store(settings, db_url)
+        try:
+            with store.session(write=False) as session:
+                sections = _collect(StatusInputs(ruleset, session))
+        finally:
+            store.close()
+    if as_json:
+        click.echo(json.dumps({s.key: s.rows for s in sections}, indent=2, default=_iso,
+                              ensure_ascii=False))
+    else:
+        _show(sections)
+
+
+def _collect(inputs: StatusInputs) -> list[Section]:
+    return [section(inputs) for section in SECTIONS]
+
+
+def _all(inputs: StatusInputs, stmt: Any) -> list[Any]:
+    return [] if inputs.session is None else list(inputs.session.exec(stmt))
+
+
+def _first_errors(ruleset: RuleSet) -> list[RuleError]:
+    firsts: dict[Path, RuleError] = {}
+    for error in ruleset.errors:
+        firsts.setdefault(error.path, error)
+    return list(firsts.values())
+
+
+def _show(sections: list[Section]) -> None:
+    console = Console()
+    for section in sections:
+        if not section.rows:
+            console.print(Text.assemble((section.title, "bold"), ": ", (section.empty, "dim")))
+            continue
+        table = Table(title=section.title, title_justify="left", title_style="bold")
+        for header in section.columns.values():
+            table.add_column(header, overflow="fold")
+        for row in section.rows:
+            table.add_row(*(_cell(row[key]) for key in section.columns))
+        console.print(table)
+
+
+def _cell(value: Any) -> Text:
+    """Plain text, never markup: an error message may well contain `[brackets]`."""
+    if value is None:
+        return Text("-")
+    if isinstance(value, bool):
+        return Text("yes" if value else "no", style=None if value else "red")
+    if isinstance(value, datetime):
+        return Text(value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"))
+    return Text(str(value))
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {value!r}")
