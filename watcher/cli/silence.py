@@ -55,7 +55,7 @@ def add(rule: str, duration: timedelta, subject: str | None, comment: str, db_ur
     store = open_configured_store(settings, db_url)
     try:
         with store.session() as session:
-            now = datetime.now(UTC).replace(microsecond=0)
+            now = datetime.now(UTC)
             added = add_silence(session, rule, duration, now, subject=subject,
                                 comment=comment, created_by=getpass.getuser())
     finally:
