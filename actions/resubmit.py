@@ -12,7 +12,9 @@ dependency is not carried over: the old job's parents have already run (it start
 `before*` children were released or deleted by PBS when it ended. `-N` is added when missing,
 so the new job keeps the old job's name (a stdin job stays `STDIN`) and name patterns in rules
 keep matching the lineage. `script:` names the script when `Submit_arguments` has none (the
-script was piped to qsub, which PBS does not keep in a form qsub can read back).
+script was piped to qsub, which PBS does not keep in a form qsub can read back). A bare `-v NAME`
+takes the value the old job had; `-V` is kept and exports the watcher's own environment. The old
+job is left alone: a rule that resubmits a job that may still be queued should `qdel` it too.
 
 Exactly once: one `qstat -f -F json -x` shows both the old job and, after a crash between
 qsub and the ledger's record, the job this intent already submitted (tagged WATCHER_INTENT);
@@ -91,7 +93,7 @@ async def execute(ctx: ActionContext, params: Params) -> Outcome:
 async def _found(ctx: ActionContext, earlier: JobSnapshot, old: JobSnapshot | None) -> Outcome:
     """An earlier run of this intent submitted `earlier`: report it, record its lineage."""
     tags = earlier.variables
-    parent = tags.get(lin.RESUBMIT_OF) or (old.id if old else "")
+    parent = tags[lin.RESUBMIT_OF]  # tagged_with() matched it against the job asked for
     lineage = await _lineage(ctx, parent, old.variables if old else {lin.ROOT: tags.get(lin.ROOT)})
     await _record(ctx, lineage, parent, earlier.id)
     return Outcome.done(f"{parent} was already resubmitted as {earlier.id} by this intent",
@@ -154,8 +156,8 @@ def _document(result: CommandResult, wanted: IdSet) -> QstatDocument | Outcome:
         return Outcome.failed(result.describe(), retryable=True)
 
     def select(job_id: str, attrs: dict[str, object]) -> bool:
-        variables = attrs.get("Variable_List")
-        return job_id in wanted or (isinstance(variables, dict) and lin.INTENT in variables)
+        variables = attrs.get("Variable_List")  # a dict; the text form only in odd builds
+        return job_id in wanted or (isinstance(variables, dict | str) and lin.INTENT in variables)
 
     doc = parse_qstat_json(result.stdout, select=select)
     if not doc.complete:
