@@ -36,7 +36,7 @@ def test_v1_chain_when_stage_in_succeeds(sim: PbsSim) -> None:
 
 
 def test_v1_chain_when_stage_in_fails(sim: PbsSim) -> None:
-    ids = _chain(sim, "exit 1\n")
+    ids = _chain(sim, "sleep 0.5\nexit 1\n")
     jobs = {name: sim.wait_for(job_id) for name, job_id in ids.items()}
     assert (jobs["stage_in"]["substate"], jobs["stage_in"]["Exit_status"]) == (93, 1)
     assert jobs["cleanup"]["substate"] == 92  # afternotok of a failed parent runs
@@ -62,6 +62,15 @@ def test_depending_on_finished_jobs(sim: PbsSim) -> None:
     assert sim.wait_for(satisfied)["substate"] == 92
     assert sim.wait_for(rejected)["substate"] == 91
     assert f"{ok} Finished job did not satisfy dependency" in _a_records(sim)
+
+
+def test_depending_on_a_deleted_job(sim: PbsSim) -> None:
+    deleted = sim.qsub("exit 0\n", "-h")
+    sim.run("qdel", deleted)
+    sim.wait_for(deleted)
+    assert sim.wait_for(sim.qsub("exit 0\n", "-W", f"depend=afterok:{deleted}"))["substate"] == 91
+    assert sim.wait_for(sim.qsub("exit 0\n", "-W", f"depend=afternotok:{deleted}"))[
+        "substate"] == 92
 
 
 def test_unknown_parent_is_rejected_after_queueing(sim: PbsSim) -> None:

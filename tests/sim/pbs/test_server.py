@@ -87,7 +87,9 @@ def test_a_lost_runner_requeues_the_job(own_sim: PbsSim) -> None:
     first = own_sim.wait_for(job_id, state="R")
     while "session_id" not in first:
         first = own_sim.wait_for(job_id, state="R")
-    control.kill_runners(own_sim.paths)  # the execution host "crashed"
+    own_sim.stop()
+    control.kill_runners(own_sim.paths)  # the execution host crashed during the outage
+    own_sim.start()
     job = own_sim.wait_for(job_id, timeout=40)
     assert (job["run_count"], job["substate"]) == (2, 92)
 

@@ -129,36 +129,35 @@ def wipe(home: Path) -> int:
     return int(count)
 
 
-def kill_runners(paths: SimPaths) -> None:
-    """SIGKILL every live runner of this home and its job's session (no leftovers)."""
-    if not paths.runner_dir.is_dir():
-        return
-    for marker in paths.runner_dir.iterdir():
-        if not marker.name.isdigit():
+def kill_runners(paths: SimPaths, timeout: float = 2.0) -> None:
+    """SIGKILL every runner of this home and every process of its jobs (no leftovers).
+
+    Runners are found by their command line, job processes by the PBS_NODEFILE their MoM
+    gave them (it points into this home), so a runner killed before it could record its job's
+    session still leaves nothing behind. Passes repeat until nothing is left: a runner may fork
+    its job while we look, and SIGKILL takes a moment to land. Meant for a stopped server or a
+    wiped datastore (a running server would start new runners for jobs still queued).
+    """
+    deadline = time.monotonic() + timeout
+    while _kill_pass(str(paths.home)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def _kill_pass(home: str) -> int:
+    runner_tag, job_tag = b"watcher.sim.pbs.mom", f"PBS_NODEFILE={home}/aux/".encode()
+    found = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
             continue
-        pid = int(marker.name)
-        session = marker.read_text().strip() if marker.exists() else ""
-        if _is_ours(pid, str(paths.home)):
-            _signal(pid, signal.SIGKILL)
-        if session.isdigit() and _session_of(int(session)) == int(session):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(int(session), signal.SIGKILL)
-        marker.unlink(missing_ok=True)
-
-
-def _is_ours(pid: int, home: str) -> bool:
-    try:
-        return home in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-    except OSError:
-        return False
-
-
-def _session_of(pid: int) -> int | None:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return int(stat.rsplit(")", 1)[1].split()[3])
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            environ = (proc / "environ").read_bytes()
+        except OSError:  # gone, a zombie, or another user's process
+            continue
+        if (runner_tag in cmdline and home.encode() in cmdline) or job_tag in environ:
+            _signal(int(proc.name), signal.SIGKILL)
+            found += 1
+    return found
 
 
 def status(home: Path) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from watcher.sim.pbs import depend, model
 from watcher.sim.pbs.context import qualify, seq_of
 from watcher.sim.pbs.effects import Effects
 from watcher.sim.pbs.messages import DEPEND_DELETED, DEPEND_HIST_REJECTED, DEPEND_UNKNOWN
-from watcher.sim.pbs.model import ABORT, DEPNHOLD, Job
+from watcher.sim.pbs.model import ABORT, DEPNHOLD, TERMINATED, Job
 from watcher.sim.pbs.states import reevaluate, set_state
 
 _AFTER_OF = {b: a for a, b in depend.BEFORE_OF.items()}
@@ -56,8 +56,10 @@ def register(conn: sqlite3.Connection, child: Job, requested: depend.Depend, fx:
 
 
 def _rejected(dtype: str, parent: Job) -> bool:
-    status = int(parent.attrs.get("Exit_status", "0"))
-    return (dtype == "afterok" and status != 0) or (dtype == "afternotok" and status == 0)
+    """Can a finished parent no longer satisfy `dtype`? A deleted parent (91) counts as not ok,
+    as it does for the children it already had (see `_decide`)."""
+    failed = parent.substate == TERMINATED or parent.attrs.get("Exit_status", "0") != "0"
+    return (dtype == "afterok" and failed) or (dtype == "afternotok" and not failed)
 
 
 def parent_started(conn: sqlite3.Connection, parent: Job, fx: Effects) -> None:

@@ -55,7 +55,7 @@ class Runner:
                 cwd=files.workdir, env=job_environment(job, files), stdin=subprocess.DEVNULL,
                 stdout=err if join == "eo" else out, stderr=out if join == "oe" else err,
                 start_new_session=True)
-        self._record_session(files)
+        self._record_session()
         status = self._wait(parse_duration(job.attrs["Resource_List"].get("walltime", "")))
         ended = time.time()
         _killpg(self.proc.pid, signal.SIGKILL)  # leftovers of the job's session
@@ -73,9 +73,8 @@ class Runner:
             _killpg(self.proc.pid, signal.SIGTERM)
             self.kill_at = time.monotonic() + self.kill_delay
 
-    def _record_session(self, files: JobFiles) -> None:
+    def _record_session(self) -> None:
         assert self.proc is not None
-        (self.paths.runner_dir / str(os.getpid())).write_text(str(self.proc.pid))
         with store.transaction(self.conn):
             job = model.load(self.conn, self.seq)
             if job is not None and job.state == "R":
@@ -136,12 +135,7 @@ def main(argv: list[str]) -> None:
     seq = int(argv[argv.index("--seq") + 1])
     lock = os.open(paths.jobs_dir / f"{seq}.lock", os.O_RDWR | os.O_CREAT, 0o644)
     fcntl.flock(lock, fcntl.LOCK_EX)
-    marker = paths.runner_dir / str(os.getpid())
-    marker.write_text("")
-    try:
-        Runner(paths, seq).run()
-    finally:
-        marker.unlink(missing_ok=True)
+    Runner(paths, seq).run()
 
 
 if __name__ == "__main__":

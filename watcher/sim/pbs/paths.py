@@ -48,11 +48,6 @@ class SimPaths:
         return self.home / "mom_priv"
 
     @property
-    def runner_dir(self) -> Path:
-        """One file per live runner: `<pid>` holding the job's session id (for cleanup)."""
-        return self.mom_priv / "runners"
-
-    @property
     def jobs_dir(self) -> Path:
         """Job scripts and runner locks (`<seq>.SC`, `<seq>.lock`)."""
         return self.mom_priv / "jobs"
@@ -74,5 +69,5 @@ class SimPaths:
 
     def make_dirs(self) -> None:
         for path in (self.bin_dir, self.server_priv, self.accounting_dir, self.server_log.parent,
-                     self.runner_dir, self.jobs_dir, self.spool, self.aux, self.tmp):
+                     self.jobs_dir, self.spool, self.aux, self.tmp):
             path.mkdir(parents=True, exist_ok=True)
