@@ -37,16 +37,15 @@ class Runner:
         self.proc: subprocess.Popen[bytes] | None = None
         self.kill_at: float | None = None
         self.walltime_killed = False
-        self.deleted = False
 
     def run(self) -> None:
+        signal.signal(signal.SIGTERM, self._on_term)
         job = model.load(self.conn, self.seq)
         if job is None or job.state != "R" or job.deleting:
             self._obit(None, 0.0, time.time(), never_ran=True)
             return
         files = JobFiles(self.paths, job)
         files.prepare()
-        signal.signal(signal.SIGTERM, self._on_term)
         join = job.attrs["Join_Path"]
         with open(files.stdout, "wb") as out, open(files.stderr, "wb") as err:
             started = time.time()
@@ -65,7 +64,6 @@ class Runner:
 
     def _on_term(self, signum: int, frame: object) -> None:
         """qdel: SIGTERM to the job's session now, SIGKILL after kill_delay."""
-        self.deleted = True
         self._terminate()
 
     def _terminate(self) -> None:
@@ -82,8 +80,7 @@ class Runner:
                 job.substate = RUNNING
                 model.save(self.conn, job)
         if job is None or job.state != "R" or job.deleting:
-            self.deleted = True  # wiped, or qdel'd before we ran: stop it now
-            self._terminate()
+            self._terminate()  # wiped, or qdel'd before the session was known
 
     def _wait(self, walltime: int | None) -> int:
         assert self.proc is not None

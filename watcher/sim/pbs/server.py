@@ -93,6 +93,11 @@ class Server:
             return
         if job.substate not in (PRERUN, RUNNING) or _runner_alive(self.paths, job.seq):
             return
+        if job.deleting:  # qdel'd: its MoM is gone, so is the job
+            lifecycle.to_history(job, TERMINATED, fx)
+            model.save(self.conn, job)
+            dependencies.parent_ended(self.conn, job, "terminated", fx)
+            return
         log(f"{job.jobid}: runner lost, requeued")
         for name in ("exec_host", "exec_vnode", "session_id"):
             job.attrs.pop(name, None)
