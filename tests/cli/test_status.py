@@ -1,0 +1,137 @@
+"""`watcher status`: sources, rules in trouble, dead intents, open windows, intent counts."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from actions.base import Outcome
+from watcher.cli import cli
+from watcher.engine.engine import Engine
+from watcher.events import PBS_JOB, Event
+from watcher.ledger.outbox import RetryPolicy, claim, record
+from watcher.rules.loader import load_rules
+from watcher.service.observe import SourceMemory
+from watcher.sources.base import Observation
+from watcher.store import Store, open_store
+
+T0 = datetime(2026, 1, 5, 8, tzinfo=UTC)
+
+RULES = """\
+rules:
+  - name: kill-on-abort
+    when: {pbs_job: {substate: 54}}
+    do: [{qdel: {job: "{{ job.id }}"}}]
+  - name: held-too-long
+    when: {pbs_job: {state: H}}
+    for: 30m
+    do: [{qrls: {job: "{{ job.id }}"}}]
+"""
+
+
+def job(state: str, job_id: str, substate: int | None = None) -> dict[str, object]:
+    return {"id": job_id, "name": "sim", "owner": "alice", "queue": "workq", "state": state,
+            "substate": substate, "exit_status": None, "hold_types": "n", "comment": "",
+            "run_count": 0, "variables": {}}
+
+
+@pytest.fixture
+def rules_dir(tmp_path: Path) -> Path:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "pbs.yaml").write_text(RULES)
+    return rules
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'w.db'}"
+
+
+def populate(store: Store, rules_dir: Path) -> None:
+    """A qdel PBS refused for good, a window held open, and PBS down for three polls."""
+    engine = Engine(load_rules([rules_dir]).rules)
+    events = [Event(PBS_JOB, "7.pbs", T0, "changed", job("R", "7.pbs", 42),
+                    job("R", "7.pbs", 54)),
+              Event(PBS_JOB, "8.pbs", T0, "changed", job("Q", "8.pbs"), job("H", "8.pbs"))]
+    with store.session() as session:
+        engine.process(session, events, T0)
+    [intent] = claim(store, owner="w", now=T0, lease=timedelta(minutes=5), limit=10)
+    record(store, intent.id, Outcome.failed("qdel: Unauthorized Request [159]",
+                                            retryable=False),
+           owner="w", now=T0 + timedelta(seconds=1), policy=RetryPolicy())
+    with store.session() as session:
+        memory = SourceMemory("pbs", PBS_JOB, session)
+    for n in range(3):
+        at = T0 + timedelta(minutes=n)
+        with store.session() as session:
+            failed = Observation.failed("pbs", at, "qstat: cannot connect to server pbs1")
+            engine.process(session, memory.apply(session, failed, down_after=3, now=at), at)
+
+
+def status(runner: CliRunner, *args: str | Path) -> Result:
+    return runner.invoke(cli, ["status", *map(str, args)], env={"COLUMNS": "300"})
+
+
+def test_a_dead_intent_and_a_down_source_are_reported(
+        runner: CliRunner, rules_dir: Path, db_url: str) -> None:
+    store = open_store(db_url)
+    try:
+        populate(store, rules_dir)
+    finally:
+        store.close()
+    result = status(runner, "--rules", rules_dir, "--db", db_url)
+    assert result.exit_code == 0, result.output
+    lines = [" ".join(line.strip("│ ").split()) for line in result.output.splitlines()]
+    assert "pbs │ no │ 3 │ - │ qstat: cannot connect to server pbs1" in lines
+    assert "kill-on-abort │ 1 dead intent" in lines
+    assert ("kill-on-abort │ qdel │ 7.pbs │ 1 │ qdel: Unauthorized Request [159] │ "
+            "2026-01-05 08:00:01") in lines
+    assert "held-too-long │ 8.pbs │ 2026-01-05 08:00:00 │ 2026-01-05 08:30:00" in lines
+    assert "dead │ 1" in lines and "pending │ 0" in lines and "done │ 0" in lines
+
+
+def test_json_has_one_key_per_section(runner: CliRunner, rules_dir: Path, db_url: str) -> None:
+    store = open_store(db_url)
+    try:
+        populate(store, rules_dir)
+    finally:
+        store.close()
+    (rules_dir / "broken.yaml").write_text(
+        "rules:\n  - name: x\n    when: {pbs_jb: {}}\n    do: [{qdel: {job: '1'}}]\n")
+    report = json.loads(status(runner, "--rules", rules_dir, "--db", db_url, "--json").output)
+    assert list(report) == ["sources", "rules_in_trouble", "dead_intents", "pending_windows",
+                            "intents"]
+    [pbs] = report["sources"]
+    assert (pbs["healthy"], pbs["failures"], pbs["down_reported"]) == (False, 3, True)
+    assert [(r["rule"], r["file"], r["line"]) for r in report["rules_in_trouble"]] == [
+        (None, str(rules_dir / "broken.yaml"), 3), ("kill-on-abort", None, None)]
+    assert report["rules_in_trouble"][0]["problem"].startswith(
+        "invalid, not in force: line 3: x.when.pbs_jb: expected one of pbs_job")
+    [dead] = report["dead_intents"]
+    assert (dead["rule"], dead["action"], dead["subject"], dead["attempts"], dead["at"]) == (
+        "kill-on-abort", "qdel", "7.pbs", 1, "2026-01-05T08:00:01+00:00")
+    assert report["pending_windows"] == [{"rule": "held-too-long", "subject": "8.pbs",
+                                          "since": "2026-01-05T08:00:00+00:00",
+                                          "due": "2026-01-05T08:30:00+00:00"}]
+    assert {row["status"]: row["count"] for row in report["intents"]}["dead"] == 1
+
+
+def test_before_the_first_run_there_is_no_store_and_none_is_made(
+        runner: CliRunner, rules_dir: Path, tmp_path: Path) -> None:
+    result = status(runner, "--rules", rules_dir)
+    assert result.exit_code == 0, result.output
+    db = tmp_path / "data" / "watcher.db"
+    assert result.output.splitlines() == [
+        f"No store yet: {db} does not exist (has the watcher run?).",
+        "Sources: unknown (no store)",
+        "Rules in trouble: none",
+        "Dead intents: unknown (no store)",
+        "Pending for: windows: unknown (no store)",
+        "Intents by status: unknown (no store)",
+    ]
+    assert not db.parent.exists()
