@@ -77,11 +77,15 @@ class Server:
         else:
             lifecycle.finish(self.conn, job, fx)
 
+    def _deleted(self, job: Job, fx: Effects) -> None:
+        """A qdel'd job that never really ran: straight to history as terminated."""
+        lifecycle.to_history(job, TERMINATED, fx)
+        model.save(self.conn, job)
+        dependencies.parent_ended(self.conn, job, "terminated", fx)
+
     def _obit(self, job: Job, fx: Effects) -> None:
         if job.obit and job.obit.get("never_ran"):
-            lifecycle.to_history(job, TERMINATED, fx)
-            model.save(self.conn, job)
-            dependencies.parent_ended(self.conn, job, "terminated", fx)
+            self._deleted(job, fx)
             return
         lifecycle.exiting(job, fx)
         log(f"{job.jobid}: obit, Exit_status={job.attrs.get('Exit_status')}")
@@ -94,9 +98,7 @@ class Server:
         if job.substate not in (PRERUN, RUNNING) or _runner_alive(self.paths, job.seq):
             return
         if job.deleting:  # qdel'd: its MoM is gone, so is the job
-            lifecycle.to_history(job, TERMINATED, fx)
-            model.save(self.conn, job)
-            dependencies.parent_ended(self.conn, job, "terminated", fx)
+            self._deleted(job, fx)
             return
         log(f"{job.jobid}: runner lost, requeued")
         for name in ("exec_host", "exec_vnode", "session_id"):
