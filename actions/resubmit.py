@@ -1,20 +1,21 @@
 """`resubmit`: submit a job again, as it was submitted, with a few changes.
 
     do:
-      - resubmit: {job: "{{ job.id }}", max_attempts: 3, walltime: "02:00:00", hold: true}
+      - resubmit: {max_attempts: 3, walltime: "02:00:00", hold: true}
 
-The old job's qsub command line comes back from its `Submit_arguments`
-(`watcher.pbs.submit_args`) and runs again in its PBS_O_WORKDIR, as an argument list. Changed
-on the way: `-h` only when `hold:` asks for it; `walltime:` and `queue:` replace `-l walltime`
-and `-q`; `-v` gains `variables:` and the lineage tags (`watcher.pbs.lineage`); `-z` goes
-(qsub must print the new id), and so do the `depend` and `block` attributes of `-W`. A
-dependency is not carried over: the old job's parents have already run (it started), and its
-`before*` children were released or deleted by PBS when it ended. `-N` is added when missing,
-so the new job keeps the old job's name (a stdin job stays `STDIN`) and name patterns in rules
-keep matching the lineage. `script:` names the script when `Submit_arguments` has none (the
-script was piped to qsub, which PBS does not keep in a form qsub can read back). A bare `-v NAME`
-takes the value the old job had; `-V` is kept and exports the watcher's own environment. The old
-job is left alone: a rule that resubmits a job that may still be queued should `qdel` it too.
+`job:` defaults to "{{ job.id }}", the job whose event fired the rule. Its qsub command line
+comes back from its `Submit_arguments` (`watcher.pbs.submit_args`) and runs again in its
+PBS_O_WORKDIR, as an argument list. Changed on the way: `-h` only when `hold:` asks for it;
+`walltime:` and `queue:` replace `-l walltime` and `-q`; `-v` gains `variables:` and the lineage
+tags (`watcher.pbs.lineage`); `-z` goes (qsub must print the new id), and so do the `depend` and
+`block` attributes of `-W`. A dependency is not carried over: the old job's parents have already
+run (it started), and its `before*` children were released or deleted by PBS when it ended. `-N`
+is added when missing, so the new job keeps the old job's name (a stdin job stays `STDIN`) and
+name patterns in rules keep matching the lineage. `script:` names the script when
+`Submit_arguments` has none (the script was piped to qsub, which PBS does not keep in a form
+qsub can read back). A bare `-v NAME` takes the value the old job had; `-V` is kept and exports
+the watcher's own environment. The old job is left alone: a rule that resubmits a job that may
+still be queued should `qdel` it too.
 
 Exactly once: one `qstat -f -F json -x` shows both the old job and, after a crash between
 qsub and the ledger's record, the job this intent already submitted (tagged WATCHER_INTENT);
@@ -48,15 +49,18 @@ from watcher.pbs.submit_args import (
     set_variables,
 )
 from watcher.sources.pbs import IdSet
+from watcher.templating import is_template
 
 STORE_SERVICE = "store"
+# The job whose event fired the rule; rendered like a written template (ActionCall.bind).
+DEFAULT_JOB = "{{ job.id }}"
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class Params(ActionParams):
     """Which job, how many resubmissions a lineage may have, and what to change."""
 
-    job: str = Field(min_length=1)
+    job: str = Field(DEFAULT_JOB, min_length=1)
     max_attempts: int = Field(3, ge=1)
     walltime: str | None = Field(None, pattern=r"^\d+(:\d+){0,2}(\.\d+)?$")
     queue: str | None = Field(None, pattern=r"^\S+$")
@@ -76,6 +80,8 @@ class Params(ActionParams):
 
 async def execute(ctx: ActionContext, params: Params) -> Outcome:
     """Find an earlier submission of this intent, else rebuild the command line and qsub."""
+    if is_template(params.job):  # the default reached us unrendered: no job to act on
+        return Outcome.failed(f"job {params.job!r} was not rendered", retryable=False)
     wanted = IdSet([params.job])
     doc = _document(await ctx.pbs.run("qstat", "-f", "-F", "json", "-x"), wanted)
     if isinstance(doc, Outcome):

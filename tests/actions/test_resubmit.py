@@ -14,11 +14,14 @@ from pydantic import ValidationError
 from actions import ACTIONS
 from actions.base import ActionContext, Outcome
 from actions.resubmit import Params, command_line, execute
+from watcher.pbs.commands import PbsCommands
 from watcher.pbs.lineage import Lineage, lineage_of
 from watcher.pbs.snapshot import JobSnapshot
 from watcher.pbs.submit_args import SubmitArgsError
+from watcher.rules.model import ActionCall
 from watcher.sim.pbs.testing import PbsSim
 from watcher.store.db import open_store
+from watcher.templating import TemplateError
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 TAGS = {"WATCHER_RESUBMIT_OF": "7.srv", "WATCHER_ROOT": "7.srv", "WATCHER_ATTEMPT": "1",
@@ -204,3 +207,16 @@ def test_bad_params_are_rejected(params: dict[str, Any]) -> None:
 
 def test_resubmit_is_registered() -> None:
     assert ACTIONS["resubmit"].params is Params and ACTIONS["resubmit"].execute is execute
+
+
+def test_job_defaults_to_the_job_that_fired_the_rule() -> None:
+    call = ActionCall(type="resubmit", params={"max_attempts": 2})
+    assert call.bind({"job": {"id": "12.srv"}}).job == "12.srv"
+    with pytest.raises(TemplateError, match="job"):
+        call.bind({"event": {"kind": "source_down"}})
+
+
+def test_an_unrendered_default_is_refused_not_sent_to_pbs() -> None:
+    ctx = ActionContext(PbsCommands(overrides={"qstat": "/nonexistent"}), "k", "r", NOW)
+    outcome = asyncio.run(execute(ctx, Params()))
+    assert not outcome.ok and not outcome.retryable and "not rendered" in outcome.detail
