@@ -18,6 +18,8 @@ from typing import Any
 from watcher.config import Settings
 from watcher.engine.engine import Engine, FiringReport
 from watcher.events import Event
+from watcher.globus.credentials import CredentialsMemory
+from watcher.globus.wiring import globus_parts
 from watcher.ledger.report import RunReport
 from watcher.ledger.runner import ActionRunner, default_owner
 from watcher.service.observe import SourceMemory
@@ -49,13 +51,20 @@ class Service:
         pbs = settings.pbs.commands_runner()
         self.sources: list[Source] = list(sources) if sources is not None else [
             PbsSource(pbs, watch=settings.pbs.watch, user=self.user["name"], now=now)]
+        # Globus joins when the user logged in (`watcher login`); see watcher.globus.wiring.
+        self.globus = None if sources is not None else globus_parts(
+            settings.globus, store, lambda: self.rulebook.rules, now)
+        services = {"smtp": settings.smtp, "settings": settings, "store": store}
+        if self.globus is not None:
+            self.sources += self.globus.sources
+            services |= self.globus.services()
         self.runner = ActionRunner(store, pbs, owner or default_owner(), now,
-                                   services={"smtp": settings.smtp, "settings": settings,
-                                             "store": store})
+                                   services=services)
         self.rulebook = RuleBook(rule_paths)
         self.rulebook.reload()
         self.engine = self._new_engine()
         self._memories: dict[str, SourceMemory] = {}
+        self._credentials: CredentialsMemory | None = None
         self._db_lock = asyncio.Lock()  # one writer at a time from this process
 
     def reload_rules(self) -> bool:
@@ -67,7 +76,11 @@ class Service:
         return True
 
     async def poll(self, source: Source) -> list[FiringReport]:
-        """Poll one source and commit what it shows; run new actions at once."""
+        """Poll one source and commit what it shows; run new actions at once. A source with
+        its own pace (Globus: interval, backoff, paused on dead credentials) may say not yet."""
+        due = getattr(source, "due", None)
+        if due is not None and not due():
+            return []
         obs = await source.poll()
         if not obs.ok:
             log.warning("source %s unavailable: %s", source.name, obs.error)
@@ -108,12 +121,22 @@ class Service:
     def _commit_observation(self, source: Source, obs: Any) -> list[FiringReport]:
         now = self.now()
         with self.store.session() as session:
+            if self._credentials is None:
+                self._credentials = CredentialsMemory(session)
+            told, consumed = self._credentials.apply(session, obs)
+            if consumed:  # dead credentials are not an outage: no health, no diff
+                return self.engine.process(session, told, now)
             memory = self._memories.get(source.name)
             if memory is None:
                 memory = self._memories[source.name] = SourceMemory(source.name, source.kind,
                                                                     session)
-            events = memory.apply(session, obs, down_after=self.settings.pbs.down_after, now=now)
-            return self.engine.process(session, events, now)
+            events = memory.apply(session, obs, down_after=self._down_after(source), now=now)
+            return self.engine.process(session, [*told, *events], now)
+
+    def _down_after(self, source: Source) -> int:
+        if self.globus is not None and source.name in self.globus.down_after:
+            return self.globus.down_after[source.name]
+        return self.settings.pbs.down_after
 
     def _commit_events(self, events: list[Event]) -> list[FiringReport]:
         with self.store.session() as session:
