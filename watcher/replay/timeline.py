@@ -6,7 +6,8 @@
 start: 2026-01-05T08:00:00Z     # optional; default 2026-01-01T00:00:00Z (a timestamp without
                                 #   a zone is UTC)
 user: alice                     # optional; the owner of jobs that omit `owner`, and `user.name`
-                                #   in templates (default: the user running the command)
+                                #   in templates (default: the user running the command, whom
+                                #   a rule's `owner: me` always means, as in `watcher run`)
 email: alice@example.org        # optional; `user.email` in templates
 down_after: 3                   # optional; failed polls in a row before `source_down` (as in
                                 #   config.yaml's pbs.down_after)

@@ -114,3 +114,12 @@ def test_the_shipped_example_timeline_passes(runner: CliRunner) -> None:
                         EXAMPLES / "timelines" / "pbs-notify.yaml")
     assert result.exit_code == 0, result.output
     assert "expectations: all met" in result.output
+
+
+def test_errors_are_json_too_with_json(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["rules", "test", str(RULES), str(TIMELINES / "bad.yaml"),
+                                 "--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert [(e["line"], e["field_path"]) for e in report["errors"]] == [
+        (5, "steps[0].jobs.12.pbs.stat"), (7, "steps[1].pbs")]

@@ -142,9 +142,8 @@ def _table(items: list[dict[str, Any]], *, with_runtime: bool) -> Table:
     table = Table(title="Rules", title_justify="left")
     headers = ["Name", "File", "Triggers", "Actions", "Enabled"]
     headers += ["State", "Fired", "Last fired (UTC)"] if with_runtime else []
-    for header in headers:  # names and places stay whole; the long descriptions wrap
-        table.add_column(header, overflow="fold", no_wrap=header not in ("Triggers", "Actions",
-                                                                         "State"))
+    for header in headers:  # a rule's name stays whole: users copy it into commands
+        table.add_column(header, overflow="fold", no_wrap=header in ("Name", "Enabled", "Fired"))
     for item in items:
         where = f"{item['file']}:{item['line']}" if item["line"] else item["file"]
         if not item["valid"]:  # the error goes where the rules' triggers would be

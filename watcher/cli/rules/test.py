@@ -33,12 +33,27 @@ from watcher.replay import (
     load_timeline,
     replay,
 )
+from watcher.rules.errors import RuleError
 from watcher.rules.loader import load_rules
 
 _DIM = {Verdict.PENDING, Verdict.CANCELLED, Verdict.SUPPRESSED}
 
 
-@click.command("test", short_help="Replay a timeline and show what would fire.")
+_FORMAT = """\b
+A TIMELINE is what qstat showed, step by step, and optionally what you expect:
+  start: 2026-01-05T08:00:00Z         # steps are offsets from here
+  steps:
+    - at: 0s
+      jobs: {12.pbs: {name: stage-in, state: R, variables: {COMPUTE: 13.pbs}}}
+    - at: 40s
+      jobs: {12.pbs: {name: stage-in, state: F, exit_status: 0, ...}}
+    - {at: 60s, pbs: down}
+  expect:
+    - {at: 40s, rule: release-compute, action: qrls, params: {job: 13.pbs}}
+The whole format: python -m pydoc watcher.replay.timeline"""
+
+
+@click.command("test", short_help="Replay a timeline and show what would fire.", epilog=_FORMAT)
 @click.argument("rules_path", metavar="RULES", type=click.Path(path_type=Path))
 @click.argument("timeline_path", metavar="TIMELINE", type=click.Path(path_type=Path))
 @click.option("--events", "show_events", is_flag=True, help="Also print every event.")
@@ -46,18 +61,12 @@ _DIM = {Verdict.PENDING, Verdict.CANCELLED, Verdict.SUPPRESSED}
 def test_rules(rules_path: Path, timeline_path: Path, show_events: bool, as_json: bool) -> None:
     """Replay a recorded timeline (YAML) against rules and show which actions would fire."""
     ruleset = load_rules([rules_path])
-    for error in ruleset.errors:
-        click.echo(str(error))
-    if ruleset.errors:
-        raise WatcherError(f"{plural(len(ruleset.errors), 'error')} in {rules_path}: "
-                           "nothing replayed")
+    _refuse(ruleset.errors, rules_path, as_json)
     try:
         timeline = load_timeline(timeline_path, rule_names=[r.name for r in ruleset.rules])
     except TimelineError as exc:
-        for error in exc.errors:
-            click.echo(str(error))
-        raise WatcherError(f"{plural(len(exc.errors), 'error')} in {timeline_path}: "
-                           "nothing replayed") from None
+        _refuse(exc.errors, timeline_path, as_json)
+        raise  # unreachable: a TimelineError has errors
     result = replay(ruleset.rules, timeline)
     comparison = None if timeline.expect is None else compare(timeline.expect, result.decisions)
     if as_json:
@@ -66,6 +75,18 @@ def test_rules(rules_path: Path, timeline_path: Path, show_events: bool, as_json
         _show(result, comparison, show_events)
     if comparison is not None and not comparison.ok:
         raise WatcherError(f"expectations not met: {_mismatches(comparison)}")
+
+
+def _refuse(errors: list[RuleError], path: Path, as_json: bool) -> None:
+    """Print the errors of a file the replay cannot use, and stop (exit 1)."""
+    if not errors:
+        return
+    if as_json:
+        click.echo(json.dumps({"errors": [error.to_dict() for error in errors]}, indent=2))
+    else:
+        for error in errors:
+            click.echo(str(error))
+    raise WatcherError(f"{plural(len(errors), 'error')} in {path}: nothing replayed")
 
 
 def _show(result: ReplayResult, comparison: Comparison | None, show_events: bool) -> None:
