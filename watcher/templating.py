@@ -11,7 +11,10 @@ The context a rule's templates see (built by `build_context`):
 
 - `rule`: the rule's name.
 - `event`: `kind` (`pbs_job`, `source_down`, ...), `subject` (job id, task id, source name),
-  `change` (`appeared`, `changed`, `vanished`) and `at` (when it was observed, a datetime).
+  `change` (`appeared`, `changed`, `vanished`), `at` (when it was observed, a datetime),
+  `attrs` (the subject's attributes after the change, or its last known ones; for
+  `action_failed`: `rule action step attempts error`) and `data` (extra facts of the event,
+  e.g. a `source_down`'s `error`).
 - `job`: for PBS events, the subject's attributes (`id name owner queue state substate
   exit_status hold_types comment run_count depend submit_arguments variables workdir`), after
   the change; for a vanished job, its last known attributes.
@@ -110,7 +113,8 @@ def build_context(
     context: dict[str, Any] = {
         "rule": rule,
         "event": {"kind": event.kind, "subject": event.subject, "change": event.change,
-                  "at": event.at},
+                  "at": event.at, "attrs": dict(attrs) if attrs is not None else {},
+                  "data": dict(event.data)},
         "previous": dict(event.previous) if event.previous is not None else None,
         "user": dict(user or {}),
         "vars": dict(vars or {}),

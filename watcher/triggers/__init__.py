@@ -4,6 +4,7 @@ the schema and the loader read this dict."""
 
 from __future__ import annotations
 
+from watcher.triggers.action_failed import ActionFailedTrigger
 from watcher.triggers.base import TriggerType
 from watcher.triggers.credentials import CredentialsExpiredTrigger
 from watcher.triggers.globus_endpoint import GlobusEndpointTrigger
@@ -15,5 +16,6 @@ from watcher.triggers.source import SourceDownTrigger, SourceUpTrigger
 TRIGGERS: dict[str, TriggerType] = {
     trigger.name: trigger
     for trigger in (PbsJobTrigger(), SourceDownTrigger(), SourceUpTrigger(), QuotaTrigger(),
-                    GlobusTaskTrigger(), GlobusEndpointTrigger(), CredentialsExpiredTrigger())
+                    GlobusTaskTrigger(), GlobusEndpointTrigger(), CredentialsExpiredTrigger(),
+                    ActionFailedTrigger())
 }
