@@ -77,3 +77,9 @@ def test_no_tokens_at_all_is_expired_credentials(globus: Globus, tmp_path) -> No
     settings = globus.settings.model_copy(update={"token_db": tmp_path / "none.db"})
     with pytest.raises(CredentialsExpired, match="no Globus refresh token"):
         build_clients(settings).ready_transfer()
+
+
+def test_an_unreadable_token_file_is_expired_credentials(globus: Globus) -> None:
+    globus.tokens.path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(CredentialsExpired, match="cannot read Globus tokens"):
+        build_clients(globus.settings).ready_transfer()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import socket
 import time
 
 import globus_sdk
@@ -181,3 +182,15 @@ def test_the_task_source_collects_endpoints_for_the_probe(globus: Globus, client
     source = task_source(clients, [globus.submit()])
     poll(source)
     assert source.endpoints == {globus.src, globus.dst}
+
+
+def test_a_transfer_service_that_never_answers_is_unknown(
+        globus: Globus, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never replies
+        port = silent.getsockname()[1]
+        monkeypatch.setenv("GLOBUS_SDK_SERVICE_URL_TRANSFER", f"http://127.0.0.1:{port}/")
+        settings = globus.settings.model_copy(update={"request_timeout": 0.2,
+                                                      "max_retries": 1})
+        obs = poll(task_source(build_clients(settings), [globus.submit()]))
+    assert not obs.ok and obs.subjects == {} and obs.detail["transient"]
+    assert "Timeout" in (obs.error or "")

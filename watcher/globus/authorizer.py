@@ -71,7 +71,12 @@ class StoredTokenAuthorizer(GlobusAuthorizer):
     def _ensure(self) -> globus_sdk.RefreshTokenAuthorizer:
         if self._inner is not None and self._dead is None:
             return self._inner
-        stored = self.tokens.transfer_tokens()
+        try:
+            stored = self.tokens.transfer_tokens()
+        except (OSError, sqlite3.Error) as exc:  # unreadable: as good as no tokens
+            raise CredentialsExpired(
+                f"cannot read Globus tokens from {self.tokens.path} ({exc}): {LOGIN_HINT}"
+            ) from exc
         if stored is None or not stored.refresh_token:
             raise CredentialsExpired(
                 f"no Globus refresh token in {self.tokens.path}: {LOGIN_HINT}")
