@@ -85,7 +85,8 @@ def test_build_context_for_a_pbs_event() -> None:
                             vars={"a": 1}, workflow={"compute_job": "13.srv"})
     assert context == {
         "rule": "r",
-        "event": {"kind": PBS_JOB, "subject": "12.srv", "change": "changed", "at": at},
+        "event": {"kind": PBS_JOB, "subject": "12.srv", "change": "changed", "at": at,
+                  "attrs": {"state": "F"}, "data": {}},
         "previous": {"state": "R"}, "job": {"state": "F"}, "user": {"name": "alice"},
         "vars": {"a": 1}, "now": at, "workflow": {"compute_job": "13.srv"}}
     assert render("{{ event.subject }} {{ previous.state }}->{{ job.state }}", context) == \
