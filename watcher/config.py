@@ -114,7 +114,8 @@ class QuotaSettings(_Section):
         return paths
 
     def source(self) -> QuotaSource:
-        return QuotaSource(self.paths, timeout=self.command_timeout)
+        """The source for these paths, paced at `poll_interval` (see `QuotaSource.due`)."""
+        return QuotaSource(self.paths, timeout=self.command_timeout, interval=self.poll_interval)
 
 
 class Settings(_Section):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from watcher.config import Settings
 from watcher.engine.engine import Engine
 from watcher.rules.loader import load_rule_text
 from watcher.service.observe import SourceMemory
@@ -285,3 +286,17 @@ rules:
     # An unchanged percentage is no event; entering >= 90 fires, staying above does not.
     assert fired == [(1, []), (1, []), (0, []), (1, ["nearly-full"]), (1, []), (1, []),
                      (1, ["nearly-full"])]
+
+
+def test_paced_at_its_own_interval_however_often_the_loop_asks(tmp_path: Path) -> None:
+    settings = Settings.model_validate({"quota": {"poll_interval": 300, "paths": [
+        {"path": str(tmp_path)}]}})
+    assert settings.quota.source().interval == 300
+    clock = [1000.0]
+    source = QuotaSource(settings.quota.paths, interval=300, clock=lambda: clock[0])
+    assert source.due()
+    asyncio.run(source.poll())
+    clock[0] += 299
+    assert not source.due()
+    clock[0] += 1
+    assert source.due()

@@ -1,7 +1,5 @@
 """The quota source: how full each watched path is, one observation per poll for all of them.
 
-Three ways to ask, per path (`QuotaTarget.kind`):
-
 - `statvfs`: the filesystem holding the path, as `df` sees it: `used_percent` is
   `used / (used + available)`, because blocks reserved for root are no space a user can fill.
 - `lfs`: `lfs quota -u <user> <path>` (or a configured argv, e.g. `-p <project id>` for a
@@ -23,6 +21,7 @@ import getpass
 import json
 import os
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -81,20 +80,29 @@ class QuotaTarget(BaseModel):
 
 
 class QuotaSource(Source):
-    """Polls every target at once; see the module docstring for what each kind measures."""
+    """Polls every target at once; see the module docstring for what each kind measures.
+
+    `due()` paces it at `interval` seconds however often the service's loop asks (usage moves
+    slowly, and each `lfs quota` queries every quota server).
+    """
 
     kind = QUOTA
 
     def __init__(self, targets: Sequence[QuotaTarget], *, name: str = "quota",
-                 timeout: float = DEFAULT_TIMEOUT,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 timeout: float = DEFAULT_TIMEOUT, interval: float = 0.0,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.targets = list(targets)
-        self.name = name
-        self.timeout = timeout
-        self._now = now
+        self.name, self.timeout, self.interval = name, timeout, interval
+        self._now, self._clock = now, clock
+        self._next_at = float("-inf")
+
+    def due(self) -> bool:
+        return self._clock() >= self._next_at
 
     async def poll(self) -> Observation:
         at = self._now()
+        self._next_at = self._clock() + self.interval
         reads = await asyncio.gather(*(self._read(target) for target in self.targets))
         pairs = [(target.subject, read) for target, read in zip(self.targets, reads, strict=True)]
         subjects = {path: read for path, read in pairs if not isinstance(read, str)}
@@ -183,9 +191,7 @@ def command_attributes(path: str, stdout: str) -> dict[str, Any]:
 
 def _count(data: Mapping[str, Any], key: str) -> int | None:
     value = data.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
         raise QuotaError(f"'{key}' must be a whole number >= 0, not {value!r}")
     return value
 
