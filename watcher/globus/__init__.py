@@ -5,7 +5,11 @@
   refresh token into `CredentialsExpired` (once, without hammering Auth) until new tokens appear.
 - `clients`: the TransferClient the sources and actions share, with bounded retries.
 - `login`: the native-app flow, run once by `watcher login`.
+- `tasks`, `endpoints`: reading task documents in chunks, probing endpoints (for
+  `watcher.sources.globus`); `pacing`: when a Globus source may ask again.
 - `credentials`: the service's memory of "credentials expired", told to rules once.
+- `wiring`: what the service adds when the user has logged in.
+- `submit`: exactly-once transfer submission, for the transfer and stage-out actions.
 """
 
 from watcher.globus.errors import CredentialsExpired
