@@ -158,3 +158,25 @@ def test_the_temporary_store_is_deleted(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     run("steps:\n  - {at: 0s, jobs: {5.pbs: {state: R}}}\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_firings_that_join_a_group_show_the_group_action() -> None:
+    result = run("""
+email: ops@example.org
+steps:
+  - {at: 0s, jobs: {1.pbs: {state: R}, 2.pbs: {state: R}}}
+  - {at: 1m, jobs: {1.pbs: {state: F, exit_status: 3}, 2.pbs: {state: F, exit_status: 4}}}
+""", rules="""
+rules:
+  - name: failed
+    when: {pbs_job: {state: F, exit_status: "!= 0"}}
+    do: [{email: {to: "{{ user.email }}", group_by: [rule]}}]
+""")
+    assert [(d.subject, [str(a) for a in d.actions], [a.grouped for a in d.actions])
+            for d in result.firings] == [
+        ("1.pbs", ["email(to=ops@example.org, group_by=['rule'])"], [True]),
+        ("2.pbs", ["email(to=ops@example.org, group_by=['rule'])"], [True])]
+    # Each firing shows the group intent as it stood right after that firing.
+    first, second = ([item["subject"] for item in d.actions[0].params["digest"]["items"]]
+                     for d in result.firings)
+    assert (first, second) == (["1.pbs"], ["1.pbs", "2.pbs"])

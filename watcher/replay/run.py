@@ -32,6 +32,7 @@ from watcher.store.db import Store, open_store
 from watcher.store.models import DEAD, Firing, Intent
 
 SOURCE = "pbs"  # the name `PbsSource` polls under, so `source_down: pbs` rules apply
+_Key = tuple[str, str]  # (rule, subject)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class PlannedAction:
     params: dict[str, Any]
     written: dict[str, Any]
     error: str | None = None
+    # One intent for a group of firings (`group_by`): the same intent in each of them.
+    grouped: bool = False
 
     def __str__(self) -> str:
         return f"{self.type}({', '.join(f'{k}={v}' for k, v in self.written.items())})"
@@ -63,11 +66,19 @@ class Decision:
 
 @dataclass
 class ReplayResult:
-    """Every decision and every event of a replay, in order."""
+    """Every event and decision of a replay, in the order they happened (an event comes before
+    the decisions it caused; a tick's decisions come before the poll of the same moment)."""
 
     timeline: Timeline
-    decisions: list[Decision] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
+    log: list[Event | Decision] = field(default_factory=list)
+
+    @property
+    def events(self) -> list[Event]:
+        return [entry for entry in self.log if isinstance(entry, Event)]
+
+    @property
+    def decisions(self) -> list[Decision]:
+        return [entry for entry in self.log if isinstance(entry, Decision)]
 
     @property
     def firings(self) -> list[Decision]:
@@ -107,8 +118,9 @@ class _Replay:
                 self._memory = SourceMemory(SOURCE, PBS_JOB, session)
             events = self._memory.apply(session, _observation(step),
                                         down_after=self.timeline.down_after, now=step.at)
-            self.result.events += events
-            self._record(session, self.engine.process(session, events, step.at))
+            for event in events:  # one at a time, so each is logged before its decisions
+                self.result.log.append(event)
+                self._record(session, self.engine.process(session, [event], step.at))
 
     def _tick_until(self, until: datetime) -> None:
         while True:
@@ -121,31 +133,45 @@ class _Replay:
                 self._record(session, self.engine.tick(session, due))
 
     def _record(self, session: Session, reports: list[FiringReport]) -> None:
-        session.flush()
-        firings = session.exec(select(Firing).where(col(Firing.id) > self._last_firing)
-                               .order_by(col(Firing.id))).all()
-        self._last_firing = max((f.id or 0 for f in firings), default=self._last_firing)
-        intents: dict[int | None, list[Intent]] = defaultdict(list)
-        for intent in session.exec(select(Intent).where(
-                col(Intent.firing_id).in_([f.id for f in firings])).order_by(col(Intent.step))):
-            intents[intent.firing_id].append(intent)
-        queued: dict[tuple[str, str], deque[Firing]] = defaultdict(deque)
-        for firing in firings:
-            queued[(firing.rule, firing.subject)].append(firing)
+        fired = self._new_firings(session)
         for report in reports:
             if report.verdict is Verdict.NONE:
                 continue
-            mine = queued[(report.rule, report.subject)]
-            fired = mine.popleft() if report.verdict is Verdict.FIRE and mine else None
-            actions = tuple(self._planned(i) for i in intents[fired.id]) if fired else ()
-            self.result.decisions.append(Decision(report.at, report.rule, report.subject,
-                                                  report.verdict, report.reason, actions))
+            mine = fired[(report.rule, report.subject)]
+            actions = mine.popleft() if report.verdict is Verdict.FIRE and mine else ()
+            self.result.log.append(Decision(report.at, report.rule, report.subject,
+                                            report.verdict, report.reason, actions))
+
+    def _new_firings(self, session: Session) -> dict[_Key, deque[tuple[PlannedAction, ...]]]:
+        """The actions of each firing since the last call, by (rule, subject), oldest first.
+
+        A grouped action (`group_by`) has one intent per group, owned by the group's first
+        firing; a later firing of the group only adds an item to that intent's digest."""
+        session.flush()
+        firings = session.exec(select(Firing).where(col(Firing.id) > self._last_firing)
+                               .order_by(col(Firing.id))).all()
+        ids = {firing.id for firing in firings}
+        self._last_firing = max((i or 0 for i in ids), default=self._last_firing)
+        steps: dict[int | None, dict[int, PlannedAction]] = defaultdict(dict)
+        for intent in session.exec(select(Intent).where(col(Intent.firing_id).in_(ids))):
+            steps[intent.firing_id][intent.step] = self._planned(intent)
+        # Group intents are keyed `<rule>|group|<hash>|<n>` (watcher.engine.grouping).
+        for intent in session.exec(select(Intent).where(col(Intent.key).contains("|group|"))):
+            for item in (intent.params.get("digest") or {}).get("items", []):
+                if item.get("firing_id") in ids:
+                    steps[item["firing_id"]].setdefault(intent.step, self._planned(intent))
+        fired: dict[_Key, deque[tuple[PlannedAction, ...]]] = defaultdict(deque)
+        for firing in firings:
+            mine = steps[firing.id]
+            fired[(firing.rule, firing.subject)].append(tuple(mine[n] for n in sorted(mine)))
+        return fired
 
     def _planned(self, intent: Intent) -> PlannedAction:
         written = self.rules[intent.rule].do[intent.step].params
         shown = {key: intent.params.get(key) for key in written}
         error = intent.last_error if intent.status == DEAD else None
-        return PlannedAction(intent.step, intent.action_type, dict(intent.params), shown, error)
+        return PlannedAction(intent.step, intent.action_type, dict(intent.params), shown, error,
+                             grouped=bool(intent.params.get("digest")))
 
 
 def _observation(step: Step) -> Observation:

@@ -66,7 +66,8 @@ def test_json_has_decisions_events_and_the_comparison(runner: CliRunner) -> None
         ("+0s", "stuck-hold", "pending"), ("+10m", "release-compute", "fire"),
         ("+11m", "stuck-hold", "cancelled")]
     assert report["decisions"][1]["actions"] == [
-        {"type": "qrls", "step": 0, "params": {"job": "13.pbs", "hold": "u"}, "error": None}]
+        {"type": "qrls", "step": 0, "params": {"job": "13.pbs", "hold": "u"}, "grouped": False,
+         "error": None}]
     assert [e["summary"] for e in report["events"]] == [
         "12.pbs appeared (R)", "13.pbs appeared (H)", "12.pbs R→F (exit 0)", "13.pbs H→R"]
     expectations = report["expectations"]

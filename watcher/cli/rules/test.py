@@ -122,6 +122,8 @@ def _decision_line(timeline: Timeline, d: Decision, widths: list[int]) -> Text:
         for i, action in enumerate(d.actions):
             line.append(", " if i else "")
             line.append(str(action), style="bold")
+            if action.grouped:  # one intent for all the firings of its group
+                line.append(" [grouped]")
             if action.error:
                 line.append(f" [dead: {action.error}]", style="red")
         line.append(f"  because {d.reason}")
@@ -174,7 +176,8 @@ def _as_dict(result: ReplayResult, comparison: Comparison | None) -> dict[str, A
         return {"at": at.isoformat(), "offset": timeline.offset(at)} if at else {"at": None}
 
     def action(a: PlannedAction) -> dict[str, Any]:
-        return {"type": a.type, "step": a.step, "params": a.params, "error": a.error}
+        return {"type": a.type, "step": a.step, "params": a.params, "grouped": a.grouped,
+                "error": a.error}
 
     return {
         "timeline": str(timeline.path),
