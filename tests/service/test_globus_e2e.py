@@ -95,7 +95,7 @@ rules:
     do: [{email: {to: "{{ user.email }}", subject: "failed {{ event.subject }}"}}]
   - name: tell-inactive
     when: {globus_task: {label: "stage-*", status: INACTIVE}}
-    do: [{email: {to: "{{ user.email }}", subject: "inactive {{ event.subject }}"}}]
+    do: [{email: {to: "{{ user.email }}", subject: "inactive {{ event.attrs.label }} {{ event.subject }}"}}]
   - name: tell-done
     when: {globus_task: {label: "stage-*", status: SUCCEEDED}}
     do: [{email: {to: "{{ user.email }}", subject: "done {{ event.subject }}"}}]
@@ -111,14 +111,14 @@ def test_inactive_mails_once_is_not_failure_and_the_resumed_task_succeeds_once(
     cycle(service)
     globus.emu.expire_credentials(USER)
     cycle_until(service, lambda: len(sink.messages) == 1)
-    assert sink.messages[0].message["Subject"] == f"inactive {task_id}"
+    assert sink.messages[0].message["Subject"] == f"inactive stage-out {task_id}"
     globus.emu.restore_credentials(USER)
     cycle_until(service, lambda: statuses(service, task_id)[-1:] == ["ACTIVE"])
     globus.emu.set_bandwidth(1e9)
     cycle_until(service, lambda: len(sink.messages) == 2)
     cycle(service, 2)
     assert [m.message["Subject"] for m in sink.messages] == [
-        f"inactive {task_id}", f"done {task_id}"]
+        f"inactive stage-out {task_id}", f"done {task_id}"]
     assert fired(service, "tell-failed") == []
     assert "INACTIVE" in statuses(service, task_id)
 
