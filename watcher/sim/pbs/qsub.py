@@ -153,5 +153,6 @@ def _queue_job(ctx: Context, request: Request, script: str, queue: str,
         if request.depend:
             dependencies.register(ctx.conn, job, request.depend, fx)
         model.insert(ctx.conn, job)
-    fx.account("Q", job.jobid, f"queue={queue}")
+        # Before the commit: once committed the server may start the job and log S.
+        fx.account("Q", job.jobid, f"queue={queue}")
     return job.jobid
