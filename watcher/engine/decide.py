@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
+from watcher.rules.durations import format_duration
+
 
 @dataclass(frozen=True)
 class RuleMemory:
@@ -59,7 +61,8 @@ def blocked_by_limits(limits: Limits, memory: RuleMemory, now: datetime) -> str 
     if limits.cooldown and memory.last_fired_at is not None:
         ready = memory.last_fired_at + limits.cooldown
         if now < ready:
-            return f"cooldown: {limits.cooldown} not over until {ready.isoformat()}"
+            wait = format_duration(limits.cooldown)
+            return f"cooldown: {wait} not over until {ready.isoformat()}"
     return None
 
 
@@ -98,7 +101,8 @@ def on_event(
         if memory.pending_since is not None:  # already counting: the window keeps its start
             return Decision(Verdict.NONE, inside)
         opened = replace(inside, pending_since=at, pending_event_id=event_id)
-        return Decision(Verdict.PENDING, opened, f"{why}; firing after {limits.for_} if it holds")
+        after = format_duration(limits.for_)
+        return Decision(Verdict.PENDING, opened, f"{why}; firing after {after} if it holds")
     if holding or not memory.in_condition:
         return Decision(Verdict.NONE, memory)
     left = replace(memory, in_condition=False, pending_since=None, pending_event_id=None)
@@ -113,7 +117,7 @@ def on_tick(limits: Limits, memory: RuleMemory, now: datetime) -> Decision:
         return Decision(Verdict.NONE, memory)
     if now < memory.pending_since + limits.for_:
         return Decision(Verdict.NONE, memory)
-    why = f"held for {limits.for_} since {memory.pending_since.isoformat()}"
+    why = f"held for {format_duration(limits.for_)} since {memory.pending_since.isoformat()}"
     decision = _fire_or_suppress(limits, memory, now, why)
     if decision.verdict is Verdict.SUPPRESSED:  # close the window: one decision per entry
         closed = replace(memory, pending_since=None, pending_event_id=None)
