@@ -9,6 +9,7 @@ import json
 import os
 import stat
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from watcher.config import Settings
 from watcher.engine.engine import Engine
 from watcher.rules.loader import load_rule_text
 from watcher.service.observe import SourceMemory
+from watcher.service.service import Service
 from watcher.sources.quota import (
     QuotaError,
     QuotaSource,
@@ -300,3 +302,34 @@ def test_paced_at_its_own_interval_however_often_the_loop_asks(tmp_path: Path) -
     assert not source.due()
     clock[0] += 1
     assert source.due()
+
+
+def test_the_service_polls_configured_paths_and_fires_quota_rules(tmp_path: Path) -> None:
+    usage = tmp_path / "usage.json"
+    usage.write_text(json.dumps({"used_percent": 40}))
+    tool = _script(tmp_path / "usage", f"print(open({str(usage)!r}).read())\n")
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    (rules_dir / "q.yaml").write_text("""
+rules:
+  - name: nearly-full
+    when: {quota: {path: /proj, used_percent: ">= 90"}}
+    do: [{qhold: {job: "1.srv"}}]
+""")
+    settings = Settings.model_validate({
+        "store": {"url": f"sqlite:///{tmp_path / 'w.db'}"},
+        "globus": {"enabled": False},
+        "quota": {"poll_interval": 0.01,
+                  "paths": [{"path": "/proj", "kind": "command", "argv": [str(tool)]}]}})
+    store = open_store(settings.store.url)
+    try:
+        service = Service(settings, store, [rules_dir])
+        [source] = [s for s in service.sources if isinstance(s, QuotaSource)]
+        assert asyncio.run(service.poll(source)) == []
+        usage.write_text(json.dumps({"used_percent": 93.5}))
+        while not source.due():  # 10 ms
+            time.sleep(0.005)
+        reports = asyncio.run(service.poll(source))
+    finally:
+        store.close()
+    assert [(r.rule, r.subject) for r in reports if r.actions] == [("nearly-full", "/proj")]

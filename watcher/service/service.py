@@ -17,7 +17,7 @@ from typing import Any
 
 from watcher.config import Settings
 from watcher.engine.engine import Engine, FiringReport
-from watcher.events import Event
+from watcher.events import QUOTA, Event
 from watcher.globus.credentials import CredentialsMemory
 from watcher.globus.wiring import globus_parts
 from watcher.ledger.report import RunReport
@@ -51,6 +51,8 @@ class Service:
         pbs = settings.pbs.commands_runner()
         self.sources: list[Source] = list(sources) if sources is not None else [
             PbsSource(pbs, watch=settings.pbs.watch, user=self.user["name"], now=now)]
+        if sources is None and settings.quota.paths:  # paths listed under `quota:` in settings
+            self.sources.append(settings.quota.source())
         # Globus joins when the user logged in (`watcher login`); see watcher.globus.wiring.
         self.globus = None if sources is not None else globus_parts(
             settings.globus, store, lambda: self.rulebook.rules, now)
@@ -134,6 +136,8 @@ class Service:
             return self.engine.process(session, [*told, *events], now)
 
     def _down_after(self, source: Source) -> int:
+        if source.kind == QUOTA:
+            return self.settings.quota.down_after
         if self.globus is not None and source.name in self.globus.down_after:
             return self.globus.down_after[source.name]
         return self.settings.pbs.down_after
