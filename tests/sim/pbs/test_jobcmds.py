@@ -88,7 +88,7 @@ def test_manager_may_release_a_system_hold(tmp_path: Path) -> None:
 
 
 def test_qdel_of_a_job_that_is_already_exiting(tmp_path: Path) -> None:
-    with PbsSim(tmp_path / "pbs", tick=0.6) as sim:  # E lasts a whole tick
+    with PbsSim(tmp_path / "pbs", tick=1.5) as sim:  # E lasts a whole tick
         job_id = sim.qsub("exit 0\n")
         sim.wait_for(job_id, state="E", timeout=20)
         result = sim.run("qdel", job_id)

@@ -35,8 +35,8 @@ def test_walltime_kill(sim: PbsSim) -> None:
 
 def test_states_seen_in_order_and_exiting_lasts_a_tick(tmp_path: Path) -> None:
     expected = [("Q", 10), ("R", 41), ("R", 42), ("E", 50), ("F", 92)]
-    with PbsSim(tmp_path / "pbs", tick=0.4) as sim:
-        job_id = sim.qsub("sleep 0.5\n")
+    with PbsSim(tmp_path / "pbs", tick=1.0) as sim:  # E lasts a tick: long enough to see
+        job_id = sim.qsub("sleep 1.5\n")
         seen: list[tuple[str, int]] = []
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and (not seen or seen[-1][0] != "F"):
