@@ -19,11 +19,12 @@ intent whose `digest` lists an item per firing. Two or more items make a digest 
 ("[watcher] 50 jobs: rule storm"), one line per item (`item`, default `DEFAULT_ITEM`: the job and
 its exit status in words); a group of one is sent as the ordinary message of that firing.
 
-At most once: the Message-ID is derived from `ctx.idempotency_key` and returned in the outcome's
-facts, which the ledger records. A crash after the server accepted the message but before the
-ledger recorded it can, at worst, send the same message again with the same Message-ID, which
-mail servers and clients recognise as a duplicate. SMTP offers nothing stronger: a server's
-acceptance and our record of it can never be one transaction.
+At most once: the Message-ID is derived from `ctx.idempotency_key`, and as soon as the server
+accepts the message its Message-ID is journaled in its own commit (`record_effect`), so a crash
+before the ledger records the outcome does not send it again. Only a crash in the instant between
+the server's acceptance and that commit can send the same message twice, with the same
+Message-ID, which mail servers and clients recognise as a duplicate. SMTP offers nothing
+stronger: a server's acceptance and our record of it can never be one transaction.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from actions.base import ActionContext, ActionParams, Outcome
+from actions.base import ActionContext, ActionParams, Outcome, record_effect
 from watcher.config import SmtpSettings
 from watcher.engine.grouping import Digest, GroupingParams
 from watcher.mail.message import (
@@ -126,7 +127,9 @@ async def execute(ctx: ActionContext, params: Params) -> Outcome:
         reply = await send_message(settings, msg)
     except SendError as exc:
         return Outcome.failed(f"email {message_id} not sent: {exc}", retryable=exc.retryable)
-    return Outcome.done(f"email {message_id} sent to {msg['To']}: {reply}", message_id=message_id)
+    detail = f"email {message_id} sent to {msg['To']}: {reply}"
+    await record_effect(ctx, detail, message_id=message_id)
+    return Outcome.done(detail, message_id=message_id)
 
 
 _NOUNS = {"pbs_job": "jobs", "globus_task": "transfers"}

@@ -17,6 +17,7 @@ from email.message import EmailMessage
 import aiosmtplib
 
 from watcher.config import SmtpSettings
+from watcher.failpoints import failpoint
 
 
 class SendError(Exception):
@@ -34,17 +35,19 @@ async def send_message(settings: SmtpSettings, msg: EmailMessage) -> str:
     message was delivered, so retrying would send it again to everyone else.
     """
     password = _password(settings)
+    client = aiosmtplib.SMTP(
+        hostname=settings.host,
+        port=settings.port,
+        use_tls=settings.security == "tls",
+        start_tls=settings.security == "starttls",  # False for "none": no opportunistic TLS
+        username=settings.username,
+        password=password,
+        timeout=settings.timeout,
+    )
     try:
-        refused, reply = await aiosmtplib.send(
-            msg,
-            hostname=settings.host,
-            port=settings.port,
-            use_tls=settings.security == "tls",
-            start_tls=settings.security == "starttls",  # False for "none": no opportunistic TLS
-            username=settings.username,
-            password=password,
-            timeout=settings.timeout,
-        )
+        async with client:  # connect, EHLO, STARTTLS and AUTH as the settings ask
+            failpoint("mid-email")  # a crash test dies here: connected, message not yet sent
+            refused, reply = await client.send_message(msg)
     except (aiosmtplib.SMTPException, OSError) as exc:
         raise _classify(exc, f"{settings.host}:{settings.port}") from exc
     if refused:
