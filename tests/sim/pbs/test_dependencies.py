@@ -10,7 +10,8 @@ def _a_records(sim: PbsSim) -> list[str]:
 
 
 def _chain(sim: PbsSim, stage_in_script: str) -> dict[str, str]:
-    stage_in = sim.qsub(stage_in_script, "-N", "stage_in")
+    """The V1 workflow; stage-in is submitted held so the chain is complete before it runs."""
+    stage_in = sim.qsub(stage_in_script, "-N", "stage_in", "-h")
     compute = sim.qsub("exit 0\n", "-N", "compute", "-W", f"depend=afterok:{stage_in}")
     cleanup = sim.qsub("exit 0\n", "-N", "cleanup", "-W", f"depend=afternotok:{stage_in}")
     stage_out = sim.qsub("exit 0\n", "-N", "stage_out",
@@ -18,8 +19,12 @@ def _chain(sim: PbsSim, stage_in_script: str) -> dict[str, str]:
     return {"stage_in": stage_in, "compute": compute, "cleanup": cleanup, "stage_out": stage_out}
 
 
+def _release(sim: PbsSim, job_id: str) -> None:
+    assert sim.run("qrls", job_id).returncode == 0
+
+
 def test_v1_chain_when_stage_in_succeeds(sim: PbsSim) -> None:
-    ids = _chain(sim, "sleep 1\nexit 0\n")
+    ids = _chain(sim, "exit 0\n")
     waiting = sim.qstat_json(ids["compute"])["Jobs"][ids["compute"]]
     assert (waiting["job_state"], waiting["substate"], waiting["Hold_Types"]) == ("H", 22, "s")
     assert waiting["depend"] == (f"afterok:{ids['stage_in']}@pbs-sim,"
@@ -27,6 +32,7 @@ def test_v1_chain_when_stage_in_succeeds(sim: PbsSim) -> None:
     parent = sim.qstat_json(ids["stage_in"])["Jobs"][ids["stage_in"]]
     assert parent["depend"] == (f"beforeok:{ids['compute']}@pbs-sim,"
                                 f"beforenotok:{ids['cleanup']}@pbs-sim")
+    _release(sim, ids["stage_in"])
     jobs = {name: sim.wait_for(job_id) for name, job_id in ids.items()}
     assert [jobs[n]["substate"] for n in ("stage_in", "compute", "stage_out")] == [92, 92, 92]
     assert "depend" not in jobs["stage_out"]  # satisfied entries leave the child
@@ -36,7 +42,8 @@ def test_v1_chain_when_stage_in_succeeds(sim: PbsSim) -> None:
 
 
 def test_v1_chain_when_stage_in_fails(sim: PbsSim) -> None:
-    ids = _chain(sim, "sleep 0.5\nexit 1\n")
+    ids = _chain(sim, "exit 1\n")
+    _release(sim, ids["stage_in"])
     jobs = {name: sim.wait_for(job_id) for name, job_id in ids.items()}
     assert (jobs["stage_in"]["substate"], jobs["stage_in"]["Exit_status"]) == (93, 1)
     assert jobs["cleanup"]["substate"] == 92  # afternotok of a failed parent runs
@@ -95,7 +102,7 @@ def test_user_cannot_release_a_dependency_hold(sim: PbsSim) -> None:
 
 
 def test_after_waits_for_the_start_only(sim: PbsSim) -> None:
-    parent = sim.qsub("sleep 2\n")
+    parent = sim.qsub("sleep 3\n")
     child = sim.qsub("exit 0\n", "-W", f"depend=after:{parent}")
     sim.wait_for(child)
     assert sim.qstat_json(parent)["Jobs"][parent]["job_state"] in ("R", "E")
