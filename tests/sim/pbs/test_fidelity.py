@@ -175,7 +175,7 @@ def test_wrappers_match_their_decoded_stdout_and_the_sim_answers_alike(
     sim, _ = equivalents
     qsub = json.loads((SAMPLES / WRAPPERS[2]).read_text())
     result = sim.run("qsub", "-v", "PATH=/bin:/usr/bin/:/usr/local/bin/", "-N", "test1",
-                     stdin="exit 0\n", cwd=tmp_path)
+                     stdin="sleep 30\n", cwd=tmp_path)
     shape = re.compile(r"^\d+\.[\w.-]+\n$")
     assert shape.match(qsub["stdout"]) and shape.match(result.stdout)
     assert (result.returncode, result.stderr) == (qsub["exit_code"], qsub["stderr"])
