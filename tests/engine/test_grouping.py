@@ -275,6 +275,7 @@ def _until_a_query_waits_for_a_lock(store: Store, timeout: float = 10.0) -> None
         while time.monotonic() < deadline:
             waiting = conn.execute(text("SELECT count(*) FROM pg_stat_activity "
                                         "WHERE wait_event_type = 'Lock'")).scalar()
+            conn.rollback()  # pg_stat_activity is a snapshot taken once per transaction
             if waiting:
                 return
             time.sleep(0.02)
