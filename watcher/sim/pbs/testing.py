@@ -90,9 +90,18 @@ class PbsSim:
         return subprocess.run([str(self.bin_dir / command), *args], input=stdin,
                               capture_output=True, text=True, cwd=cwd, timeout=60)
 
+    @property
+    def workdir(self) -> Path:
+        """Where `qsub` runs when no `cwd` is given: the job's `.o`/`.e` files land here, not
+        in whatever directory the test or demo happens to run from."""
+        path = self.home / "work"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
     def qsub(self, script_text: str, *args: str, cwd: Path | None = None) -> str:
-        """Submit `script_text` on stdin with qsub `args`; returns the job id."""
-        result = self.run("qsub", *args, stdin=script_text, cwd=cwd)
+        """Submit `script_text` on stdin with qsub `args` (in `cwd`, default `workdir`);
+        returns the job id."""
+        result = self.run("qsub", *args, stdin=script_text, cwd=cwd or self.workdir)
         if result.returncode != 0:
             raise RuntimeError(f"qsub failed ({result.returncode}): {result.stderr.strip()}")
         return result.stdout.strip()
