@@ -151,3 +151,41 @@ class Fact(SQLModel, table=True):
 
     key: str = Field(primary_key=True)
     value: dict[str, Any] = _json(default_factory=dict)
+
+
+class Workflow(SQLModel, table=True):
+    """A staged job (`watcher stage submit`): its spec, its jobs and tasks, where it stands.
+
+    `progress` holds one entry per sub-step (`compute`, `cleanup`, `stage_in`, `stage_out`):
+    its status, and for jobs the submission number `n` and every job id it had. A sub-step is
+    marked `submitting` (committed) before its qsub or transfer, so a crash leaves a trace that
+    `watcher recover` follows (see `watcher.workflows`). `lease_*` serialize recoveries.
+    """
+
+    id: str = Field(primary_key=True)
+    name: str = ""
+    created_at: datetime = _when(default_factory=utcnow)
+    updated_at: datetime = _when(default_factory=utcnow)
+    workdir: str = ""
+    spec: dict[str, Any] = _json(default_factory=dict)
+    step: str = "submitted"
+    compute_job: str | None = Field(default=None, index=True)
+    cleanup_job: str | None = Field(default=None, index=True)
+    stage_in_task: str | None = Field(default=None, index=True)
+    stage_out_task: str | None = Field(default=None, index=True)
+    progress: dict[str, Any] = _json(default_factory=dict)
+    lease_owner: str | None = None
+    lease_until: datetime | None = _when(default=None)
+    finished_at: datetime | None = _when(default=None)
+
+
+class WorkflowLog(SQLModel, table=True):
+    """One line of a workflow's step log, for `watcher history WF` and `watcher status`."""
+
+    __tablename__ = "workflow_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: str = Field(foreign_key="workflow.id", index=True)
+    at: datetime = _when()
+    step: str
+    text: str
