@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from actions import email, qdel, qhold, qrls, resubmit, stage_out, transfer
+from actions import (
+    email,
+    qdel,
+    qhold,
+    qrls,
+    recover_workflow,
+    resubmit,
+    stage_out,
+    stage_out_workflow,
+    transfer,
+)
 from actions.base import ActionType
 
 ACTIONS: dict[str, ActionType] = {
@@ -15,4 +25,11 @@ ACTIONS: dict[str, ActionType] = {
                            "start a Globus transfer (exactly once)"),
     "stage_out": ActionType("stage_out", stage_out.Params, stage_out.execute,
                             "copy a job's output directory with Globus (exactly once)"),
+    "recover_workflow": ActionType("recover_workflow", recover_workflow.Params,
+                                   recover_workflow.execute,
+                                   "submit again the steps of a staged workflow that did not "
+                                   "finish"),
+    "stage_out_workflow": ActionType("stage_out_workflow", stage_out_workflow.Params,
+                                     stage_out_workflow.execute,
+                                     "start a staged workflow's stage-out (exactly once)"),
 }

@@ -8,7 +8,7 @@ never repeats one. Each intent's idempotency key is (rule, subject, event id, st
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -45,12 +45,14 @@ class FiringReport:
 
 @dataclass
 class Engine:
-    """Evaluates rules against events. `user` and `vars` go into every template context."""
+    """Evaluates rules against events. `user` and `vars` go into every template context;
+    `context_for(session, event)` adds values read when a rule fires (a workflow's live ids)."""
 
     rules: Sequence[Rule]
     user: Mapping[str, Any] = field(default_factory=dict)
     vars: Mapping[str, Any] = field(default_factory=dict)
     extra_context: Mapping[str, Any] = field(default_factory=dict)
+    context_for: Callable[[Session, Event], Mapping[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         self._index = TriggerIndex(self.rules)
@@ -117,7 +119,7 @@ class Engine:
         actions: tuple[str, ...] = ()
         if verdict is Verdict.FIRE and event is not None:
             blocked = (silences.suppress(session, rule.name, subject, event_id, now)
-                       or self._conditions_block(rule, subject, event, now))
+                       or self._conditions_block(session, rule, subject, event, now))
             if blocked:
                 verdict, reason = Verdict.SUPPRESSED, blocked
                 memory = RuleMemory(memory.in_condition, None, None, memory.fire_count,
@@ -131,17 +133,20 @@ class Engine:
             log.info("rule %r on %s: %s (%s)", rule.name, subject, verdict.value, reason)
         return report
 
-    def _context(self, rule: Rule, event: Event, now: datetime) -> dict[str, Any]:
+    def _context(self, session: Session, rule: Rule, event: Event, now: datetime
+                 ) -> dict[str, Any]:
+        extra = {**self.extra_context,
+                 **(self.context_for(session, event) if self.context_for else {})}
         return templating.build_context(
             rule=rule.name, event=event, now=now, user=self.user,
-            vars={**self.vars, **rule.vars}, meanings=TEMPLATE_HELPER, **self.extra_context)
+            vars={**self.vars, **rule.vars}, meanings=TEMPLATE_HELPER, **extra)
 
-    def _conditions_block(self, rule: Rule, subject: str, event: Event, now: datetime
-                          ) -> str | None:
+    def _conditions_block(self, session: Session, rule: Rule, subject: str, event: Event,
+                          now: datetime) -> str | None:
         if not rule.conditions:
             return None
         ctx = ConditionContext(now, subject, event.current or event.previous, event.kind,
-                               self._context(rule, event, now))
+                               self._context(session, rule, event, now))
         try:
             return None if check_conditions(rule.conditions, ctx) else "conditions do not hold"
         except ConditionError as exc:
@@ -153,7 +158,7 @@ class Engine:
         firing = Firing(rule=rule.name, subject=subject, event_id=event_id, at=now, reason=reason)
         session.add(firing)
         session.flush()
-        context = self._context(rule, event, now)
+        context = self._context(session, rule, event, now)
         intents, failures, previous_key = [], {}, None
         for step, call in enumerate(rule.do):
             key = f"{rule.name}|{subject}|{event_id}|{step}"

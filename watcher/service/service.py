@@ -27,6 +27,9 @@ from watcher.service.rulebook import RuleBook
 from watcher.sources.base import Source
 from watcher.sources.pbs import PbsSource
 from watcher.store.db import Store
+from watcher.workflows.context import workflow_context
+from watcher.workflows.rules import STAGING_RULES
+from watcher.workflows.tracker import track
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +65,8 @@ class Service:
             services |= self.globus.services()
         self.runner = ActionRunner(store, pbs, owner or default_owner(), now,
                                    services=services)
-        self.rulebook = RuleBook(rule_paths)
+        # The staging rules every workflow (`watcher stage submit`) relies on ship with watcher.
+        self.rulebook = RuleBook([STAGING_RULES, *rule_paths])
         self.rulebook.reload()
         self.engine = self._new_engine()
         self._memories: dict[str, SourceMemory] = {}
@@ -133,6 +137,7 @@ class Service:
                 memory = self._memories[source.name] = SourceMemory(source.name, source.kind,
                                                                     session)
             events = memory.apply(session, obs, down_after=self._down_after(source), now=now)
+            track(session, events, now)  # workflows first: their rules read the new state
             return self.engine.process(session, [*told, *events], now)
 
     def _down_after(self, source: Source) -> int:
@@ -151,4 +156,4 @@ class Service:
             return self.engine.tick(session, self.now())
 
     def _new_engine(self) -> Engine:
-        return Engine(self.rulebook.rules, user=self.user)
+        return Engine(self.rulebook.rules, user=self.user, context_for=workflow_context)

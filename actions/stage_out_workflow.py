@@ -1,0 +1,68 @@
+"""`stage_out_workflow`: start a staged workflow's stage-out transfer, exactly once.
+
+    do:
+      - stage_out_workflow: {workflow: "{{ workflow.id }}"}
+
+The pairs come from the workflow's spec (`watcher stage submit --stage-out SRC DST`), which
+`stage_out`'s parameters cannot say in a rule file (a template renders text, not a list of
+items). Everything else is `stage_out`: its defaults (recursive directories, mtime sync,
+timestamps kept) and its exactly-once submission (`actions.transfer.execute`, keyed by this
+intent). The task is labelled `watcher <workflow> stage-out`, which is how the workflow's
+tracker and rules know it, and is recorded on the workflow at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from pydantic import Field
+
+from actions import stage_out
+from actions.base import ActionContext, ActionParams, Outcome
+from watcher.store.db import Store
+from watcher.templating import is_template
+from watcher.workflows import record
+from watcher.workflows.record import STAGE_OUT
+from watcher.workflows.stagein import label
+
+DEFAULT_WORKFLOW = "{{ workflow.id }}"
+
+
+class Params(ActionParams):
+    """Which workflow (default: the one whose job fired the rule)."""
+
+    workflow: str = Field(DEFAULT_WORKFLOW, min_length=1)
+
+
+async def execute(ctx: ActionContext, params: Params) -> Outcome:
+    """Build `stage_out`'s parameters from the spec and submit once."""
+    store = ctx.services.get("store")
+    if store is None or is_template(params.workflow):
+        return Outcome.failed("stage_out_workflow needs the store and a workflow",
+                              retryable=False)
+    transfer = await asyncio.to_thread(_transfer_of, store, params.workflow)
+    if transfer is None:
+        return Outcome.failed(f"{params.workflow} has no stage-out", retryable=False)
+    outcome = await stage_out.execute(ctx, stage_out.Params(
+        **transfer, label=label(params.workflow, "stage-out")))
+    task_id = outcome.facts.get("task_id")
+    if outcome.ok and task_id:
+        await asyncio.to_thread(_record, store, params.workflow, str(task_id), ctx)
+    return outcome
+
+
+def _transfer_of(store: Store, workflow_id: str) -> dict[str, Any] | None:
+    with store.session(write=False) as session:
+        wf = record.get(session, workflow_id)
+        return None if wf is None else wf.spec.get("stage_out_transfer")
+
+
+def _record(store: Store, workflow_id: str, task_id: str, ctx: ActionContext) -> None:
+    with store.session() as session:
+        wf = record.get(session, workflow_id)
+        if wf is None or wf.stage_out_task == task_id:
+            return
+        wf.stage_out_task = task_id
+        record.note(session, wf, "stage_out", status="active", task=task_id)
+        record.log(session, wf, ctx.now, STAGE_OUT, f"stage-out started: Globus task {task_id}")

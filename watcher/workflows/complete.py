@@ -1,0 +1,166 @@
+"""Doing what a workflow's plan says: submit or adopt its jobs, start or graft its stage-in.
+
+One code path serves `watcher stage submit` (a fresh workflow), `--resume` and
+`watcher recover` (after a crash or a lost queue) and the `recover_workflow` action (a rule on
+`vanished` or a walltime kill). Recoveries of one workflow take turns through a lease on its
+record, so the two `vanished` firings of a wiped queue (compute and cleanup) cannot both
+resubmit: the second finds the work done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import globus_sdk
+from sqlalchemy import or_, update
+from sqlmodel import col
+
+from watcher.pbs.commands import PbsCommands
+from watcher.pbs.errors import parse_qstat_stderr
+from watcher.pbs.parse import QstatDocument, parse_qstat_json
+from watcher.store.db import Store
+from watcher.store.models import Workflow
+from watcher.workflows import record, stagein
+from watcher.workflows.jobs import qsub_argv
+from watcher.workflows.plan import JobAction, Plan, needs_listing, plan
+
+LEASE = timedelta(minutes=5)
+
+
+class CompleteError(Exception):
+    """Completing failed; `retryable` says whether trying again later can help."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+@dataclass
+class Completer:
+    """Submits what a workflow lacks. `transfer` returns the Globus client (or raises)."""
+
+    store: Store
+    pbs: PbsCommands
+    owner: str
+    now: Callable[[], datetime]
+    transfer: Callable[[], globus_sdk.TransferClient] | None = None
+
+    async def complete(self, workflow_id: str) -> list[str]:
+        """Run the plan once; returns one line per thing done (empty: nothing was missing)."""
+        if not await asyncio.to_thread(self._lease, workflow_id, True):
+            with self.store.session(write=False) as session:
+                known = record.get(session, workflow_id) is not None
+            raise CompleteError(f"another recovery of {workflow_id} is running" if known
+                                else f"no workflow '{workflow_id}'", retryable=known)
+        try:
+            return await self._complete(workflow_id)
+        finally:
+            await asyncio.to_thread(self._lease, workflow_id, False)
+
+    async def _complete(self, workflow_id: str) -> list[str]:
+        with self.store.session(write=False) as session:
+            wf = record.get(session, workflow_id)
+            if wf is None:
+                raise CompleteError(f"no workflow '{workflow_id}'", retryable=False)
+            step, spec, progress, workdir = wf.step, dict(wf.spec), dict(wf.progress), wf.workdir
+        doc = await self._listing() if needs_listing(progress) else None
+        todo: Plan = plan(workflow_id, step, spec, progress, doc)
+        done = [await self._job(workflow_id, action, workdir) for action in todo.jobs]
+        if todo.stage_in == "start":
+            done.append(f"stage-in task {await self._start_stage_in(workflow_id)}")
+        elif todo.stage_in == "graft":
+            task = await asyncio.to_thread(stagein.graft, self.store, workflow_id, self.now())
+            done.append(f"stage-in task {task} grafted")
+        return done
+
+    async def _listing(self) -> QstatDocument:
+        result = await self.pbs.run("qstat", "-f", "-F", "json", "-x")
+        unreachable = result.returncode in (None, 255) or parse_qstat_stderr(
+            result.stderr).unreachable
+        doc = None if unreachable else parse_qstat_json(result.stdout)
+        if doc is None or not doc.complete:
+            raise CompleteError(f"PBS did not list its jobs: {result.describe()}",
+                                retryable=True)
+        return doc
+
+    async def _job(self, workflow_id: str, action: JobAction, workdir: str) -> str:
+        if action.adopt is None:
+            await asyncio.to_thread(self._mark, workflow_id, action)
+            job_id = await self._qsub(workflow_id, action, workdir)
+        else:
+            job_id = action.adopt
+        await asyncio.to_thread(self._record_job, workflow_id, action, job_id)
+        return f"{action.step} job {job_id}{' (held)' if action.hold else ''}: {action.reason}"
+
+    async def _qsub(self, workflow_id: str, action: JobAction, workdir: str) -> str:
+        with self.store.session(write=False) as session:
+            wf = record.get(session, workflow_id)
+            assert wf is not None
+            argv = qsub_argv(wf.spec, wf.name, workflow_id, action.step, action.n,
+                             hold=action.hold)
+        result = await self.pbs.run("qsub", *argv, cwd=Path(workdir))
+        job_id = result.stdout.strip().splitlines()[0].strip() if result.stdout.strip() else ""
+        if result.ok and job_id:
+            return job_id
+        retry = result.ok or result.returncode is None or parse_qstat_stderr(
+            result.stderr).unreachable
+        raise CompleteError(f"{action.step} job not submitted: {result.describe()}",
+                            retryable=retry)
+
+    async def _start_stage_in(self, workflow_id: str) -> str:
+        from watcher.globus.submit import SubmitError, classify
+
+        if self.transfer is None:
+            raise CompleteError("the stage-in needs Globus: run `watcher login`",
+                                retryable=False)
+        try:
+            tc = self.transfer()
+            return await asyncio.to_thread(stagein.start, self.store, tc, workflow_id,
+                                           self.now())
+        except SubmitError as exc:
+            raise CompleteError(f"stage-in not started: {exc}", retryable=exc.retryable
+                                ) from exc
+        except Exception as exc:  # CredentialsExpired from the client factory
+            error = classify(exc)
+            raise CompleteError(f"stage-in not started: {error}", retryable=error.retryable
+                                ) from exc
+
+    def _mark(self, workflow_id: str, action: JobAction) -> None:
+        """Commit `submitting` before the qsub: a crash then leaves a tag to look for."""
+        with self.store.session() as session:
+            wf = record.get(session, workflow_id)
+            assert wf is not None
+            entry = wf.progress.get(action.step, {})
+            retries = int(entry.get("walltime_retries", 0)) + int(action.walltime_retry)
+            record.note(session, wf, action.step, status="submitting", n=action.n,
+                        walltime_retries=retries)
+
+    def _record_job(self, workflow_id: str, action: JobAction, job_id: str) -> None:
+        with self.store.session() as session:
+            wf = record.get(session, workflow_id)
+            assert wf is not None
+            jobs = list(wf.progress.get(action.step, {}).get("jobs") or [])
+            record.note(session, wf, action.step, jobs=[*jobs, job_id],
+                        status="held" if action.hold else "queued")
+            setattr(wf, f"{action.step}_job", job_id)
+            first = len(jobs) == 0
+            verb = "submitted" if first else "submitted again"
+            held = " (held)" if action.hold else ""
+            text = f"{action.step} {verb} as {job_id}{held}"
+            record.log(session, wf, self.now(), wf.step, text if first else
+                       f"{text}: {action.reason}")
+
+    def _lease(self, workflow_id: str, take: bool) -> bool:
+        now = self.now()
+        values = ({"lease_owner": self.owner, "lease_until": now + LEASE} if take
+                  else {"lease_owner": None, "lease_until": None})
+        free = or_(col(Workflow.lease_until).is_(None), col(Workflow.lease_until) < now,
+                   col(Workflow.lease_owner) == self.owner)
+        stmt = update(Workflow).where(col(Workflow.id) == workflow_id)
+        stmt = stmt.where(free) if take else stmt.where(col(Workflow.lease_owner) == self.owner)
+        with self.store.session() as session:
+            return session.execute(stmt.values(**values)).rowcount > 0

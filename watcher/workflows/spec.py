@@ -1,0 +1,136 @@
+"""What a staged workflow is made of: the spec `watcher stage submit` records.
+
+```yaml
+# wf.yaml, for `watcher stage submit -f wf.yaml`
+name: run-42
+script: compute.sh                 # relative to the directory you submit from
+qsub_args: [-l, walltime=01:00:00]
+stage_in:                          # or: stage_in_task: <task id of a transfer you started>
+  - {from: "SRC_EP:/data/in/", to: "DST_EP:/scratch/run-42/in/"}
+stage_out:
+  - {from: "DST_EP:/scratch/run-42/out/", to: "SRC_EP:/data/out/run-42/"}
+cleanup: cleanup.sh                # runs when the workflow fails
+email: me@example.org              # default: user_email from config.yaml
+walltime_retries: 1                # how often a walltime kill (-29) is resubmitted
+```
+
+A location is `ENDPOINT_ID:PATH`; a path ending in `/` is a directory (copied recursively).
+One transfer has one source and one destination endpoint, so every pair of `stage_in` (and of
+`stage_out`) must use the same two endpoints.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_ENDPOINT_CHARS = frozenset("0123456789abcdefABCDEF-")
+
+
+class Location(BaseModel):
+    """`ENDPOINT_ID:PATH`, split."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    endpoint: str = Field(min_length=1)
+    path: str = Field(min_length=1)
+
+    @classmethod
+    def parse(cls, text: str) -> Location:
+        endpoint, sep, path = str(text).partition(":")
+        if not sep or not endpoint or not path:
+            raise ValueError(f"expected ENDPOINT_ID:PATH but got '{text}'")
+        if not set(endpoint) <= _ENDPOINT_CHARS:
+            raise ValueError(f"'{endpoint}' is not a Globus endpoint id (a UUID) in '{text}'")
+        return cls(endpoint=endpoint, path=path)
+
+    def __str__(self) -> str:
+        return f"{self.endpoint}:{self.path}"
+
+
+class Pair(BaseModel):
+    """One item to copy: `from` and `to` locations."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    source: Location = Field(alias="from")
+    destination: Location = Field(alias="to")
+
+    @field_validator("source", "destination", mode="before")
+    @classmethod
+    def _location(cls, value: object) -> object:
+        return Location.parse(value) if isinstance(value, str) else value
+
+
+class TransferSpec(BaseModel):
+    """One Globus transfer: two endpoints and the items between them (as `transfer` takes)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source_endpoint: str
+    destination_endpoint: str
+    items: list[dict[str, object]]
+
+    @classmethod
+    def of(cls, pairs: list[Pair], what: str) -> TransferSpec:
+        ends = {(p.source.endpoint, p.destination.endpoint) for p in pairs}
+        if len(ends) > 1:
+            raise ValueError(f"every {what} pair must use the same two endpoints (one Globus "
+                             f"transfer) but got {len(ends)} endpoint pairs")
+        src, dst = ends.pop()
+        items = [{"source": p.source.path, "destination": p.destination.path,
+                  "recursive": p.source.path.endswith("/")} for p in pairs]
+        return cls(source_endpoint=src, destination_endpoint=dst, items=items)
+
+
+class WorkflowSpec(BaseModel):
+    """Everything needed to submit, resubmit and finish one staged workflow."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]*$", max_length=64)
+    script: str = Field(min_length=1)
+    qsub_args: list[str] = Field(default_factory=list)
+    stage_in: list[Pair] = Field(default_factory=list)
+    stage_in_task: str | None = Field(default=None, min_length=1)
+    stage_out: list[Pair] = Field(default_factory=list)
+    cleanup: str | None = Field(default=None, min_length=1)
+    email: str | None = Field(default=None, min_length=3)
+    walltime_retries: int = Field(default=1, ge=0, le=20)
+
+    @field_validator("qsub_args")
+    @classmethod
+    def _qsub_args(cls, args: list[str]) -> list[str]:
+        for arg in args:
+            if any(c.isspace() for c in arg):
+                raise ValueError(f"a qsub argument cannot hold whitespace: '{arg}'")
+            if arg in ("-I", "-z") or (arg.startswith("-") and arg[1:2] in ("I", "z")):
+                raise ValueError(f"'{arg}' cannot be used: the watcher needs qsub to print "
+                                 "the job id and the job to run in batch")
+        return args
+
+    @model_validator(mode="after")
+    def _one_stage_in(self) -> WorkflowSpec:
+        if bool(self.stage_in) == bool(self.stage_in_task):
+            raise ValueError("expected exactly one of 'stage_in' (pairs to copy) and "
+                             "'stage_in_task' (a transfer already started)")
+        for pairs, what in ((self.stage_in, "stage_in"), (self.stage_out, "stage_out")):
+            if pairs:
+                TransferSpec.of(pairs, what)
+        return self
+
+    def stage_in_transfer(self) -> TransferSpec | None:
+        return TransferSpec.of(self.stage_in, "stage_in") if self.stage_in else None
+
+    def stage_out_transfer(self) -> TransferSpec | None:
+        return TransferSpec.of(self.stage_out, "stage_out") if self.stage_out else None
+
+    def to_record(self) -> dict[str, object]:
+        """The spec as stored (JSON), with the transfers already in `transfer`'s shape."""
+        data = self.model_dump(mode="json", by_alias=True)
+        data["stage_in_transfer"] = _dump(self.stage_in_transfer())
+        data["stage_out_transfer"] = _dump(self.stage_out_transfer())
+        return data
+
+
+def _dump(spec: TransferSpec | None) -> dict[str, object] | None:
+    return None if spec is None else spec.model_dump(mode="json")

@@ -1,0 +1,50 @@
+"""Reading a workflow file (`watcher stage submit -f wf.yaml`), with errors that name the file,
+the line and the field, in the voice of rule files (`file:line:col: field: message`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from watcher.rules._validation import problems_from
+from watcher.rules.errors import RuleError, field_path, type_word
+from watcher.rules.marks import compose
+from watcher.workflows.spec import WorkflowSpec
+
+
+class SpecFileError(Exception):
+    """A workflow file that cannot be used; `errors` are positioned like rule-file errors."""
+
+    def __init__(self, errors: list[RuleError]) -> None:
+        super().__init__("\n".join(str(error) for error in errors))
+        self.errors = errors
+
+
+def load_spec_file(path: Path) -> WorkflowSpec:
+    """The spec in `path`; raises `SpecFileError` listing every problem found."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise SpecFileError([RuleError(path, None, None, "", f"cannot read: {exc.strerror}")]
+                            ) from exc
+    try:
+        data, marks = compose(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise SpecFileError([RuleError(path, line, col, "", f"invalid YAML: {exc.problem}")]
+                            ) from exc
+    if not isinstance(data, dict):
+        raise SpecFileError([RuleError(path, 1, 1, "", f"expected a mapping of workflow "
+                                                      f"fields but got {type_word(data)}")])
+    try:
+        return WorkflowSpec.model_validate(data)
+    except ValidationError as exc:
+        errors = []
+        for problem in problems_from(exc, WorkflowSpec):
+            where = marks.locate(problem.path, problem.at_key) or (None, None)
+            errors.append(RuleError(path, where[0], where[1], field_path(problem.path),
+                                    problem.message))
+        raise SpecFileError(errors) from exc

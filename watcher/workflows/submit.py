@@ -1,0 +1,93 @@
+"""Submitting a workflow from the command line: record it first, then complete it.
+
+The record is written (and committed) before anything is submitted, with every sub-step
+`pending`; each qsub and the stage-in are then marked and recorded one by one
+(`watcher.workflows.complete`). A crash or an error anywhere leaves a record that says what is
+missing, and `watcher stage submit --resume WF` (or `watcher recover WF`) finishes the job
+without doing anything twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import globus_sdk
+
+from watcher.config import Settings
+from watcher.globus.clients import build_clients
+from watcher.globus.errors import describe
+from watcher.globus.tokens import TokenFile
+from watcher.ledger.runner import default_owner
+from watcher.store.db import Store
+from watcher.workflows import record
+from watcher.workflows.complete import CompleteError, Completer
+from watcher.workflows.spec import WorkflowSpec
+
+
+class SubmitProblem(Exception):
+    """Nothing was recorded: the spec cannot be submitted as it is (the message says why)."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def completer(settings: Settings, store: Store, now: Callable[[], datetime] = _utc_now
+              ) -> Completer:
+    """A Completer using the configured PBS commands and, when needed, the stored login."""
+    def transfer() -> globus_sdk.TransferClient:
+        return build_clients(settings.globus).ready_transfer()
+
+    return Completer(store, settings.pbs.commands_runner(), default_owner(), now, transfer)
+
+
+def check(settings: Settings, spec: WorkflowSpec, workdir: Path) -> None:
+    """Refuse early what would fail after the record: missing scripts, no Globus login, a
+    grafted task Globus does not know."""
+    for what, script in (("script", spec.script), ("cleanup script", spec.cleanup)):
+        if script is not None and not (workdir / script).is_file():
+            raise SubmitProblem(f"{what} '{script}' is not a file in {workdir}")
+    if not TokenFile(settings.globus.token_db).exists():
+        raise SubmitProblem("a workflow's transfers need Globus: run `watcher login` first")
+    if spec.stage_in_task:
+        try:
+            build_clients(settings.globus).ready_transfer().get_task(spec.stage_in_task)
+        except globus_sdk.GlobusAPIError as exc:
+            raise SubmitProblem(f"cannot graft task '{spec.stage_in_task}': "
+                                f"{describe(exc)}") from exc
+        except Exception as exc:  # dead credentials, Globus unreachable
+            raise SubmitProblem(f"cannot graft task '{spec.stage_in_task}': {exc}") from exc
+
+
+def submit(settings: Settings, store: Store, spec: WorkflowSpec, workdir: Path,
+           now: Callable[[], datetime] = _utc_now) -> tuple[str, list[str]]:
+    """Record the workflow, then submit its jobs and start (or graft) its stage-in.
+
+    Returns the workflow id and what was done. Raises `SubmitProblem` before recording
+    anything, and `IncompleteWorkflow` (carrying the id) once the record exists."""
+    check(settings, spec, workdir)
+    with store.session() as session:
+        wf = record.create(session, spec, str(workdir), now())
+        workflow_id = wf.id
+    return workflow_id, resume(settings, store, workflow_id, now)
+
+
+class IncompleteWorkflow(Exception):
+    """The workflow is recorded but something is missing; `--resume` or `recover` finishes."""
+
+    def __init__(self, workflow_id: str, cause: CompleteError) -> None:
+        super().__init__(f"{workflow_id}: {cause}")
+        self.workflow_id = workflow_id
+        self.retryable = cause.retryable
+
+
+def resume(settings: Settings, store: Store, workflow_id: str,
+           now: Callable[[], datetime] = _utc_now) -> list[str]:
+    """Do whatever the workflow still lacks (nothing twice); returns what was done."""
+    try:
+        return asyncio.run(completer(settings, store, now).complete(workflow_id))
+    except CompleteError as exc:
+        raise IncompleteWorkflow(workflow_id, exc) from exc
