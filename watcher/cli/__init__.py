@@ -14,8 +14,10 @@ COMMANDS = {
     "history": "watcher.cli.history:history",
     "login": "watcher.cli.login:login",
     "rules": "watcher.cli.rules:rules",
+    "recover": "watcher.cli.recover:recover",
     "run": "watcher.cli.run:run",
     "silence": "watcher.cli.silence:silence",
+    "stage": "watcher.cli.stage:stage",
     "status": "watcher.cli.status:status",
 }
 

@@ -1,0 +1,113 @@
+"""`watcher stage submit`: a compute job between a Globus stage-in and a stage-out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from watcher.cli._common import db_option, open_configured_store, settings_option
+from watcher.cli.errors import WatcherError
+from watcher.config import Settings
+from watcher.store.db import Store
+from watcher.workflows.spec import WorkflowSpec
+from watcher.workflows.specfile import SpecFileError, load_spec_file
+from watcher.workflows.submit import IncompleteWorkflow, SubmitProblem, resume, submit
+
+_PAIR = ("SRC_EP:PATH", "DST_EP:PATH")
+
+
+@click.group(short_help="Staged workflows: stage in, compute, stage out.")
+def stage() -> None:
+    """Run a PBS job between a Globus stage-in and a stage-out, watched by the staging rules."""
+
+
+@stage.command("submit", short_help="Submit a staged workflow and print its id.")
+@click.argument("script", required=False)
+@click.argument("trailing_qsub_args", nargs=-1, metavar="[-- QSUB_ARGS...]")
+@click.option("-f", "--file", "spec_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read the workflow from a YAML file instead of options.")
+@click.option("--name", help="A name for the workflow and its jobs (default: the script's).")
+@click.option("--stage-in", "stage_in", nargs=2, multiple=True, metavar=" ".join(_PAIR),
+              help="Copy this before compute runs (repeatable; PATH/ for a directory).")
+@click.option("--stage-in-task", metavar="TASK_ID",
+              help="Use this Globus transfer, already started, as the stage-in.")
+@click.option("--stage-out", "stage_out", nargs=2, multiple=True, metavar=" ".join(_PAIR),
+              help="Copy this after compute ends with exit 0 (repeatable).")
+@click.option("--cleanup", metavar="SCRIPT", help="A job to run if the workflow fails.")
+@click.option("--email", help="Where to send news (default: user_email from config.yaml).")
+@click.option("--qsub-arg", "qsub_args", multiple=True, metavar="ARG",
+              help="One qsub argument for the compute job (repeatable), e.g. --qsub-arg=-l.")
+@click.option("--walltime-retries", type=click.IntRange(0, 20),
+              help="How often a walltime kill is submitted again (default 1).")
+@click.option("--resume", metavar="WF", help="Finish submitting workflow WF after an error.")
+@click.option("--json", "as_json", is_flag=True, help="Print the id and what was done as JSON.")
+@db_option
+@settings_option
+def submit_command(script: str | None, trailing_qsub_args: tuple[str, ...],
+                   spec_file: Path | None, resume: str | None, as_json: bool,
+                   db_url: str | None, settings: Settings, **options: object) -> None:
+    """Submit SCRIPT held with its cleanup job, start the stage-in, and print the workflow id."""
+    store = open_configured_store(settings, db_url)
+    try:
+        if resume is not None:
+            workflow_id, done = resume, _resume(settings, store, resume)
+        else:
+            spec = _spec(script, trailing_qsub_args, spec_file, options)
+            workflow_id, done = _submit(settings, store, spec)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps({"workflow": workflow_id, "done": done}))
+        return
+    for line in done:
+        click.echo(f"  {line}", err=True)
+    click.echo(workflow_id)
+
+
+def _spec(script: str | None, trailing: tuple[str, ...], spec_file: Path | None,
+          options: dict[str, object]) -> WorkflowSpec:
+    given: dict[str, Any] = {key: value for key, value in options.items()
+                             if value not in (None, ())}
+    if spec_file is not None:
+        if script or trailing or given:
+            raise WatcherError("give the workflow either with -f FILE or with options, not both")
+        try:
+            return load_spec_file(spec_file)
+        except SpecFileError as exc:
+            raise WatcherError(str(exc)) from exc
+    if script is None:
+        raise WatcherError("missing SCRIPT (or -f FILE): the compute job's script")
+    data = {**given, "script": script, "qsub_args": [*given.get("qsub_args", ()), *trailing]}
+    for key in ("stage_in", "stage_out"):
+        data[key] = [{"from": src, "to": dst} for src, dst in given.get(key, ())]
+    try:
+        return WorkflowSpec.model_validate(data)
+    except ValidationError as exc:
+        raise WatcherError("; ".join(_option_error(err) for err in exc.errors())) from exc
+
+
+def _option_error(err: Any) -> str:
+    loc = [str(part) for part in err["loc"] if not isinstance(part, int)]
+    where = f"--{loc[0].replace('_', '-')}: " if loc else ""
+    return where + str(err["msg"]).removeprefix("Value error, ")
+
+
+def _submit(settings: Settings, store: Store, spec: WorkflowSpec) -> tuple[str, list[str]]:
+    try:
+        return submit(settings, store, spec, Path.cwd())
+    except SubmitProblem as exc:
+        raise WatcherError(str(exc)) from exc
+    except IncompleteWorkflow as exc:
+        raise WatcherError(f"{exc}; the workflow is recorded: once the cause is fixed, run "
+                           f"`watcher stage submit --resume {exc.workflow_id}`") from exc
+
+
+def _resume(settings: Settings, store: Store, workflow_id: str) -> list[str]:
+    try:
+        return resume(settings, store, workflow_id)
+    except IncompleteWorkflow as exc:
+        raise WatcherError(str(exc)) from exc
