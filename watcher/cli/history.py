@@ -22,22 +22,30 @@ from watcher.store.migrations import SchemaError
 _ERROR_WIDTH = 60
 
 
-@click.command(short_help="Show rule firings and their actions.")
+@click.command(short_help="Show rule firings and their actions, or a workflow's steps.")
+@click.argument("workflow", metavar="[WF]", required=False)
 @click.option("--db", "db_url", metavar="URL", help="Database URL (default: from config.yaml).")
 @click.option("--rule", help="Only firings of this rule.")
 @click.option("--subject", help="Only firings for this job id, task id or other subject.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1),
               help="How many of the most recent firings.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def history(db_url: str | None, rule: str | None, subject: str | None, limit: int,
-            as_json: bool) -> None:
-    """Show which rules fired, for what, and what each of their actions did, newest last."""
+def history(workflow: str | None, db_url: str | None, rule: str | None, subject: str | None,
+            limit: int, as_json: bool) -> None:
+    """Show which rules fired, for what, and what each of their actions did, newest last;
+    with WF, the step log of that staged workflow."""
     url = db_url or _configured_url()
     path = sqlite_path(url)
     if path is not None and not path.exists():
         click.echo("[]" if as_json else f"No history yet: {path} does not exist.")
         return
     store = _open(url)
+    if workflow is not None:
+        try:
+            _workflow(store, workflow, as_json)
+        finally:
+            store.close()
+        return
     try:
         lines = load_history(store, rule=rule, subject=subject, limit=limit)
     finally:
@@ -48,6 +56,23 @@ def history(db_url: str | None, rule: str | None, subject: str | None, limit: in
         click.echo("No firings recorded" + (" that match." if rule or subject else "."))
     else:
         Console().print(_table(lines))
+
+
+def _workflow(store: Store, workflow_id: str, as_json: bool) -> None:
+    from watcher.workflows.show import header, history, log_line
+
+    with store.session(write=False) as session:
+        found = history(session, workflow_id)
+    if found is None:
+        raise WatcherError(f"no workflow '{workflow_id}' (see 'watcher status')")
+    wf, lines = found
+    if as_json:
+        click.echo(json.dumps([{"at": line.at.isoformat(), "step": line.step,
+                                "text": line.text} for line in lines], indent=2))
+        return
+    click.echo(header(wf))
+    for line in lines:
+        click.echo(log_line(line))
 
 
 def _configured_url() -> str:

@@ -98,7 +98,8 @@ def _option_error(err: Any) -> str:
 
 def _submit(settings: Settings, store: Store, spec: WorkflowSpec) -> tuple[str, list[str]]:
     try:
-        return submit(settings, store, spec, Path.cwd())
+        return submit(settings, store, spec, Path.cwd(), recorded=lambda workflow_id: click.echo(
+            f"workflow {workflow_id} recorded; submitting", err=True))
     except SubmitProblem as exc:
         raise WatcherError(str(exc)) from exc
     except IncompleteWorkflow as exc:

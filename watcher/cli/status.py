@@ -120,8 +120,17 @@ def intent_counts(inputs: StatusInputs) -> Section:
     return Section("intents", "Intents by status", columns, rows, inputs.empty())
 
 
+def workflows(inputs: StatusInputs) -> Section:
+    from watcher.workflows.show import workflow_rows
+
+    rows = [] if inputs.session is None else workflow_rows(inputs.session, datetime.now(UTC))
+    columns = {"id": "Workflow", "name": "Name", "step": "Step", "age": "Age",
+               "last_event": "Last event", "last_event_at": "When (UTC)"}
+    return Section("workflows", "Workflows", columns, rows, inputs.empty())
+
+
 SECTIONS: list[Callable[[StatusInputs], Section]] = [
-    sources, rules_in_trouble, dead_intents, pending_windows, intent_counts]
+    sources, rules_in_trouble, dead_intents, pending_windows, intent_counts, workflows]
 
 
 @click.command("status", short_help="Show sources, rules in trouble and dead actions.")

@@ -19,6 +19,7 @@ import globus_sdk
 from sqlalchemy import or_, update
 from sqlmodel import col
 
+from watcher.failpoints import failpoint
 from watcher.pbs.commands import PbsCommands
 from watcher.pbs.errors import parse_qstat_stderr
 from watcher.pbs.parse import QstatDocument, parse_qstat_json
@@ -91,6 +92,7 @@ class Completer:
         if action.adopt is None:
             await asyncio.to_thread(self._mark, workflow_id, action)
             job_id = await self._qsub(workflow_id, action, workdir)
+            failpoint("workflow-after-qsub")  # a crash here leaves a tagged, unrecorded job
         else:
             job_id = action.adopt
         await asyncio.to_thread(self._record_job, workflow_id, action, job_id)

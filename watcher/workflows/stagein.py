@@ -15,6 +15,7 @@ from typing import Any
 
 import globus_sdk
 
+from watcher.failpoints import failpoint
 from watcher.globus.submit import submit_once
 from watcher.store.db import Store
 from watcher.store.watch import watch
@@ -55,6 +56,7 @@ def start(store: Store, tc: globus_sdk.TransferClient, workflow_id: str, now: da
     done = submit_once(tc, lambda sid: transfer_data(spec, workflow_id, sid), store=store,
                        intent_key=intent_key(workflow_id),
                        watch_info={"workflow": workflow_id, "step": STAGE_IN})
+    failpoint("workflow-after-transfer")  # a crash here: Globus has the task, the record not
     with store.session() as session:
         wf = _get(session, workflow_id)
         wf.stage_in_task = done.task_id

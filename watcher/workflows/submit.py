@@ -63,15 +63,19 @@ def check(settings: Settings, spec: WorkflowSpec, workdir: Path) -> None:
 
 
 def submit(settings: Settings, store: Store, spec: WorkflowSpec, workdir: Path,
-           now: Callable[[], datetime] = _utc_now) -> tuple[str, list[str]]:
+           now: Callable[[], datetime] = _utc_now,
+           recorded: Callable[[str], None] = lambda workflow_id: None) -> tuple[str, list[str]]:
     """Record the workflow, then submit its jobs and start (or graft) its stage-in.
 
-    Returns the workflow id and what was done. Raises `SubmitProblem` before recording
-    anything, and `IncompleteWorkflow` (carrying the id) once the record exists."""
+    `recorded(id)` is called once the record is committed (the CLI shows the id then, so
+    even a crash right after leaves the user an id to resume). Returns the workflow id and
+    what was done. Raises `SubmitProblem` before recording anything, and
+    `IncompleteWorkflow` (carrying the id) once the record exists."""
     check(settings, spec, workdir)
     with store.session() as session:
         wf = record.create(session, spec, str(workdir), now())
         workflow_id = wf.id
+    recorded(workflow_id)
     return workflow_id, resume(settings, store, workflow_id, now)
 
 
