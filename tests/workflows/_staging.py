@@ -9,7 +9,7 @@ source endpoint under `results/`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,10 +18,10 @@ import yaml
 from click.testing import CliRunner, Result
 from sqlmodel import select
 
-from tests.globus._world import Globus
-from tests.service.conftest import cycle_until
+from tests.globus._world import Globus, emu, globus
+from tests.service.conftest import cycle_until, make_service, sim
 from watcher.cli import cli
-from watcher.config import Settings
+from watcher.config import PbsSettings, Settings, StoreSettings
 from watcher.mail.sink import SmtpSink
 from watcher.service.service import Service
 from watcher.sim.pbs.testing import PbsSim
@@ -120,3 +120,25 @@ def make_world(tmp_path: Path, sim: PbsSim, globus: Globus, sink: SmtpSink,
     service = make_service("rules: []\n")
     config = write_config(settings, tmp_path / "config.yaml")
     return Staging(sim, globus, sink, service, settings, config, run_dir, monkeypatch)
+
+
+@pytest.fixture
+def sink() -> Iterator[SmtpSink]:
+    with SmtpSink() as running:
+        yield running
+
+
+@pytest.fixture
+def settings(tmp_path: Path, sim: PbsSim, globus: Globus, sink: SmtpSink) -> Settings:
+    return Settings(pbs=PbsSettings(bin_dir=sim.bin_dir, down_after=2),
+                    store=StoreSettings(url=f"sqlite:///{tmp_path / 'watcher.db'}"),
+                    globus=globus.settings, smtp=sink.settings(), user_email="me@example.org")
+
+
+@pytest.fixture
+def world(tmp_path: Path, sim: PbsSim, globus: Globus, sink: SmtpSink, settings: Settings,
+          make_service: Callable[..., Service], monkeypatch: pytest.MonkeyPatch) -> Staging:
+    return make_world(tmp_path, sim, globus, sink, settings, make_service, monkeypatch)
+
+
+FIXTURES = (emu, globus, sim, make_service, sink, settings, world)

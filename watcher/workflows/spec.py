@@ -21,9 +21,12 @@ One transfer has one source and one destination endpoint, so every pair of `stag
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _ENDPOINT_CHARS = frozenset("0123456789abcdefABCDEF-")
+_NAME = re.compile(r"^[A-Za-z0-9_.-]*$")
 
 
 class Location(BaseModel):
@@ -87,7 +90,7 @@ class WorkflowSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]*$", max_length=64)
+    name: str = Field(default="", max_length=64)
     script: str = Field(min_length=1)
     qsub_args: list[str] = Field(default_factory=list)
     stage_in: list[Pair] = Field(default_factory=list)
@@ -96,6 +99,13 @@ class WorkflowSpec(BaseModel):
     cleanup: str | None = Field(default=None, min_length=1)
     email: str | None = Field(default=None, min_length=3)
     walltime_retries: int = Field(default=1, ge=0, le=20)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        if not _NAME.match(name):  # it becomes the job name (-N), which PBS restricts
+            raise ValueError(f"expected letters, digits, '.', '-' and '_' but got '{name}'")
+        return name
 
     @field_validator("qsub_args")
     @classmethod
