@@ -60,9 +60,12 @@ class Staging:
         return self.globus.dst
 
     def cli(self, *args: str) -> Result:
-        """`watcher ARGS --config <world's config>` in the run directory."""
+        """`watcher ARGS --config <world's config>` in the run directory (`--db` for
+        `history`, which reads only the store)."""
         self.monkeypatch.chdir(self.run_dir)
-        command = [*args[:2], "--config", str(self.config), *args[2:]]
+        where = (["--db", self.settings.store.url] if args[0] == "history"
+                 else ["--config", str(self.config)])
+        command = [*args[:2], *where, *args[2:]]
         return CliRunner().invoke(cli, command, catch_exceptions=False)
 
     def submit(self, *args: str, script: str = "compute.sh", qsub: tuple[str, ...] = ()) -> str:

@@ -140,7 +140,7 @@ SECTIONS: list[Callable[[StatusInputs], Section]] = [
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
 def status(rules: tuple[Path, ...], db_url: str | None, settings: Settings,
            as_json: bool) -> None:
-    """Show source health, rules in trouble, dead intents and pending for: windows."""
+    """Show source health, rules in trouble, dead intents, pending for: windows and workflows."""
     ruleset = load_rules(list(rules) or [paths.rules_dir()])
     path = sqlite_path(db_url or settings.store.url)
     if path is not None and not path.exists():  # never create a store just to look at it

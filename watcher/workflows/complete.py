@@ -10,6 +10,8 @@ resubmit: the second finds the work done.
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +32,23 @@ from watcher.workflows.jobs import qsub_argv
 from watcher.workflows.plan import JobAction, Plan, needs_listing, plan
 
 LEASE = timedelta(minutes=5)
+
+
+def dead_owner(owner: str) -> bool:
+    """Whether a lease holder named like `default_owner()` (host:pid:nonce) is a process of
+    this host that no longer runs: a crashed `watcher stage submit` must not block `watcher
+    recover` for the lease's length. Holders elsewhere (or intents) wait for the lease."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 class CompleteError(Exception):
@@ -157,11 +176,22 @@ class Completer:
                        f"{text}: {action.reason}")
 
     def _lease(self, workflow_id: str, take: bool) -> bool:
+        if self._set_lease(workflow_id, take):
+            return True
+        if not take:
+            return False
+        with self.store.session(write=False) as session:
+            wf = record.get(session, workflow_id)
+            holder = wf.lease_owner if wf is not None else None
+        return holder is not None and dead_owner(holder) and self._set_lease(
+            workflow_id, True, steal_from=holder)
+
+    def _set_lease(self, workflow_id: str, take: bool, steal_from: str | None = None) -> bool:
         now = self.now()
         values = ({"lease_owner": self.owner, "lease_until": now + LEASE} if take
                   else {"lease_owner": None, "lease_until": None})
         free = or_(col(Workflow.lease_until).is_(None), col(Workflow.lease_until) < now,
-                   col(Workflow.lease_owner) == self.owner)
+                   col(Workflow.lease_owner) == (steal_from or self.owner))
         stmt = update(Workflow).where(col(Workflow.id) == workflow_id)
         stmt = stmt.where(free) if take else stmt.where(col(Workflow.lease_owner) == self.owner)
         with self.store.session() as session:

@@ -20,6 +20,7 @@ from sqlmodel import Session
 from watcher.events import GLOBUS_TASK, Event
 from watcher.store.models import Workflow
 from watcher.workflows import record
+from watcher.workflows.show import log_line
 from watcher.workflows.tracker import resolve
 
 
@@ -48,6 +49,5 @@ def view(session: Session, wf: Workflow, role: str | None = None) -> dict[str, A
         "stage_in_status": progress.get("stage_in", {}).get("status"),
         "stage_out_status": progress.get("stage_out", {}).get("status"),
         "compute_jobs": list(progress.get("compute", {}).get("jobs") or []),
-        "log": "\n".join(f"{line.at:%Y-%m-%d %H:%M:%S} UTC  {line.step:<11} {line.text}"
-                         for line in record.lines(session, wf.id)),
+        "log": "\n".join(log_line(line) for line in record.lines(session, wf.id)),
     }
