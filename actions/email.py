@@ -20,10 +20,10 @@ intent whose `digest` lists an item per firing. Two or more items make a digest 
 its exit status in words); a group of one is sent as the ordinary message of that firing.
 
 At most once: the Message-ID is derived from `ctx.idempotency_key`, and as soon as the server
-accepts the message its Message-ID is journaled in its own commit (`record_effect`), so a crash
-before the ledger records the outcome does not send it again. Only a crash in the instant between
-the server's acceptance and that commit can send the same message twice, with the same
-Message-ID, which mail servers and clients recognise as a duplicate. SMTP offers nothing
+accepts the message (before QUIT) its Message-ID is journaled in its own commit (`record_effect`),
+so a crash before the ledger records the outcome does not send it again. Only a crash in the
+instant between the server's acceptance and that commit can send the same message twice, with
+the same Message-ID, which mail servers and clients recognise as a duplicate. SMTP offers nothing
 stronger: a server's acceptance and our record of it can never be one transaction.
 """
 
@@ -123,13 +123,18 @@ async def execute(ctx: ActionContext, params: Params) -> Outcome:
     except MessageError as exc:
         return Outcome.failed(f"email not sent: {exc}", retryable=False)
     message_id = str(msg["Message-ID"])
+
+    def sent(reply: str) -> str:
+        return f"email {message_id} sent to {msg['To']}: {reply}"
+
+    async def journal(reply: str) -> None:  # before QUIT: see watcher.mail.send
+        await record_effect(ctx, sent(reply), message_id=message_id)
+
     try:
-        reply = await send_message(settings, msg)
+        reply = await send_message(settings, msg, on_accepted=journal)
     except SendError as exc:
         return Outcome.failed(f"email {message_id} not sent: {exc}", retryable=exc.retryable)
-    detail = f"email {message_id} sent to {msg['To']}: {reply}"
-    await record_effect(ctx, detail, message_id=message_id)
-    return Outcome.done(detail, message_id=message_id)
+    return Outcome.done(sent(reply), message_id=message_id)
 
 
 _NOUNS = {"pbs_job": "jobs", "globus_task": "transfers"}

@@ -180,3 +180,24 @@ def test_a_refused_message_body_is_classified_by_its_code(data_reply: str, retry
         error = _failure(sink.settings())
     assert error.retryable is retryable
     assert data_reply.split()[0] in str(error)
+
+
+def test_the_journal_hook_runs_once_the_server_has_the_message(sink: SmtpSink) -> None:
+    calls: list[tuple[str, int]] = []
+
+    async def journal(reply: str) -> None:
+        calls.append((reply, len(sink.messages)))
+
+    reply = asyncio.run(send_message(sink.settings(), _msg(), on_accepted=journal))
+    assert calls == [(reply, 1)]
+
+
+def test_the_journal_hook_does_not_run_for_a_refused_message() -> None:
+    calls: list[str] = []
+
+    async def journal(reply: str) -> None:
+        calls.append(reply)
+
+    with SmtpSink(data_reply="451 4.3.0 try again later") as sink, pytest.raises(SendError):
+        asyncio.run(send_message(sink.settings(), _msg(), on_accepted=journal))
+    assert calls == []

@@ -12,12 +12,13 @@ points `SSL_CERT_FILE` at that CA's certificate (OpenSSL reads it; the tests do 
 from __future__ import annotations
 
 import ssl
+from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 
 import aiosmtplib
 
 from watcher.config import SmtpSettings
-from watcher.failpoints import failpoint
+from watcher.failpoints import failpoint, shielded
 
 
 class SendError(Exception):
@@ -28,11 +29,15 @@ class SendError(Exception):
         self.retryable = retryable
 
 
-async def send_message(settings: SmtpSettings, msg: EmailMessage) -> str:
+async def send_message(settings: SmtpSettings, msg: EmailMessage, *,
+                       on_accepted: Callable[[str], Awaitable[None]] | None = None) -> str:
     """Send `msg` to its To and Cc recipients; return the server's reply to the message.
 
     Recipients the server refused while accepting others are named in the returned text: the
-    message was delivered, so retrying would send it again to everyone else.
+    message was delivered, so retrying would send it again to everyone else. `on_accepted`
+    (the caller's journal) runs as soon as the server accepted the message, before QUIT, so the
+    stretch in which a crash would send it again is as short as SMTP allows; a failure after
+    acceptance (QUIT reset) is no failure to send.
     """
     password = _password(settings)
     client = aiosmtplib.SMTP(
@@ -44,16 +49,27 @@ async def send_message(settings: SmtpSettings, msg: EmailMessage) -> str:
         password=password,
         timeout=settings.timeout,
     )
+    accepted: str | None = None
     try:
         async with client:  # connect, EHLO, STARTTLS and AUTH as the settings ask
             failpoint("mid-email")  # a crash test dies here: connected, message not yet sent
-            refused, reply = await client.send_message(msg)
+            with shielded():  # from DATA until the journal knows: see watcher.failpoints
+                accepted = _reply_text(*await client.send_message(msg))
+                failpoint("email-accepted")
+                if on_accepted is not None:
+                    await on_accepted(accepted)
     except (aiosmtplib.SMTPException, OSError) as exc:
-        raise _classify(exc, f"{settings.host}:{settings.port}") from exc
-    if refused:
-        listed = "; ".join(f"{rcpt}: {r.code} {r.message}" for rcpt, r in refused.items())
-        return f"{reply} (refused {listed})"
-    return reply
+        if accepted is None:
+            raise _classify(exc, f"{settings.host}:{settings.port}") from exc
+    assert accepted is not None
+    return accepted
+
+
+def _reply_text(refused: dict[str, aiosmtplib.SMTPResponse], reply: str) -> str:
+    if not refused:
+        return reply
+    listed = "; ".join(f"{rcpt}: {r.code} {r.message}" for rcpt, r in refused.items())
+    return f"{reply} (refused {listed})"
 
 
 def _classify(exc: BaseException, where: str) -> SendError:
