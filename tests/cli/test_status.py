@@ -105,7 +105,7 @@ def test_json_has_one_key_per_section(runner: CliRunner, rules_dir: Path, db_url
         "rules:\n  - name: x\n    when: {pbs_jb: {}}\n    do: [{qdel: {job: '1'}}]\n")
     report = json.loads(status(runner, "--rules", rules_dir, "--db", db_url, "--json").output)
     assert list(report) == ["sources", "rules_in_trouble", "dead_intents", "pending_windows",
-                            "intents"]
+                            "intents", "workflows"]
     [pbs] = report["sources"]
     assert (pbs["healthy"], pbs["failures"], pbs["down_reported"]) == (False, 3, True)
     assert [(r["rule"], r["file"], r["line"]) for r in report["rules_in_trouble"]] == [
