@@ -1,0 +1,159 @@
+"""The real `watcher run` as a subprocess a crash test can kill, restart and clean up after.
+
+A run is `python -m watcher run` in its own session with `WATCHER_FAILPOINTS` set, so it
+SIGKILLs itself at a failpoint (watcher/failpoints.py) with no cleanup, like a power cut. After a
+death two things happen before the next start, both standing in for time passing:
+
+- the dead watcher's children (a `qsub` it had started) run to their end, as they would;
+- the intents it had claimed get their lease ended. A dead worker's lease runs out after five
+  minutes (the runner's default); ending it at once only skips the wait. Only leases whose owner
+  names the dead pid are touched, and no watcher is alive while it happens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import select
+
+from watcher.store.db import Store
+from watcher.store.models import RUNNING, Intent
+
+_KILLED = re.compile(r"^failpoint (\S+): killing pid (\d+)$", re.MULTILINE)
+
+
+@dataclass
+class Run:
+    """One `watcher run` process and the file its output goes to."""
+
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def failpoint(self) -> str | None:
+        """The failpoint this run died at, if it did."""
+        found = _KILLED.search(self.log.read_text(errors="replace"))
+        return found.group(1) if found and int(found.group(2)) == self.pid else None
+
+    def tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+class WatcherRig:
+    """Starts `watcher run` with one settings file and rules directory; stops what it started."""
+
+    def __init__(self, home: Path, config: Path, rules: Path, store: Store,
+                 env: Mapping[str, str], *, interval: float = 0.3) -> None:
+        self.home, self.config, self.rules, self.store = home, config, rules, store
+        self.env, self.interval = dict(env), interval
+        self.runs: list[Run] = []
+
+    def start(self, failpoints: str = "", seed: int = 0) -> Run:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_FAILPOINTS")}
+        env |= self.env
+        if failpoints:
+            env |= {"WATCHER_FAILPOINTS": failpoints, "WATCHER_FAILPOINTS_SEED": str(seed)}
+        log = self.home / f"run-{len(self.runs):03d}.log"
+        argv = [sys.executable, "-m", "watcher", "run", "--rules", str(self.rules),
+                "--config", str(self.config), "--interval", str(self.interval)]
+        with log.open("wb") as out:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=subprocess.STDOUT, env=env, cwd=self.home,
+                                    start_new_session=True)
+        run = Run(proc, log)
+        self.runs.append(run)
+        return run
+
+    def wait(self, run: Run, done: Callable[[], bool], timeout: float) -> str | None:
+        """Until the run dies (returns the failpoint it hit) or `done()` holds or `timeout`
+        passes (the run is stopped; returns None). Any other death fails the test."""
+        deadline = time.monotonic() + timeout
+        while run.proc.poll() is None:
+            if done() or time.monotonic() > deadline:
+                self.stop(run)
+                return None
+            time.sleep(0.1)
+        hit = run.failpoint()
+        assert run.proc.returncode == -signal.SIGKILL and hit, (
+            f"watcher exited with {run.proc.returncode} outside a failpoint:\n{run.tail()}")
+        self.after_death(run)
+        return hit
+
+    def after_death(self, run: Run) -> None:
+        """Let the dead run's children finish, then end its leases (see the module docstring)."""
+        deadline = time.monotonic() + 60
+        while _group_alive(run.pid):
+            if time.monotonic() > deadline:
+                _kill_group(run.pid)
+                break
+            time.sleep(0.02)
+        expire_leases(self.store, run.pid)
+
+    def stop(self, run: Run) -> None:
+        """SIGTERM (the watcher finishes its commit), SIGKILL after 15 s; then the group."""
+        if run.proc.poll() is None:
+            run.proc.send_signal(signal.SIGTERM)
+            try:
+                run.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                run.proc.kill()
+                run.proc.wait()
+        _kill_group(run.pid)
+
+    def close(self) -> None:
+        for run in self.runs:
+            if run.proc.poll() is None:
+                run.proc.kill()
+                run.proc.wait()
+            _kill_group(run.pid)
+
+
+def expire_leases(store: Store, pid: int) -> int:
+    """End the leases held by the (dead) watcher process `pid`; returns how many."""
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    ended = 0
+    with store.session() as session:
+        for intent in session.exec(select(Intent).where(Intent.status == RUNNING)):
+            owner = (intent.lease_owner or "").rsplit(":", 2)  # host:pid:nonce (default_owner)
+            if len(owner) == 3 and owner[1] == str(pid):
+                intent.lease_until = past
+                session.add(intent)
+                ended += 1
+    return ended
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a live (not zombie) process is left in process group `pgid`."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone while we looked
+        if fields[0] != "Z" and fields[2] == str(pgid):
+            return True
+    return False
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
