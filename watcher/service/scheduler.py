@@ -2,15 +2,21 @@
 
 One job per source (interval with jitter, `max_instances=1` and `coalesce`, so a slow qstat never
 piles up overlapping polls), one for due actions and elapsed `for:` windows, one for rule
-reloads. On SIGTERM the scheduler stops taking new runs and the running ones finish.
+reloads. On SIGTERM the scheduler stops taking new runs and the running ones finish: APScheduler's
+shutdown cancels running coroutine jobs, and an action cancelled halfway may have acted without
+recording it (a mail the server accepted, sent again after the restart), so each job runs
+shielded and the stop waits for it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -24,13 +30,14 @@ RELOAD_INTERVAL = 2.0
 
 async def run_forever(service: Service, *, poll_interval: float) -> None:
     scheduler = AsyncIOScheduler(timezone=UTC)
+    running = _Running()
     once = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
     for source in service.sources:
-        scheduler.add_job(service.poll, "interval", args=[source], seconds=poll_interval,
-                          jitter=max(poll_interval * 0.1, 0) or None,
+        scheduler.add_job(running.shielded(service.poll), "interval", args=[source],
+                          seconds=poll_interval, jitter=max(poll_interval * 0.1, 0) or None,
                           next_run_time=datetime.now(UTC), id=f"poll-{source.name}", **once)
-    scheduler.add_job(_act_and_tick, "interval", args=[service], seconds=ACT_INTERVAL,
-                      id="act", **once)
+    scheduler.add_job(running.shielded(_act_and_tick), "interval", args=[service],
+                      seconds=ACT_INTERVAL, id="act", **once)
     scheduler.add_job(service.reload_rules, "interval", seconds=RELOAD_INTERVAL, id="reload",
                       **once)
     stop = asyncio.Event()
@@ -44,8 +51,31 @@ async def run_forever(service: Service, *, poll_interval: float) -> None:
         await stop.wait()
     finally:
         log.info("stopping")
-        scheduler.shutdown(wait=False)
+        scheduler.shutdown(wait=False)  # cancels the shields only
+        await running.finish()
         await _drain(service)
+
+
+class _Running:
+    """The jobs running now, each in its own task that a scheduler shutdown cannot cancel."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def shielded(self, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        @functools.wraps(fn)
+        async def job(*args: Any) -> Any:
+            task = asyncio.ensure_future(fn(*args))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return await asyncio.shield(task)
+
+        return job
+
+    async def finish(self) -> None:
+        if self._tasks:
+            log.info("waiting for %d running job(s) to finish", len(self._tasks))
+            await asyncio.wait(set(self._tasks))
 
 
 async def _act_and_tick(service: Service) -> None:
