@@ -133,5 +133,6 @@ def test_before_the_first_run_there_is_no_store_and_none_is_made(
         "Dead intents: unknown (no store)",
         "Pending for: windows: unknown (no store)",
         "Intents by status: unknown (no store)",
+        "Workflows: unknown (no store)",
     ]
     assert not db.parent.exists()
