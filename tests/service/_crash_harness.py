@@ -30,6 +30,14 @@ from watcher.store.db import Store
 from watcher.store.models import RUNNING, Intent
 
 _KILLED = re.compile(r"^failpoint (\S+): killing pid (\d+)$", re.MULTILINE)
+# How a restarted watcher found an effect of a killed one (the runner's and actions' log lines).
+RECOVERIES = {
+    "journal": "already done before a restart",
+    "intent tag": "was already resubmitted as",
+    "stored task": "(submitted by an earlier attempt)",
+    "Globus Duplicate": "(Globus already had this submission",
+    "qdel of a finished job": "qdel: Job has finished",
+}
 
 
 @dataclass
@@ -112,6 +120,11 @@ class WatcherRig:
                 run.proc.kill()
                 run.proc.wait()
         _kill_group(run.pid)
+
+    def recoveries(self) -> dict[str, int]:
+        """How often each way of finding an earlier effect was used, over every run."""
+        text = "".join(run.log.read_text(errors="replace") for run in self.runs)
+        return {name: text.count(needle) for name, needle in RECOVERIES.items()}
 
     def close(self) -> None:
         for run in self.runs:

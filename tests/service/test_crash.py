@@ -110,14 +110,16 @@ def finish(rig: WatcherRig, workload: Workload, store: Store) -> list[Tally]:
     return workload.tallies(parents=workload.parents())
 
 
-def summary(kills: Counter[str], restarts: int, tallies: list[Tally], seconds: float) -> str:
+def summary(kills: Counter[str], rig: WatcherRig, tallies: list[Tally], seconds: float) -> str:
     by_point = ", ".join(f"{name} {n}" for name, n in sorted(kills.items()))
     effects = "; ".join(f"{t.kind} {t.seen}/{t.expected} dup {t.duplicated} "
                         f"stray {t.unexpected}" for t in tallies)
-    return (f"crash test: {sum(kills.values())} kills ({by_point}), {restarts} restarts, "
-            f"effects expected {sum(t.expected for t in tallies)} seen "
+    found = ", ".join(f"{name} {n}" for name, n in rig.recoveries().items())
+    return (f"crash test: {sum(kills.values())} kills ({by_point}), {len(rig.runs) - 1} "
+            f"restarts, effects expected {sum(t.expected for t in tallies)} seen "
             f"{sum(t.seen for t in tallies)} duplicated {sum(t.duplicated for t in tallies)} "
-            f"missing {sum(t.missing for t in tallies)} ({effects}) in {seconds:.0f}s")
+            f"missing {sum(t.missing for t in tallies)} ({effects}); earlier effects found by: "
+            f"{found}; {seconds:.0f}s")
 
 
 def assert_exactly_once(workload: Workload, store: Store, tallies: list[Tally]) -> None:
@@ -143,7 +145,7 @@ def test_fifty_kills_lose_nothing_and_repeat_nothing(
         if hit:
             kills[hit] += 1
     tallies = finish(rig, workload, store)
-    line = summary(kills, len(rig.runs) - 1, tallies, time.monotonic() - started)
+    line = summary(kills, rig, tallies, time.monotonic() - started)
     with capsys.disabled():
         print(f"\n{line}")
     assert set(kills) == {"after-claim", "after-execute", "mid-email"}, line
