@@ -16,7 +16,7 @@ import pytest
 
 from watcher.events import PBS_JOB, SOURCE_DOWN, VANISHED
 from watcher.pbs.commands import CommandResult, PbsCommands
-from watcher.sources.pbs import IdSet, PbsSource, observation_from_result
+from watcher.sources.pbs import QSTAT_ARGS, IdSet, PbsSource, observation_from_result
 from watcher.state.diff import PrevEntry, diff_observation
 from watcher.state.health import SourceHealthState, update_health
 
@@ -237,3 +237,18 @@ def test_observation_from_result_is_pure() -> None:
 )
 def test_id_set_matches_short_and_full_ids(known: str, job_id: str, inside: bool) -> None:
     assert (job_id in IdSet([known])) is inside
+
+
+@pytest.mark.parametrize("stderr, code", [
+    ("qstat: Server shutting down\n", 159),
+    ("qstat: End of File\n", 15),
+    ("pbs_iff: cannot read reply from pbs_server\nNo Permission.\n", 159),
+    ("", 1),
+])
+def test_an_error_answer_with_an_empty_document_is_no_answer(stderr, code):
+    """A header-only JSON document next to a server-side error is not 'no jobs'."""
+    header = '{\n    "timestamp":1700000000,\n    "pbs_version":"2022.1.1",\n' \
+             '    "pbs_server":"srv"\n}\n'
+    result = CommandResult(("qstat", *QSTAT_ARGS), code, header, stderr)
+    obs = observation_from_result(result, source="pbs", at=datetime.now(UTC))
+    assert not obs.ok and obs.subjects == {}

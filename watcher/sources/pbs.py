@@ -110,6 +110,12 @@ def observation_from_result(
         "stderr": info.other,
         "skipped": [[s.job_id, s.reason] for s in doc.skipped[:_MAX_SKIPPED_IN_DETAIL]],
     }
+    # A non-zero exit with no job listed is an answer only when stderr says why job by job
+    # (unknown id, finished job). Any other error ("Server shutting down", "End of File", ...)
+    # comes with a complete but empty JSON header: read as an answer, every job would vanish.
+    explained = info.unknown_ids or info.finished_ids
+    if result.returncode != 0 and not doc.jobs and not explained:
+        return Observation.failed(source, at, result.describe(), detail)
     if not doc.complete:
         reasons = "; ".join(s.reason for s in doc.skipped[:3])
         return Observation.failed(source, at, f"{result.describe()}: {reasons}", detail)
