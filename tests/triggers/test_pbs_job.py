@@ -148,3 +148,20 @@ def test_config_rejects(raw: dict[str, Any], message: str) -> None:
 
 def test_attributes_are_the_snapshot_fields() -> None:
     assert TRIGGER.attributes == frozenset(JOB.attributes())
+
+
+def test_a_job_moved_into_the_selection_while_in_the_state_enters():
+    """Routed from routeq to workq while queued: it enters `{queue: workq, state: Q}`."""
+    from datetime import UTC, datetime
+
+    from watcher.events import PBS_JOB, Event
+    from watcher.triggers import TRIGGERS
+
+    trigger = TRIGGERS["pbs_job"]
+    config = trigger.Config(queue="workq", state="Q")
+    before = {"id": "1.s", "name": "a", "owner": "u", "queue": "routeq", "state": "Q"}
+    after = {**before, "queue": "workq"}
+    event = Event(PBS_JOB, "1.s", datetime.now(UTC), "changed", before, after)
+    assert trigger.matches_transition(config, event)
+    staying = Event(PBS_JOB, "1.s", datetime.now(UTC), "changed", after, after)
+    assert not trigger.matches_transition(config, staying)

@@ -60,7 +60,12 @@ class TriggerType(ABC):
         if event.kind not in self.event_kinds or event.current is None:
             return False
         return (self.selects(config, event.current) and self.holds(config, event.current)
-                and not self.holds(config, event.previous))
+                and not self.inside(config, event.previous))
+
+    def inside(self, config: Any, attrs: Mapping[str, Any] | None) -> bool:
+        """Selected and inside the condition. Entering is becoming `inside`, so a job moved
+        into the selection (routed to the queue, renamed) while in the state also enters."""
+        return attrs is not None and self.selects(config, attrs) and self.holds(config, attrs)
 
     def describe(self, config: Any) -> str:
         """A one-line form for `watcher rules list`: `pbs_job(name=sim-*, exit_status=-29)`."""
