@@ -62,7 +62,8 @@ def test_a_new_job_appears() -> None:
         (job("H", hold_types="u"), job("Q", hold_types="n"), ["hold_types", "state"]),
         (job(run_count=1), job(run_count=2), ["run_count"]),
         (job(queue="workq"), job(queue="long"), ["queue"]),
-        (job(comment="a"), job(comment="b"), ["comment"]),
+        (job(name="a"), job(name="b"), ["name"]),
+        (job(variables={"A": "1"}), job(variables={"A": "2"}), ["variables"]),
     ],
 )
 def test_a_watched_field_change_is_one_event(before: dict, after: dict, moved: list) -> None:
@@ -74,8 +75,9 @@ def test_a_watched_field_change_is_one_event(before: dict, after: dict, moved: l
 
 
 def test_unwatched_changes_are_stored_without_an_event() -> None:
-    before = job(variables={"A": "1"})
-    after = job(variables={"A": "2"}, resources_used={"walltime": "00:10:00"})
+    before = job(comment="Not Running: Insufficient amount of resource: ncpus (R: 2 A: 0 T: 2)")
+    after = job(comment="Not Running: Insufficient amount of resource: ncpus (R: 2 A: 1 T: 2)",
+                resources_used={"walltime": "00:10:00"})
     result = diff({"1.pbs": PrevEntry(before)}, seen({"1.pbs": after}))
     assert result.events == [] and result.upserts == {"1.pbs": after}
 

@@ -33,8 +33,12 @@ from watcher.sources.base import Observation
 # field. One place only: a source whose attributes tick (byte counters, used walltime) must
 # list its fields here, or every poll becomes an event.
 WATCHED_FIELDS: dict[str, frozenset[str]] = {
+    # Not comment: the scheduler rewrites it with live counts ("Not Running: ... (R: A: T:)")
+    # on queued jobs, which would make an event of nearly every poll. name/queue/variables are
+    # here because moving into a rule's selection is an entry (qalter -N, routing queues).
     PBS_JOB: frozenset(
-        {"state", "substate", "exit_status", "hold_types", "run_count", "queue", "comment"}
+        {"state", "substate", "exit_status", "hold_types", "run_count", "queue", "name",
+         "variables"}
     ),
     # Not used_bytes: it moves on every poll while a job writes. The percentages (floored to
     # tenths by the source) move when a threshold could be crossed; a changed limit can cross
