@@ -141,9 +141,25 @@ def test_invalid_params_and_unknown_actions_are_dead_without_running(
 def test_steps_of_a_firing_run_in_order(store: Store, pbs: FakePbs) -> None:
     add(store, *chain("f", "qrls", "qdel"))
     runner = _runner(store, pbs, Clock())
-    assert _run(runner) == [("f/0", "done")]
-    assert _run(runner) == [("f/1", "done")]
+    # The second step becomes due once the first is done, within the same run.
+    assert _run(runner) == [("f/0", "done"), ("f/1", "done")]
     assert pbs.calls() == ["qrls -h u 1.srv", "qdel 1.srv"]
+
+
+def test_no_more_is_claimed_than_can_start(store: Store, pbs: FakePbs) -> None:
+    """A lease starts at the claim: intents waiting for a slot must not be leased yet."""
+    add(store, *(NewIntent(f"k{i}", "r", "qdel", {"job": f"{i}.srv"}) for i in range(5)))
+    runner = _runner(store, pbs, Clock(), concurrency=2)
+    seen: list[int] = []
+    original = runner._run_batch
+
+    async def spy(limit: int) -> list:
+        seen.append(limit)
+        return await original(limit)
+
+    runner._run_batch = spy  # type: ignore[method-assign]
+    assert len(_run(runner)) == 5
+    assert max(seen) == 2
 
 
 def test_an_intent_left_running_by_a_dead_worker_runs_again_once(

@@ -65,9 +65,26 @@ class ActionRunner:
         self.policy = policy or RetryPolicy()
         self.services = services if services is not None else {}
         self.lease, self.actions, self.concurrency = lease, actions, concurrency
+        self._busy = asyncio.Lock()
 
     async def run_due(self, limit: int = 100) -> list[RunReport]:
-        """Claim up to `limit` due intents, run them (different firings concurrently), record."""
+        """Claim due intents, run them (different firings concurrently), record; repeat until
+        none is due or `limit` ran.
+
+        One batch at a time per runner, and no more claimed than can start at once: a lease
+        starts at the claim, so an intent left waiting for a slot could see its lease expire
+        and be claimed and run a second time by this same process.
+        """
+        async with self._busy:
+            reports: list[RunReport] = []
+            while len(reports) < limit:
+                batch = await self._run_batch(min(self.concurrency, limit - len(reports)))
+                if not batch:
+                    break
+                reports += batch
+            return reports
+
+    async def _run_batch(self, limit: int) -> list[RunReport]:
         intents = await asyncio.to_thread(
             claim, self.store, owner=self.owner, now=self.now(), lease=self.lease, limit=limit
         )
