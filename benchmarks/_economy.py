@@ -1,0 +1,299 @@
+"""Part 1, polling economy: N staged workflows through one stage-in, watcher vs monitor jobs.
+
+Each workflow is a held compute job, a Globus stage-in task (one file) and a rule that
+releases the job when the task succeeds, as `watcher stage submit` sets them up. The watcher
+runs one cycle per round; a round stands for 10 s, the period at which each hand-made monitor
+job polls its task (the benchmark runs a round every `period` real seconds).
+
+The stage-in starts when the bandwidth is turned up, after two warm-up cycles (the first one
+sees everything appear). Globus runs three tasks per user at once and queues the rest (the
+emulator does the same), so tasks finish one after another over the stage-in.
+
+The monitor-job approach is modelled against the same stage-in: monitor i polls `get_task`
+at rounds 0, 1, ... until it sees its task ended, i.e. k_i + 1 requests, where k_i is the
+first round at which the task had ended. k_i is read from the emulator itself on the same
+grid (`emu.tasks()`, no HTTP, not counted), so the model does not depend on the watcher being
+on time. For small N the model is checked against real monitors: one thread per task, its own
+client, polling the same emulator over HTTP on the same grid while the watcher runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from _world import (
+    MODELLED_ROUND,
+    USER,
+    PbsCallLog,
+    globus_settings,
+    held_jobs,
+    log_in,
+    release_rule,
+    submit_tasks,
+    transfer_client,
+    use_emulator,
+    watcher_settings,
+    write_rules,
+)
+from sqlmodel import func, select
+
+from watcher.globus.tasks import TERMINAL
+from watcher.service.service import Service
+from watcher.sim.globus.testing import GlobusEmulator
+from watcher.sim.pbs.testing import PbsSim
+from watcher.store.db import open_store
+from watcher.store.models import DONE, Intent
+from watcher.store.watch import watch
+
+FILE_SIZE = 10_000
+MONITOR_ROUTE = "GET /v0.10/task/{task_id}"
+TASK_LIST = "GET /v0.10/task_list"
+ENDPOINT_PROBE_EVERY = 300.0  # modelled seconds: the watcher's default endpoint_interval
+
+
+@dataclass(frozen=True)
+class EconomyPlan:
+    """`rounds`: how many rounds the stage-in is aimed to last, whatever N (the same
+    simulated stage-in). A round lasts `period(n)` real seconds: longer for large N, so that
+    the simulator's Python `qrls` (~45 ms of CPU each, a real one is a C program) fits in
+    the round and the watcher keeps the cadence; `late_rounds` in the result says if not."""
+
+    ns: tuple[int, ...]
+    chunk: int
+    rounds: int
+    base_period: float
+    period_per_workflow: float
+    validate_upto: int  # real monitor threads for N up to this
+
+    def period(self, n: int) -> float:
+        return self.base_period + self.period_per_workflow * n
+
+
+def run_economy(plan: EconomyPlan, tmp: Path) -> dict[str, Any]:
+    rows = [run_one(n, plan, tmp / f"n{n}") for n in plan.ns]
+    return {"plan": asdict(plan), "rows": rows}
+
+
+def run_one(n: int, plan: EconomyPlan, tmp: Path) -> dict[str, Any]:
+    tmp.mkdir(parents=True)
+    with PbsSim(tmp / "pbs", nodes=1) as sim, GlobusEmulator(tmp / "globus") as emu:
+        use_emulator(emu.env)
+        calls = PbsCallLog(tmp / "pbs-counted", sim.bin_dir)
+        (tmp / "src").mkdir()
+        (tmp / "src" / "f").write_bytes(b"x" * FILE_SIZE)
+        src = emu.add_endpoint(tmp / "src", display_name="source")
+        dst = emu.add_endpoint(tmp / "dst", display_name="destination")
+        emu.set_bandwidth(1e-3)  # nothing moves before the stage-in starts
+        user_token = emu.issue_tokens(USER)["access_token"]
+        tasks = submit_tasks(transfer_client(user_token), src, dst, n, "stage-in")
+        jobs = held_jobs(sim, n, tmp, "compute")
+        write_rules(tmp / "rules", (release_rule(f"release-wf{i}", task, job)
+                                    for i, (task, job) in enumerate(zip(tasks, jobs,
+                                                                        strict=True))))
+        rounds_per_probe = ENDPOINT_PROBE_EVERY / MODELLED_ROUND
+        gs = globus_settings(tmp, emu.native_client_id, chunk=plan.chunk,
+                             endpoint_interval=rounds_per_probe * plan.period(n))
+        log_in(gs.token_db, emu.issue_tokens(USER))
+        settings = watcher_settings(tmp, calls.bin_dir, gs)
+        store = open_store(settings.store.url)
+        try:
+            with store.session() as session:
+                for task in tasks:
+                    watch(session, "globus", task, by="benchmark")
+            service = Service(settings, store, [tmp / "rules"])
+            run = _StageIn(service, emu, calls, tasks, plan, user_token)
+            return asyncio.run(run.measure())
+        finally:
+            store.close()
+
+
+class _StageIn:
+    """One stage-in: warm up, start the transfers, run rounds until every job is released."""
+
+    def __init__(self, service: Service, emu: GlobusEmulator, calls: PbsCallLog,
+                 tasks: list[str], plan: EconomyPlan, token: str) -> None:
+        self.service, self.emu, self.calls, self.tasks, self.plan = (
+            service, emu, calls, tasks, plan)
+        self.token = token
+        self.n = len(tasks)
+        self.period = plan.period(self.n)
+        self.timeout = 4 * plan.rounds * self.period + 30
+
+    async def measure(self) -> dict[str, Any]:
+        for _ in range(2):  # the first cycle sees all jobs and tasks appear
+            await self.service.cycle()
+        self.emu.reset_counters()
+        mark = len(self.calls.calls())
+        monitors = _Monitors(self.tasks, self.token, self.period) if (
+            self.n <= self.plan.validate_upto) else None
+        # Globus runs 3 tasks at a time: aim for the whole stage-in to last `plan.rounds`
+        self.emu.set_bandwidth(FILE_SIZE * self.n / (3 * self.plan.rounds * self.period))
+        t0 = time.monotonic()
+        truth = _Truth(self.emu, self.tasks, self.period)
+        truth.start(t0, t0 + self.timeout)
+        if monitors:
+            monitors.start(t0, t0 + self.timeout)
+        rounds = await self._rounds(t0)
+        real = time.monotonic() - t0
+        for waiter in (truth, monitors):
+            if waiter:
+                waiter.join(self.timeout)
+        pbs_calls = Counter(self.calls.since(mark))
+        return self._summary(rounds, real, pbs_calls, self.emu.counters(), truth, monitors)
+
+    async def _rounds(self, t0: float) -> list[dict[str, Any]]:
+        rounds: list[dict[str, Any]] = []
+        while True:
+            k = len(rounds)
+            late = time.monotonic() - (t0 + k * self.period)
+            if late < 0:
+                await asyncio.sleep(-late)
+            mark, before = len(self.calls.calls()), self.emu.counters()
+            started = time.perf_counter()
+            await self.service.cycle()
+            wall = time.perf_counter() - started
+            made = Counter(self.calls.since(mark))
+            after = self.emu.counters()
+            delta = {r: after.get(r, 0) - before.get(r, 0) for r in after}
+            rounds.append({"round": k, "wall": wall, "late": max(late, 0.0),
+                           "qstat": made["qstat"], "pbs": sum(made.values()),
+                           "task_list": delta.get(TASK_LIST, 0),
+                           "globus": sum(v for r, v in delta.items()
+                                         if r != MONITOR_ROUTE and not r.startswith("POST /_"))})
+            if self._released() == self.n or time.monotonic() - t0 > self.timeout:
+                return rounds
+
+    def _released(self) -> int:
+        with self.service.store.session(write=False) as session:
+            return int(session.exec(select(func.count()).select_from(Intent).where(
+                Intent.action_type == "qrls", Intent.status == DONE)).one())
+
+    def _summary(self, rounds: list[dict[str, Any]], real: float, pbs: Counter[str],
+                 counts: dict[str, int], truth: _Truth, monitors: _Monitors | None
+                 ) -> dict[str, Any]:
+        n, k = self.n, len(rounds)
+        ended = truth.ended()
+        model_requests = sum(r + 1 for r in ended)
+        watcher_globus = sum(r["globus"] for r in rounds)
+        watcher = {
+            "rounds": k,
+            "pbs_calls_per_round_max": max(r["pbs"] for r in rounds),
+            "pbs_poll_calls_per_round": _spread([r["qstat"] for r in rounds]),
+            "pbs_calls_total": sum(pbs.values()),
+            "pbs_calls_by_command": dict(pbs),
+            "globus_task_requests_per_round": _spread([r["task_list"] for r in rounds]),
+            "globus_requests_per_round": _spread([r["globus"] for r in rounds]),
+            "globus_requests_total": watcher_globus,
+            "globus_routes": {r: v for r, v in sorted(counts.items())
+                              if r != MONITOR_ROUTE and not r.startswith("POST /_")},
+            "batch_slots": 0,
+            "released": self._released(),
+            "round_wall_seconds": _spread([r["wall"] for r in rounds]),
+            "late_rounds": sum(1 for r in rounds if r["late"] > self.period * 0.5),
+        }
+        model = {
+            "basis": "model: monitor i polls get_task every 10 s from the start of the "
+                     "stage-in until it sees its task ended: k_i + 1 requests, k_i the first "
+                     "round at which the emulator shows it ended; one qsub per monitor job, "
+                     "one qrls each",
+            "stage_in_rounds": max(ended) + 1,
+            "globus_requests_total": model_requests,
+            "globus_requests_first_round": n,
+            "pbs_calls_total": 2 * n,
+            "pbs_calls_per_round_polling": 0,
+            "batch_slots": n,
+            "slot_seconds_modelled": sum(ended) * MODELLED_ROUND,
+        }
+        if monitors is not None:
+            model["validation"] = {"real_requests": monitors.requests(),
+                                   "emulator_counted": counts.get(MONITOR_ROUTE, 0),
+                                   "model_requests": model_requests,
+                                   "monitors": n}
+        return {
+            "n": n, "chunk": self.plan.chunk, "ceil_n_over_chunk": math.ceil(n / self.plan.chunk),
+            "round_period_real_seconds": self.period,
+            "stage_in_real_seconds": real, "stage_in_modelled_seconds": k * MODELLED_ROUND,
+            "watcher": watcher, "monitor_jobs": model,
+            "globus_ratio": model_requests / watcher_globus if watcher_globus else None,
+            "rounds": rounds,
+        }
+
+
+class _Monitors:
+    """Real hand-made monitors: one thread per task, each with its own client, polling
+    `get_task` on the watcher's grid (round k at t0 + k * period) until the task ends."""
+
+    def __init__(self, tasks: list[str], token: str, period: float) -> None:
+        self.tasks, self.token, self.period = tasks, token, period
+        self.counts = [0] * len(tasks)
+        self.threads: list[threading.Thread] = []
+
+    def start(self, t0: float, deadline: float) -> None:
+        self.threads = [threading.Thread(target=self._poll, args=(i, t0, deadline), daemon=True)
+                        for i in range(len(self.tasks))]
+        for thread in self.threads:
+            thread.start()
+
+    def join(self, timeout: float) -> None:
+        for thread in self.threads:
+            thread.join(timeout)
+
+    def requests(self) -> int:
+        return sum(self.counts)
+
+    def _poll(self, i: int, t0: float, deadline: float) -> None:
+        client = transfer_client(self.token)
+        k = 0
+        while time.monotonic() < deadline:
+            delay = t0 + k * self.period - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            status = client.get_task(self.tasks[i])["status"]
+            self.counts[i] += 1
+            if status in TERMINAL:
+                return
+            k += 1
+
+
+class _Truth:
+    """When each task really ended, on the round grid: the emulator's own view, sampled
+    in-process at t0 + k * period (no HTTP request, so nothing is counted)."""
+
+    def __init__(self, emu: GlobusEmulator, tasks: list[str], period: float) -> None:
+        self.emu, self.tasks, self.period = emu, tasks, period
+        self.first_ended: dict[str, int] = {}
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self._t0 = self._deadline = 0.0
+
+    def start(self, t0: float, deadline: float) -> None:
+        self._t0, self._deadline = t0, deadline
+        self.thread.start()
+
+    def join(self, timeout: float) -> None:
+        self.thread.join(timeout)
+
+    def ended(self) -> list[int]:
+        last = max(self.first_ended.values(), default=0)
+        return [self.first_ended.get(task, last) for task in self.tasks]
+
+    def _sample(self) -> None:
+        wanted, k = set(self.tasks), 0
+        while len(self.first_ended) < len(wanted) and time.monotonic() < self._deadline:
+            delay = self._t0 + k * self.period - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            for doc in self.emu.tasks():
+                if doc["task_id"] in wanted and doc["status"] in TERMINAL:
+                    self.first_ended.setdefault(doc["task_id"], k)
+            k += 1
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    return {"max": max(values), "mean": sum(values) / len(values), "min": min(values)}

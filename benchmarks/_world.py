@@ -1,0 +1,133 @@
+"""The benchmark's world: the PBS simulator, the Globus emulator and the watcher wired on them.
+
+Shared by the three parts of `facility.py`. Nothing here is a mock: PBS is the simulator's
+shims behind a counting wrapper, Globus is the emulator over HTTP with the real SDK, the store
+is SQLite in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import globus_sdk
+from globus_sdk.token_storage import TokenStorageData
+
+from watcher.config import GlobusSettings, PbsSettings, Settings, StoreSettings
+from watcher.globus.tokens import TRANSFER_RS, TokenFile
+from watcher.pbs.commands import PBS_COMMANDS
+from watcher.sim.pbs import model, store
+from watcher.sim.pbs.testing import PbsSim
+
+USER = "alice"  # the Globus identity whose tasks the watcher follows
+MODELLED_ROUND = 10.0  # seconds between two polls of a hand-made monitor job
+
+
+class PbsCallLog:
+    """Counts PBS command invocations: a wrapper script per command appends the command's
+    name to a log, then execs the simulator's shim. The watcher is pointed at the wrappers,
+    so every call it makes is counted, whatever code path makes it."""
+
+    def __init__(self, wrap_dir: Path, real_bin: Path) -> None:
+        self.bin_dir = wrap_dir
+        self.log = wrap_dir / "calls.log"
+        wrap_dir.mkdir(parents=True, exist_ok=True)
+        self.log.touch()
+        for command in PBS_COMMANDS:
+            script = wrap_dir / command
+            script.write_text(f'#!/bin/sh\necho {command} >> "{self.log}"\n'
+                              f'exec "{real_bin / command}" "$@"\n')
+            script.chmod(0o755)
+
+    def calls(self) -> list[str]:
+        return self.log.read_text().split()
+
+    def since(self, mark: int) -> list[str]:
+        return self.calls()[mark:]
+
+
+def watcher_settings(tmp: Path, pbs_bin: Path, globus: GlobusSettings | None = None,
+                     poll_interval: float = 30.0) -> Settings:
+    return Settings(pbs=PbsSettings(bin_dir=pbs_bin, poll_interval=poll_interval, down_after=3),
+                    store=StoreSettings(url=f"sqlite:///{tmp / 'watcher.db'}"),
+                    globus=globus or GlobusSettings(enabled=False))
+
+
+def globus_settings(tmp: Path, client_id: str, *, chunk: int, endpoint_interval: float
+                    ) -> GlobusSettings:
+    """The watcher polls Globus on every cycle (poll_interval 0): the cycle is the cadence."""
+    return GlobusSettings(client_id=client_id, token_db=tmp / "tokens.db", poll_interval=0,
+                          endpoint_interval=endpoint_interval, chunk=chunk,
+                          request_timeout=60, max_sleep=0.5)
+
+
+def log_in(token_db: Path, issued: dict[str, Any]) -> None:
+    """Store tokens for the watcher, as `watcher login` would."""
+    TokenFile(token_db).store_data(TokenStorageData(
+        resource_server=TRANSFER_RS, identity_id=issued["identity_id"], scope=issued["scope"],
+        access_token=issued["access_token"], refresh_token=issued["refresh_token"],
+        expires_at_seconds=issued["expires_at_seconds"], token_type="Bearer"))
+
+
+def transfer_client(access_token: str, base_url: str | None = None
+                    ) -> globus_sdk.TransferClient:
+    """A client with a plain access token: no refreshes, so it adds no Auth requests."""
+    return globus_sdk.TransferClient(authorizer=globus_sdk.AccessTokenAuthorizer(access_token),
+                                     base_url=base_url)
+
+
+def submit_tasks(client: globus_sdk.TransferClient, src: str, dst: str, count: int,
+                 label: str) -> list[str]:
+    """`count` one-file transfers of `/~/f`; the submission id is made here (one request each)."""
+    ids = []
+    for i in range(count):
+        data = globus_sdk.TransferData(src, dst, label=f"{label}-{i}",
+                                       submission_id=str(uuid.uuid4()))
+        data.add_item("/~/f", f"/~/{label}-{i}")
+        ids.append(str(client.submit_transfer(data)["task_id"]))
+    return ids
+
+
+def held_jobs(sim: PbsSim, count: int, workdir: Path, name: str) -> list[str]:
+    """`count` held jobs that stay held after `qrls` (a dependency on a job that never runs),
+    so releasing them starts no process. Copies are inserted through the simulator's store,
+    as `pbs_qstat.py` does: `count` qsub calls would take minutes."""
+    blocker = sim.qsub("exit 0\n", "-h", "-N", "blocker", cwd=workdir)
+    first = sim.qsub("exit 0\n", "-h", "-N", f"{name}-0", "-W", f"depend=afterok:{blocker}",
+                     cwd=workdir)
+    conn = store.connect(sim.paths.db)
+    try:
+        template = model.load(conn, int(first.partition(".")[0]))
+        assert template is not None
+        ids = [first]
+        with store.transaction(conn):
+            for i in range(1, count):
+                template.seq = store.next_seq(conn)
+                template.attrs["Job_Name"] = f"{name}-{i}"
+                model.insert(conn, template)
+                ids.append(template.jobid)
+    finally:
+        conn.close()
+    return ids[:count]
+
+
+def write_rules(rules_dir: Path, rules: Iterable[str]) -> Path:
+    rules_dir.mkdir(parents=True, exist_ok=True)
+    path = rules_dir / "bench.yaml"
+    path.write_text("rules:\n" + "".join(rules))
+    return path
+
+
+def release_rule(name: str, task_id: str, job_id: str) -> str:
+    """A staged workflow's rule: release the compute job when its stage-in succeeds."""
+    return (f"  - name: {name}\n"
+            f"    when: {{globus_task: {{task: {task_id}, status: SUCCEEDED}}}}\n"
+            f"    do: [{{qrls: {{job: \"{job_id}\"}}}}]\n")
+
+
+def use_emulator(env: dict[str, str]) -> None:
+    """Point globus-sdk at the emulator (the SDK reads these variables itself)."""
+    os.environ.update(env)
