@@ -3,42 +3,18 @@ simulator, real transfers on the Globus emulator (files really move), mail in an
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+import json
 
 import globus_sdk
-import pytest
 from sqlmodel import select
 
-from tests.globus import _world
-from tests.globus._world import USER, Globus
-from tests.workflows._staging import Staging, make_world
-from watcher.config import PbsSettings, Settings, StoreSettings
+from tests.globus._world import USER
+from tests.workflows._staging import FIXTURES, Staging
 from watcher.events import VANISHED
-from watcher.mail.sink import SmtpSink
-from watcher.sim.pbs.testing import PbsSim
 from watcher.store.models import EventRecord
 
-emu, globus = _world.emu, _world.globus
-
-
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    with SmtpSink() as running:
-        yield running
-
-
-@pytest.fixture
-def settings(tmp_path: Path, sim: PbsSim, globus: Globus, sink: SmtpSink) -> Settings:
-    return Settings(pbs=PbsSettings(bin_dir=sim.bin_dir, down_after=2),
-                    store=StoreSettings(url=f"sqlite:///{tmp_path / 'watcher.db'}"),
-                    globus=globus.settings, smtp=sink.settings(), user_email="me@example.org")
-
-
-@pytest.fixture
-def world(tmp_path: Path, sim: PbsSim, globus: Globus, sink: SmtpSink, settings: Settings,
-          make_service, monkeypatch: pytest.MonkeyPatch) -> Staging:
-    return make_world(tmp_path, sim, globus, sink, settings, make_service, monkeypatch)
+# The staging world's fixtures (tests/workflows/_staging.py).
+emu, globus, sim, make_service, sink, settings, world = FIXTURES
 
 
 def test_a_stage_in_compute_stage_out_and_one_summary_email(world: Staging) -> None:
@@ -202,3 +178,29 @@ def test_a_walltime_kill_is_resubmitted_once_then_the_workflow_completes(
     assert world.sim.qstat_json(first)["Jobs"][first]["Exit_status"] == -29
     assert (world.globus.src_dir / "results" / "result.txt").exists()
     assert not (world.run_dir / "cleanup-ran").exists()
+
+
+def test_without_stage_out_the_workflow_is_done_when_compute_ends_well(world: Staging) -> None:
+    result = world.cli("stage", "submit", "--json", "--cleanup", "cleanup.sh",
+                       *world.stage_in_args(), "compute.sh")
+    wf = json.loads(result.stdout)["workflow"]
+    world.cycle_until(lambda: world.workflow(wf).step == "done" and len(world.sink.messages) == 1)
+    record = world.workflow(wf)
+    assert world.subjects() == [f"[watcher] {wf} ({record.name}): done"]
+    assert "ended with exit 0" in world.sink.messages[0].message.get_content()
+    world.cycle_until(lambda: world.job_state(record.cleanup_job) == "F")
+    assert len(tasks(world)) == 1 and (world.run_dir / "out" / "result.txt").exists()
+
+
+def test_a_failed_stage_out_is_mailed_and_the_cleanup_job_stays_held(world: Staging) -> None:
+    wf = world.submit(*world.stage_in_args())
+    world.cycle_until(lambda: world.workflow(wf).progress["stage_in"]["status"] == "succeeded")
+    world.globus.emu.set_bandwidth(1)  # the stage-out will still run when it is failed
+    world.cycle_until(lambda: world.workflow(wf).stage_out_task is not None)
+    record = world.workflow(wf)
+    world.globus.emu.fail_task(record.stage_out_task, "QUOTA_EXCEEDED", "archive is full")
+    world.cycle_until(lambda: len(world.sink.messages) == 1)
+    assert world.subjects() == [f"[watcher] {wf} ({record.name}): stage-out failed"]
+    assert "QUOTA_EXCEEDED: archive is full" in world.sink.messages[0].message.get_content()
+    assert world.workflow(wf).step == "failed"
+    assert world.job_state(record.cleanup_job) == "H"

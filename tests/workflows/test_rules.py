@@ -1,12 +1,14 @@
-"""The staging rules ship with watcher, load cleanly and are in force in every service."""
+"""The staging rules ship with watcher, load cleanly and join every service's rules."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from watcher.rules.loader import load_rules
 from watcher.service.rulebook import RuleBook
-from watcher.workflows.rules import STAGING_RULES
+from watcher.workflows.rules import STAGING_RULES, staging_rules, with_staging
 
 REPO_COPY = Path(__file__).parents[2] / "rules" / "staging.yaml"
 
@@ -23,9 +25,14 @@ def test_the_repository_copy_is_the_packaged_file() -> None:
     assert REPO_COPY.read_bytes() == STAGING_RULES.read_bytes()
 
 
-def test_a_copy_in_the_users_rules_clashes_and_the_packaged_rules_stay(tmp_path: Path) -> None:
-    (tmp_path / "staging.yaml").write_bytes(STAGING_RULES.read_bytes())
-    book = RuleBook([STAGING_RULES, tmp_path])
+def test_user_rules_come_after_and_a_clashing_name_is_left_out(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "mine.yaml").write_text(
+        "rules:\n"
+        "  - {name: mine, when: {pbs_job: {state: F}}, do: [{qdel: {job: x}}]}\n"
+        "  - {name: workflow-job-vanished, when: {pbs_job: {state: F}}, do: [{qdel: {job: x}}]}\n")
+    book = RuleBook([tmp_path])
     book.reload()
-    assert len(book.rules) == 13
-    assert not book.files[tmp_path / "staging.yaml"].valid
+    rules = with_staging(book.rules)
+    assert [rule.name for rule in rules] == [*(r.name for r in staging_rules()), "mine"]
+    assert "has the name of a staging rule and is not in force" in caplog.text

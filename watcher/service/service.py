@@ -28,7 +28,7 @@ from watcher.sources.base import Source
 from watcher.sources.pbs import PbsSource
 from watcher.store.db import Store
 from watcher.workflows.context import workflow_context
-from watcher.workflows.rules import STAGING_RULES
+from watcher.workflows.rules import with_staging
 from watcher.workflows.tracker import track
 
 log = logging.getLogger(__name__)
@@ -65,8 +65,7 @@ class Service:
             services |= self.globus.services()
         self.runner = ActionRunner(store, pbs, owner or default_owner(), now,
                                    services=services)
-        # The staging rules every workflow (`watcher stage submit`) relies on ship with watcher.
-        self.rulebook = RuleBook([STAGING_RULES, *rule_paths])
+        self.rulebook = RuleBook(rule_paths)
         self.rulebook.reload()
         self.engine = self._new_engine()
         self._memories: dict[str, SourceMemory] = {}
@@ -156,4 +155,6 @@ class Service:
             return self.engine.tick(session, self.now())
 
     def _new_engine(self) -> Engine:
-        return Engine(self.rulebook.rules, user=self.user, context_for=workflow_context)
+        # The staging rules every workflow (`watcher stage submit`) relies on ship with watcher.
+        return Engine(with_staging(self.rulebook.rules), user=self.user,
+                      context_for=workflow_context)
