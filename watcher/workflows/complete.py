@@ -22,6 +22,8 @@ from sqlalchemy import or_, update
 from sqlmodel import col
 
 from watcher.failpoints import failpoint
+from watcher.globus.errors import CredentialsExpired
+from watcher.globus.submit import SubmitError, classify
 from watcher.pbs.commands import PbsCommands
 from watcher.pbs.errors import parse_qstat_stderr
 from watcher.pbs.parse import QstatDocument, parse_qstat_json
@@ -133,8 +135,6 @@ class Completer:
                             retryable=retry)
 
     async def _start_stage_in(self, workflow_id: str) -> str:
-        from watcher.globus.submit import SubmitError, classify
-
         if self.transfer is None:
             raise CompleteError("the stage-in needs Globus: run `watcher login`",
                                 retryable=False)
@@ -145,7 +145,7 @@ class Completer:
         except SubmitError as exc:
             raise CompleteError(f"stage-in not started: {exc}", retryable=exc.retryable
                                 ) from exc
-        except Exception as exc:  # CredentialsExpired from the client factory
+        except (CredentialsExpired, globus_sdk.GlobusError) as exc:  # from the client factory
             error = classify(exc)
             raise CompleteError(f"stage-in not started: {error}", retryable=error.retryable
                                 ) from exc
