@@ -67,6 +67,8 @@ def test_a_bad_workflow_file_names_file_line_and_field_and_records_nothing(
 def test_refusals_before_anything_is_recorded(world: Staging) -> None:
     both = world.cli("stage", "submit", "-f", "wf.yaml", "compute.sh")
     assert "either with -f FILE or with options" in both.output
+    resume = world.cli("stage", "submit", "--resume", "wf-abcdef", "compute.sh")
+    assert "--resume WF takes no workflow options" in resume.output
     missing = world.cli("stage", "submit", *world.stage_in_args(), "nothere.sh")
     assert "script 'nothere.sh' is not a file" in missing.output
     bad_pair = world.cli("stage", "submit", "--stage-in", "nocolon", "x:/y", "compute.sh")
@@ -76,7 +78,7 @@ def test_refusals_before_anything_is_recorded(world: Staging) -> None:
     world.globus.settings.token_db.unlink()
     no_login = world.cli("stage", "submit", *world.stage_in_args(), "compute.sh")
     assert "run `watcher login` first" in no_login.output
-    assert {r.exit_code for r in (both, missing, bad_pair, unknown, no_login)} == {1}
+    assert {r.exit_code for r in (both, resume, missing, bad_pair, unknown, no_login)} == {1}
     assert workflows(world) == []
 
 

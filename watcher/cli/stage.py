@@ -54,6 +54,9 @@ def submit_command(script: str | None, trailing_qsub_args: tuple[str, ...],
     store = open_configured_store(settings, db_url)
     try:
         if resume is not None:
+            if script or trailing_qsub_args or spec_file or any(
+                    value not in (None, ()) for value in options.values()):
+                raise WatcherError("--resume WF takes no workflow options: WF has its spec")
             workflow_id, done = resume, _resume(settings, store, resume)
         else:
             spec = _spec(script, trailing_qsub_args, spec_file, options)
