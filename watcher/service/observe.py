@@ -3,7 +3,13 @@
 The last snapshot of every subject lives in the store (so a restart diffs against what was last
 seen, not against nothing) and in memory (so a cycle over 10,000 jobs reads no rows and an idle
 cycle writes none). Only what changed is written, in the caller's transaction, together with the
-events it produced: a crash cannot separate an event from the state that caused it.
+events it produced: a crash cannot separate an event from the state that caused it. The memory
+follows the transaction: changes are staged and applied only after the commit, so a rolled-back
+cycle (a locked database, a failing rule) is seen again, not lost, by the next one.
+
+The first successful PBS poll with no history in the store is a baseline: jobs already
+finished then (two weeks of `qstat -x` history) are adopted without events, so a new watcher
+does not resubmit old walltime kills or mail about every old failure.
 """
 
 from __future__ import annotations
@@ -12,11 +18,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlmodel import Session, select
 
-from watcher.events import Event
+from watcher.events import APPEARED, PBS_JOB, Event
 from watcher.sources.base import Observation
-from watcher.state.diff import PrevEntry, diff_observation
+from watcher.state.diff import AGES_OUT, PrevEntry, diff_observation
 from watcher.state.health import SourceHealthState, update_health
 from watcher.store.models import Snapshot, SourceHealth
 
@@ -33,6 +40,8 @@ class SourceMemory:
             for row in rows
         }
         health = session.get(SourceHealth, source)
+        # Only PBS has a history to ignore; a grafted Globus task already SUCCEEDED must count.
+        self._baseline = kind == PBS_JOB and not rows and health is None
         self.health = SourceHealthState(
             failures=health.failures if health else 0,
             healthy=health.healthy if health else True,
@@ -42,16 +51,33 @@ class SourceMemory:
     def apply(
         self, session: Session, obs: Observation, *, down_after: int, now: datetime
     ) -> list[Event]:
-        """Diff `obs`, write what changed into `session`, and return the events."""
+        """Diff `obs`, write what changed into `session`, and return the events.
+
+        The memory changes when `session` commits; on a rollback it stays as it was.
+        """
+        previous = dict(self.previous)
         new_health, events = update_health(self.health, obs, down_after=down_after, now=now)
         if new_health != self.health:
             self._write_health(session, new_health, obs, now)
-            self.health = new_health
-        if not obs.ok:  # unknown is not change: no subject events, no snapshot touched
-            return events
-        diff = diff_observation(self.previous, obs, kind=self.kind)
-        self._write_snapshots(session, diff.upserts, diff.missing, diff.forget, now)
-        return [*events, *diff.events]
+        baseline = False
+        if obs.ok:  # unknown is not change: a failed poll touches no subject
+            diff = diff_observation(previous, obs, kind=self.kind)
+            self._write_snapshots(session, previous, diff.upserts, diff.missing, diff.forget, now)
+            baseline, subject_events = self._baseline, diff.events
+            if baseline:
+                subject_events = [e for e in subject_events if not _already_over(e)]
+            events = [*events, *subject_events]
+        self._stage(session, previous, new_health, baseline)
+        return events
+
+    def _stage(self, session: Session, previous: dict[str, PrevEntry],
+               health: SourceHealthState, baseline_done: bool) -> None:
+        def commit(_session: Session) -> None:
+            self.previous, self.health = previous, health
+            if baseline_done:
+                self._baseline = False
+
+        sa_event.listen(session, "after_commit", commit, once=True)
 
     def subjects(self) -> Mapping[str, Mapping[str, Any]]:
         return {subject: entry.attrs for subject, entry in self.previous.items()}
@@ -59,6 +85,7 @@ class SourceMemory:
     def _write_snapshots(
         self,
         session: Session,
+        previous: dict[str, PrevEntry],
         upserts: Mapping[str, dict[str, Any]],
         missing: Mapping[str, int],
         forget: set[str],
@@ -71,20 +98,19 @@ class SourceMemory:
                                      seen_at=now, missing_polls=0))
             else:
                 row.attrs, row.seen_at, row.missing_polls = attrs, now, 0
-            self.previous[subject] = PrevEntry(attrs=attrs, missing_polls=0)
+            previous[subject] = PrevEntry(attrs=attrs, missing_polls=0)
         for subject, count in missing.items():
-            if subject in forget or self.previous[subject].missing_polls == count:
+            if subject in forget or previous[subject].missing_polls == count:
                 continue
             row = session.get(Snapshot, (self.source, subject))
             if row is not None:
                 row.missing_polls = count
-            self.previous[subject] = PrevEntry(attrs=self.previous[subject].attrs,
-                                               missing_polls=count)
+            previous[subject] = PrevEntry(attrs=previous[subject].attrs, missing_polls=count)
         for subject in forget:
             row = session.get(Snapshot, (self.source, subject))
             if row is not None:
                 session.delete(row)
-            self.previous.pop(subject, None)
+            previous.pop(subject, None)
 
     def _write_health(
         self, session: Session, state: SourceHealthState, obs: Observation, now: datetime
@@ -97,3 +123,10 @@ class SourceMemory:
         else:
             row.last_error = obs.error
         session.add(row)
+
+
+def _already_over(event: Event) -> bool:
+    """A subject first seen, at the baseline, in a final state (a finished job)."""
+    rule = AGES_OUT.get(event.kind)
+    return (event.change == APPEARED and rule is not None and event.current is not None
+            and event.current.get(rule[0]) in rule[1])

@@ -1,0 +1,56 @@
+"""SourceMemory follows the store's transaction, and a new watcher is quiet about history."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from watcher.events import PBS_JOB
+from watcher.service.observe import SourceMemory
+from watcher.sources.base import Observation
+from watcher.store.db import open_store
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def job(state, exit_status=None):
+    return {"id": "1.s", "name": "a", "owner": "u", "queue": "q", "state": state,
+            "substate": None, "exit_status": exit_status, "hold_types": "n", "run_count": 0,
+            "variables": {}}
+
+
+def seen(**subjects):
+    return Observation("pbs", True, T0, subjects={k.replace("_", "."): v
+                                                  for k, v in subjects.items()})
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'w.db'}")
+    yield store
+    store.close()
+
+
+def test_a_rolled_back_cycle_is_seen_again_by_the_next(store):
+    with store.session() as s:
+        memory = SourceMemory("pbs", PBS_JOB, s)
+        memory.apply(s, seen(**{"1_s": job("R")}), down_after=3, now=T0)
+    with pytest.raises(RuntimeError), store.session() as s:
+        events = memory.apply(s, seen(**{"1_s": job("F", 0)}), down_after=3, now=T0)
+        assert [e.current["state"] for e in events] == ["F"]
+        raise RuntimeError("the engine failed: the transaction rolls back")
+    with store.session() as s:  # the R->F edge is not lost
+        events = memory.apply(s, seen(**{"1_s": job("F", 0)}), down_after=3, now=T0)
+    assert [(e.previous["state"], e.current["state"]) for e in events] == [("R", "F")]
+
+
+def test_the_first_poll_adopts_finished_jobs_without_events(store):
+    with store.session() as s:
+        memory = SourceMemory("pbs", PBS_JOB, s)
+        first = memory.apply(s, Observation("pbs", True, T0, subjects={
+            "1.s": job("F", -29), "2.s": {**job("Q"), "id": "2.s"}}), down_after=3, now=T0)
+    assert [e.subject for e in first] == ["2.s"]
+    with store.session() as s:  # later, a job that appears already finished does fire
+        later = memory.apply(s, Observation("pbs", True, T0, subjects={
+            "1.s": job("F", -29), "2.s": {**job("Q"), "id": "2.s"},
+            "3.s": {**job("F", 1), "id": "3.s"}}), down_after=3, now=T0)
+    assert [e.subject for e in later] == ["3.s"]
