@@ -46,3 +46,4 @@ rules:
         params = [i.params for i in session.exec(select(Intent).order_by(Intent.id)).all()]
     store.close()
     assert params == [{"job": "9.srv", "hold": "u"}, {"job": "qrls"}] * 2
+

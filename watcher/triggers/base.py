@@ -13,15 +13,26 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from watcher.events import Event
 
 
 class TriggerConfig(BaseModel):
-    """Base of every trigger type's config: unknown keys are errors."""
+    """Base of every trigger type's config: unknown keys are errors, templates too."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_templates(cls, data: Any) -> Any:
+        # Triggers are matched, never rendered: `task: "{{ workflow.x }}"` would be compared
+        # as that literal text and never fire. Say so at load time instead.
+        for key, value in _strings(data):
+            if "{{" in value or "{%" in value:
+                raise ValueError(f"'{key}' is matched as written, templates are not rendered "
+                                 f"in triggers (put the value itself, or use `vars:` in actions)")
+        return data
 
 
 class TriggerType(ABC):
@@ -85,3 +96,15 @@ def describe_fields(fields: Mapping[str, Any]) -> str:
             shown = value
         parts.append(f"{key}={shown}")
     return ", ".join(parts)
+
+
+def _strings(data: Any, path: str = "") -> list[tuple[str, str]]:
+    """Every string in a raw config with its dotted key."""
+    if isinstance(data, str):
+        return [(path, data)]
+    if isinstance(data, Mapping):
+        return [pair for key, value in data.items()
+                for pair in _strings(value, f"{path}.{key}" if path else str(key))]
+    if isinstance(data, list):
+        return [pair for item in data for pair in _strings(item, path)]
+    return []
