@@ -140,9 +140,12 @@ def load_settings(path: Path | None = None) -> Settings:
         return Settings()
     try:
         data = yaml.safe_load(path.read_text()) or {}
-        return Settings.model_validate(data)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: cannot read: {exc}") from exc
     except yaml.YAMLError as exc:
         raise SettingsError(f"{path}: {exc}") from exc
+    try:
+        return Settings.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()

@@ -7,12 +7,15 @@ import logging
 from pathlib import Path
 
 import click
+from filelock import FileLock, Timeout
 
 from watcher import paths
 from watcher.cli._common import db_option, open_configured_store, rules_option, settings_option
+from watcher.cli.errors import WatcherError
 from watcher.config import Settings
 from watcher.service.scheduler import run_forever
 from watcher.service.service import Service
+from watcher.store.db import Store, sqlite_path
 
 
 @click.command("run", short_help="Run the watcher.")
@@ -29,9 +32,11 @@ def run(rules: tuple[Path, ...], db_url: str | None, settings: Settings, once: b
     """Poll PBS, evaluate the rules and run their actions until SIGTERM or Ctrl-C."""
     logging.basicConfig(level=logging.WARNING - 10 * min(verbose + 1, 2),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # 3 lines a second otherwise
     if pbs_bin is not None:
         settings.pbs.bin_dir = pbs_bin
     store = open_configured_store(settings, db_url)
+    lock = _single_instance(store)
     service = Service(settings, store, list(rules) or [paths.rules_dir()])
     try:
         if once:
@@ -43,3 +48,24 @@ def run(rules: tuple[Path, ...], db_url: str | None, settings: Settings, once: b
                                     settings.pbs.poll_interval))
     finally:
         store.close()
+        if lock is not None:
+            lock.release()
+
+
+def _single_instance(store: Store) -> FileLock | None:
+    """One `watcher run` per SQLite store: two would each see every edge and act twice.
+
+    (Several instances on one PostgreSQL store need source leases, which watcher does not have
+    yet: run one instance per store there too.)
+    """
+    db_path = sqlite_path(str(store.engine.url))
+    if db_path is None:
+        return None
+    lock = FileLock(f"{db_path}.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        store.close()
+        raise WatcherError(f"another `watcher run` is using {db_path} "
+                           f"(lock {db_path}.lock); stop it first") from None
+    return lock

@@ -1,0 +1,49 @@
+"""`watcher run` on the command line: one cycle, and one instance per store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from filelock import FileLock
+
+from watcher.cli import cli
+from watcher.sim.pbs.testing import PbsSim
+
+RULES = """
+rules:
+  - name: release-b
+    when: {pbs_job: {name: a, state: F, exit_status: 0}}
+    do: [{qrls: {job: "{{ job.variables.B }}"}}]
+"""
+
+
+def test_run_once_polls_and_reports(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "rules.yaml").write_text(RULES)
+    with PbsSim(tmp_path / "pbs") as sim:
+        args = ["run", "--once", "--rules", str(tmp_path / "rules.yaml"),
+                "--db", f"sqlite:///{tmp_path / 'w.db'}", "--pbs-bin", str(sim.bin_dir)]
+        result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "one cycle: 1 rules, 0 fired"
+
+
+def test_a_second_instance_on_the_same_store_is_refused(runner: CliRunner,
+                                                        tmp_path: Path) -> None:
+    db = tmp_path / "w.db"
+    with FileLock(f"{db}.lock"):  # a `watcher run` is already using it
+        result = runner.invoke(cli, ["run", "--once", "--rules", str(tmp_path),
+                                     "--db", f"sqlite:///{db}"])
+    assert result.exit_code == 1
+    assert f"another `watcher run` is using {db}" in result.output
+
+
+def test_a_bad_settings_file_is_one_line_naming_it(runner: CliRunner, tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("pbs: {poll_intervall: 5}\n")
+    result = runner.invoke(cli, ["run", "--once", "--config", str(config)])
+    assert result.exit_code == 1
+    assert f"{config}: pbs.poll_intervall: Extra inputs are not permitted" in result.output
+    config.write_bytes(b"\xff\xfe")
+    result = runner.invoke(cli, ["run", "--once", "--config", str(config)])
+    assert result.exit_code == 1 and "cannot read" in result.output
