@@ -128,3 +128,36 @@ rules:
         intent = s.exec(select(Intent)).one()
         assert intent.status == DEAD and "do[0].qrls" in intent.last_error
         assert s.exec(select(Firing)).one().rule == "broken"
+
+
+def test_a_window_whose_subject_left_while_the_rule_was_out_of_force_does_not_fire(store):
+    """A typo took the rule out of force, the job was released meanwhile, the typo was fixed."""
+    held = load_rule_text(RULES, "rules.yaml").rules
+    with store.session() as s:
+        Engine(held).process(s, [ev(job("Q"), job("H"))], T0)
+    without = [r for r in held if r.name != "held-too-long"]
+    with store.session() as s:  # the job runs while the rule is not loaded
+        Engine(without).process(s, [ev(job("H"), job("R"), T0 + timedelta(seconds=5))], T0)
+    with store.session() as s:
+        reports = Engine(held).tick(s, T0 + timedelta(minutes=5))
+    assert [r.verdict for r in reports] == [Verdict.CANCELLED]
+    assert intents(store) == []
+
+
+def test_a_rule_is_not_fed_by_its_own_failed_actions(store):
+    from watcher.events import ACTION_FAILED
+
+    ruleset = load_rule_text("""
+rules:
+  - name: tell
+    when: action_failed
+    do: [{qdel: {job: "{{ event.attrs.rule }}"}}]
+""", "r.yaml")
+    failure = {"rule": "tell", "action": "qdel", "step": 0, "key": "k", "attempts": 8,
+               "error": "x"}
+    other = {**failure, "rule": "release"}
+    with store.session() as s:
+        Engine(ruleset.rules).process(s, [
+            Event(ACTION_FAILED, "1.sim", T0, current=failure, data=failure),
+            Event(ACTION_FAILED, "1.sim", T0, current=other, data=other)], T0)
+    assert [i[2] for i in intents(store)] == [{"job": "release"}]

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from watcher import templating
 from watcher.engine import grouping, silences
 from watcher.engine.decide import Decision, Limits, RuleMemory, Verdict, fired, on_event, on_tick
 from watcher.engine.index import TriggerIndex
 from watcher.engine.memory import load_memory, save_memory
-from watcher.events import Event
+from watcher.events import ACTION_FAILED, Event
 from watcher.ledger.outbox import NewIntent, enqueue
 from watcher.pbs.meanings import TEMPLATE_HELPER
 from watcher.rules.condition_errors import ConditionError
@@ -85,6 +85,14 @@ class Engine:
             if decision.verdict is Verdict.NONE:
                 continue
             event = _pending_event(session, row)
+            latest = _latest_event(session, rule, row.subject)
+            if latest is not None and latest.id != row.pending_event_id:
+                current = latest.to_event()
+                if not _inside(rule, current):  # it left while the rule was out of force
+                    decision = Decision(Verdict.CANCELLED, RuleMemory(
+                        False, None, None, memory.fire_count, memory.last_fired_at),
+                        "no longer holds: left the condition while the rule was not in force")
+                event = current  # render with what is known now, not with the window's start
             reports.append(self._settle(session, rule, row.subject, event, row.pending_event_id,
                                         decision, now))
         return reports
@@ -100,11 +108,11 @@ class Engine:
 
     def _on_event(self, session: Session, rule: Rule, event: Event, event_id: int | None,
                   now: datetime) -> FiringReport | None:
+        if event.kind == ACTION_FAILED and (event.current or {}).get("rule") == rule.name:
+            return None  # a rule's own failed action must not feed it (mail down -> mail fails)
         triggers = [t for t in rule.when if event.kind in t.watch_kinds]
         entered = [t for t in triggers if t.matches_transition(event)]
-        attrs = event.current
-        holding = attrs is not None and any(
-            event.kind in t.event_kinds and t.selects(attrs) and t.holds(attrs) for t in triggers)
+        holding = _inside(rule, event)
         memory = load_memory(session.get(RuleState, (rule.name, event.subject)))
         why = f"{_describe(event)} entered {entered[0]}" if entered else ""
         decision = on_event(_limits(rule), memory, entered=bool(entered), holding=holding,
@@ -184,6 +192,21 @@ class Engine:
 
 def _limits(rule: Rule) -> Limits:
     return Limits(rule.for_, rule.once, rule.max_fires, rule.cooldown)
+
+
+def _inside(rule: Rule, event: Event) -> bool:
+    """The event's subject is, after the event, inside one of the rule's triggers."""
+    attrs = event.current
+    return attrs is not None and any(
+        event.kind in t.event_kinds and t.selects(attrs) and t.holds(attrs) for t in rule.when)
+
+
+def _latest_event(session: Session, rule: Rule, subject: str) -> EventRecord | None:
+    kinds = sorted({kind for trigger in rule.when for kind in trigger.watch_kinds})
+    query = (select(EventRecord)
+             .where(EventRecord.subject == subject, col(EventRecord.kind).in_(kinds))
+             .order_by(col(EventRecord.id).desc()).limit(1))
+    return session.exec(query).first()
 
 
 def _pending_event(session: Session, row: RuleState) -> Event | None:
