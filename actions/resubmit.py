@@ -72,7 +72,7 @@ class Params(ActionParams):
     @classmethod
     def _variables(cls, value: dict[str, str]) -> dict[str, str]:
         for name, text in value.items():
-            if not _VAR_NAME.match(name) or name.startswith((lin.TAG_PREFIX, "PBS_O_")):
+            if not _VAR_NAME.match(name) or name in lin.LINEAGE_TAGS or name.startswith("PBS_O_"):
                 raise ValueError(f"{name!r} is not a variable name a job may be given")
             quote_value(text)  # raises for a value qsub -v cannot carry
         return value
@@ -146,7 +146,7 @@ def command_line(old: JobSnapshot, params: Params, tags: dict[str, str]) -> list
     if not args.has("N") and old.name:
         args = args.plus("N", old.name)
     args = set_variables(args, {**params.variables, **tags}, known=old.variables,
-                         drop=lambda name: name.startswith(lin.TAG_PREFIX))
+                         drop=lambda name: name in lin.LINEAGE_TAGS)
     if args.script is None and not args.command:
         if params.script is None:
             raise SubmitArgsError(

@@ -220,3 +220,11 @@ def test_an_unrendered_default_is_refused_not_sent_to_pbs() -> None:
     ctx = ActionContext(PbsCommands(overrides={"qstat": "/nonexistent"}), "k", "r", NOW)
     outcome = asyncio.run(execute(ctx, Params()))
     assert not outcome.ok and not outcome.retryable and "not rendered" in outcome.detail
+
+
+def test_a_workflow_job_keeps_its_identity_across_a_resubmission() -> None:
+    """Staging rules select workflow jobs by WATCHER_WORKFLOW/WATCHER_STEP: keep them."""
+    old = snapshot("-v A=1,WATCHER_WORKFLOW=wf-1,WATCHER_STEP=compute,WATCHER_ATTEMPT=1 job.sh")
+    argv = command_line(old, Params(job="8.srv"), {"WATCHER_ATTEMPT": "2"})
+    assert argv[argv.index("-v") + 1] == (
+        "A=1,WATCHER_WORKFLOW=wf-1,WATCHER_STEP=compute,WATCHER_ATTEMPT=2")

@@ -27,6 +27,9 @@ INTENT = "WATCHER_INTENT"
 RESUBMIT_OF = "WATCHER_RESUBMIT_OF"
 ROOT = "WATCHER_ROOT"
 ATTEMPT = "WATCHER_ATTEMPT"
+# The lineage tags a resubmission replaces. Other WATCHER_* variables (a workflow's
+# WATCHER_WORKFLOW / WATCHER_STEP) are the job's identity for rules and are carried over.
+LINEAGE_TAGS = frozenset({INTENT, RESUBMIT_OF, ROOT, ATTEMPT})
 _FACT_PREFIX = "lineage:"
 # What can stand in a -v value unquoted and is not mistaken for a number by qstat's JSON.
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_.:|@/+\-\[\]]*[A-Za-z_:|@/\[\]][A-Za-z0-9_.:|@/+\-\[\]]*")
