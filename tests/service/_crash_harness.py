@@ -27,7 +27,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from watcher.store.db import Store
-from watcher.store.models import RUNNING, Intent
+from watcher.store.models import RUNNING, Intent, Snapshot
 
 _KILLED = re.compile(r"^failpoint (\S+): killing pid (\d+)$", re.MULTILINE)
 # How a restarted watcher found an effect of a killed one (the runner's and actions' log lines).
@@ -132,6 +132,12 @@ class WatcherRig:
                 run.proc.kill()
                 run.proc.wait()
             _kill_group(run.pid)
+
+
+def seen(store: Store, job_id: str) -> bool:
+    """Whether a watcher has observed the job (its snapshot is stored)."""
+    with store.session(write=False) as session:
+        return session.get(Snapshot, ("pbs", job_id)) is not None
 
 
 def expire_leases(store: Store, pid: int) -> int:

@@ -105,6 +105,13 @@ class Workload:
         src, dst, _ = self.endpoints
         return RULES + TRANSFER_RULE.replace("SRC", src).replace("DST", dst)
 
+    def first_job(self) -> str:
+        """A held job that never ends, for the watcher's first look: the first poll of an empty
+        store adopts finished jobs without events (a new watcher stays quiet about history),
+        so the watcher must have looked before the workload's jobs end."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        return self._qsub("exit 0\n", "-N", "first-look", "-h")
+
     def wave(self) -> None:
         """Submit one wave: one job (or pair) per action kind."""
         n = len(self.fails)

@@ -24,7 +24,7 @@ from sqlmodel import select
 
 from tests.globus import _world
 from tests.globus._world import Globus
-from tests.service._crash_harness import WatcherRig
+from tests.service._crash_harness import WatcherRig, seen
 from tests.service._crash_workload import Tally, Workload
 from watcher.mail.sink import SmtpSink
 from watcher.sim.pbs.testing import PbsSim
@@ -79,6 +79,9 @@ def rig(tmp_path: Path, sim: PbsSim, sink: SmtpSink, globus: Globus, workload: W
         "user_email": "ops@example.org",
     }))
     started = WatcherRig(tmp_path, config, rules, store, globus.emu.env)
+    first = workload.first_job()
+    run = started.start()  # its first look, before any job of the workload ends
+    assert started.wait(run, lambda: seen(store, first), timeout=30) is None
     yield started
     started.close()
 

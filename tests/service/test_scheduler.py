@@ -10,7 +10,7 @@ import pytest
 import yaml
 from sqlmodel import select
 
-from tests.service._crash_harness import WatcherRig
+from tests.service._crash_harness import WatcherRig, seen
 from tests.service._crash_workload import records
 from watcher.sim.pbs.testing import PbsSim
 from watcher.store.db import Store, open_store
@@ -53,9 +53,12 @@ def test_sigterm_lets_the_running_action_finish_and_be_recorded(
     rig = WatcherRig(tmp_path, config, rules, store, {})
     try:
         victim = sim.qsub("exit 0\n", "-N", "victim", "-h", cwd=tmp_path)
-        sim.qsub("exit 0\n", "-N", "partner", "-v", f"VICTIM={victim}", cwd=tmp_path)
         run = rig.start()
         deadline = time.monotonic() + 30
+        while not seen(store, victim):  # the first look is taken: the partner's end is news
+            assert time.monotonic() < deadline and run.proc.poll() is None, run.tail()
+            time.sleep(0.02)
+        sim.qsub("exit 0\n", "-N", "partner", "-v", f"VICTIM={victim}", cwd=tmp_path)
         while not started.exists():
             assert time.monotonic() < deadline and run.proc.poll() is None, run.tail()
             time.sleep(0.02)
