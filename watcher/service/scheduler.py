@@ -36,10 +36,15 @@ async def run_forever(service: Service, *, poll_interval: float) -> None:
         scheduler.add_job(running.shielded(service.poll), "interval", args=[source],
                           seconds=poll_interval, jitter=max(poll_interval * 0.1, 0) or None,
                           next_run_time=datetime.now(UTC), id=f"poll-{source.name}", **once)
-    scheduler.add_job(running.shielded(_act_and_tick), "interval", args=[service],
-                      seconds=ACT_INTERVAL, id="act", **once)
-    scheduler.add_job(service.reload_rules, "interval", seconds=RELOAD_INTERVAL, id="reload",
-                      **once)
+    # Separate jobs: a failing `for:` window must not hold up due actions, nor the reverse.
+    scheduler.add_job(running.shielded(service.act), "interval", seconds=ACT_INTERVAL,
+                      id="act", **once)
+    scheduler.add_job(running.shielded(service.tick), "interval", seconds=ACT_INTERVAL,
+                      id="tick", **once)
+    # A coroutine, so it runs on the loop: a sync job would run in a worker thread and swap the
+    # rules while a commit in another thread reads them.
+    scheduler.add_job(_reload, "interval", args=[service], seconds=RELOAD_INTERVAL,
+                      id="reload", **once)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -78,9 +83,8 @@ class _Running:
             await asyncio.wait(set(self._tasks))
 
 
-async def _act_and_tick(service: Service) -> None:
-    await service.tick()
-    await service.act()
+async def _reload(service: Service) -> None:
+    service.reload_rules()
 
 
 async def _drain(service: Service) -> None:
