@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlmodel import select
+from sqlmodel import col, select
 
 from tests.globus import _world
 from tests.globus._world import Globus
@@ -89,7 +89,7 @@ def rig(tmp_path: Path, sim: PbsSim, sink: SmtpSink, globus: Globus, workload: W
 def unfinished(store: Store) -> int:
     with store.session(write=False) as session:
         return len(session.exec(select(Intent.id).where(
-            Intent.status.in_((PENDING, RUNNING)))).all())  # type: ignore[attr-defined]
+            col(Intent.status).in_((PENDING, RUNNING)))).all())
 
 
 def all_seen(workload: Workload, store: Store) -> bool:
