@@ -35,7 +35,7 @@ class RuleBook:
         self.paths = list(paths)
         self._good: dict[Path, list[Rule]] = {}
         self.files: dict[Path, FileState] = {}
-        self._stamp: tuple[tuple[str, int, int], ...] | None = None
+        self._stamp: tuple[tuple[str, ...], ...] | None = None
 
     @property
     def rules(self) -> list[Rule]:
@@ -46,8 +46,8 @@ class RuleBook:
         stamp = self._current_stamp()
         if stamp == self._stamp:
             return False
-        self._stamp = stamp
         ruleset = load_rules(self.paths)
+        self._stamp = stamp  # only once loaded: a load that raised is tried again next time
         by_file: dict[Path, list[Rule]] = {path: [] for path in ruleset.files}
         for rule in ruleset.rules:
             if rule.source is not None:
@@ -55,6 +55,9 @@ class RuleBook:
         errors: dict[Path, list[RuleError]] = {}
         for error in ruleset.errors:
             errors.setdefault(Path(error.path), []).append(error)
+        for error in ruleset.errors:
+            if not error.line and Path(error.path) not in ruleset.files:
+                log.error("rules path %s: %s", error.path, error.message)
         self._good = {p: rules for p, rules in self._good.items() if p in ruleset.files}
         self.files = {}
         for path, status in ruleset.files.items():
@@ -75,13 +78,15 @@ class RuleBook:
         else:
             log.error("%s is invalid; its rules are not in force", path)
 
-    def _current_stamp(self) -> tuple[tuple[str, int, int], ...]:
-        files, _ = rule_files(self.paths)
+    def _current_stamp(self) -> tuple[tuple[str, ...], ...]:
+        files, missing = rule_files(self.paths)
         stamp = []
         for path in files:
             try:
                 st = path.stat()
             except OSError:
                 continue
-            stamp.append((str(path), st.st_mtime_ns, st.st_size))
+            stamp.append((str(path), str(st.st_mtime_ns), str(st.st_size)))
+        # A rules path that disappears (an automounted home) is a change, and logged as one.
+        stamp += [(str(error.path), "missing", "") for error in missing]
         return tuple(stamp)
