@@ -58,8 +58,7 @@ def test_watched_ids_are_the_watch_list_and_ids_pinned_in_rules(store: Store) ->
     with store.session() as s:
         watch(s, "globus", "from-a-workflow", by="stage")
         watch(s, "pbs", "12.srv")
-    rules = [rule("a", "pinned"), rule("b", "{{ workflow.stage_in_task }}"),
-             rule("c", "disabled", enabled=False), rule("d", None)]
+    rules = [rule("a", "pinned"), rule("c", "disabled", enabled=False), rule("d", None)]
     assert pinned_task_ids(rules) == {"pinned"}
     assert watched_task_ids(store, rules) == {"from-a-workflow", "pinned"}
 

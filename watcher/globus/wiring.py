@@ -71,7 +71,7 @@ def watched_task_ids(store: Store, rules: Iterable[Rule]) -> set[str]:
 
 
 def pinned_task_ids(rules: Iterable[Rule]) -> set[str]:
-    """Task ids written in enabled rules' `globus_task` triggers (templates are not ids)."""
+    """Task ids written in enabled rules' `globus_task` triggers (triggers refuse templates)."""
     found = (getattr(trigger.config, "task", None) for rule in rules if rule.enabled
              for trigger in rule.when if trigger.type == "globus_task")
-    return {task for task in found if task and "{{" not in task}
+    return {task for task in found if task}
