@@ -11,6 +11,7 @@ from watcher.cli.errors import run_cli
 # One line per command group; the module holds the command of that name.
 COMMANDS = {
     "sim": "watcher.cli.sim:sim",
+    "demo": "watcher.cli.demo:demo",
     "history": "watcher.cli.history:history",
     "login": "watcher.cli.login:login",
     "rules": "watcher.cli.rules:rules",

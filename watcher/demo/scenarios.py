@@ -1,0 +1,133 @@
+"""Scenarios A to E as data: where the input lives, what the user and the world do to the
+workflow (submit, inject a fault, re-authenticate), and what the watcher is expected to do.
+
+Each scenario gets its own directories: its input in `<source>/<X>/in/`, its jobs running in
+`scratch/<X>/run` (compute.sh, cleanup.sh), its output staged back to `<source>/<X>/results/`.
+Input sizes and the emulator's bandwidth decide how long a stage-in runs: B, C and D need
+theirs to be still running when their fault lands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from watcher.demo import checks as c
+from watcher.demo.checks import Check
+from watcher.demo.facts import RESUBMITTED
+from watcher.demo.world import USER
+
+if TYPE_CHECKING:
+    from watcher.demo.actor import Actor
+
+Play = Callable[["Actor"], Awaitable[None]]
+# Compute's first news after its hold (released, running, or already finished: a short job
+# can start and end between two polls) comes only after the stage-in succeeded.
+HELD_UNTIL = r"compute \S+ (released|running|finished)"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One staged workflow and its story. `first`: it runs alone until it calls
+    `actor.let_others_start()` (a queue wipe loses every job on the server)."""
+
+    letter: str
+    name: str
+    title: str
+    source: str
+    input_bytes: int
+    play: Play
+    checks: tuple[Check, ...]
+    ends: str = "done"
+    mails: int = 1
+    first: bool = False
+
+    @property
+    def expected(self) -> str:
+        return "; ".join(check.expect for check in self.checks)
+
+
+async def _happy(actor: Actor) -> None:
+    await actor.submit()
+
+
+async def _stage_in_fails(actor: Actor) -> None:
+    wf = await actor.submit()
+    await actor.fault("the stage-in fails (PERMISSION_DENIED)", actor.world.emu.fail_task,
+                      wf.stage_in_task, "PERMISSION_DENIED", "no write access to /B/run/in/")
+
+
+async def _credentials_expire(actor: Actor) -> None:
+    await actor.submit()
+    emu, archive = actor.world.emu, actor.world.endpoint("archive")
+    await actor.fault("your consent for endpoint 'archive' expires mid-transfer",
+                      emu.expire_credentials, USER, archive)
+    await actor.until("the email asking to re-authenticate", lambda view: len(view.emails) >= 1)
+    await actor.cycles(3)  # still INACTIVE for a while: no second email may come
+    await actor.act("you re-authenticate (the consent is renewed); nothing else",
+                    emu.restore_credentials, USER, archive)
+
+
+async def _queue_lost(actor: Actor) -> None:
+    await actor.submit()
+    await actor.cycles(1)  # the watcher has seen both held jobs
+    try:
+        await actor.fault("the PBS queue is wiped: every job on the server is lost",
+                          actor.world.sim.wipe)
+    finally:
+        actor.let_others_start()
+
+
+async def _grafted(actor: Actor) -> None:
+    task = await actor.act("you start a Globus transfer yourself (lab:/E/in/ -> scratch)",
+                           actor.start_transfer_by_hand)
+    await actor.submit(stage_in_task=task)
+
+
+SCENARIOS = (
+    Scenario("A", "A-happy-path", "everything works", "lab", 4_000, _happy, (
+        c.before("stage-in succeeded", HELD_UNTIL, "compute held until the stage-in is in"),
+        c.before(r"compute \S+ finished \(exit 0\)", "stage-out started",
+                 "stage-out after compute's exit 0"),
+        c.job("cleanup", "deleted"),
+        c.emails(": done"),
+        c.flag("output_arrived", True, "output in lab:/A/results/"),
+        c.ends("done"))),
+    Scenario("B", "B-stage-in-fails", "the stage-in fails", "lab", 400_000, _stage_in_fails, (
+        c.job("compute", "deleted"),
+        c.flag("compute_ran", False, "compute never runs"),
+        c.job("cleanup", "exit 0"),
+        c.flag("cleanup_ran", True, "cleanup.sh runs"),
+        c.transfers("stage-out", 0, "no stage-out"),
+        c.emails("stage-in failed"),
+        c.first_email_says("PERMISSION_DENIED"),
+        c.ends("failed")), ends="failed"),
+    Scenario("C", "C-credentials", "credentials expire during the stage-in", "archive",
+             300_000, _credentials_expire, (
+                 c.log_count("waits for credentials", 1, "stage-in INACTIVE (once)"),
+                 c.emails("re-authenticate", ": done"),
+                 c.first_email_says("watcher login"),
+                 c.before("waits for credentials", "stage-in succeeded",
+                          "the same transfer goes on"),
+                 c.transfers("stage-in", 1, "no second stage-in"),
+                 c.flag("output_arrived", True, "output in archive:/C/results/"),
+                 c.ends("done")), mails=2),
+    Scenario("D", "D-lost-queue", "the PBS queue is wiped during the stage-in", "lab",
+             600_000, _queue_lost, (
+                 c.log_count("vanished from PBS", 2, "both held jobs vanish"),
+                 c.log_count(RESUBMITTED, 2, "compute and cleanup resubmitted"),
+                 c.pbs_jobs(2, "no third job"),
+                 c.before(RESUBMITTED, "stage-in succeeded", "while the stage-in runs"),
+                 c.transfers("stage-in", 1, "that transfer kept (no second)"),
+                 c.emails(": done"),
+                 c.flag("output_arrived", True, "output in lab:/D/results/"),
+                 c.ends("done")), first=True),
+    Scenario("E", "E-grafted", "a transfer you started is grafted", "lab", 4_000, _grafted, (
+        c.log_count("stage-in grafted", 1, "your transfer grafted as the stage-in"),
+        c.transfers("stage-in", 1, "no stage-in started by watcher"),
+        c.before("stage-in succeeded", HELD_UNTIL, "compute held until it is in"),
+        c.emails(": done"),
+        c.flag("output_arrived", True, "output in lab:/E/results/"),
+        c.ends("done"))),
+)
