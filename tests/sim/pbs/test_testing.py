@@ -38,7 +38,8 @@ def test_api(tmp_path: Path) -> None:
         assert sim.bin_dir == tmp_path / "pbs" / "bin"
         assert isinstance(sim.commands, PbsCommands)
         assert sim.commands.path("qstat") == str(sim.bin_dir / "qstat")
-        result = sim.commands.run_sync("qsub", "-N", "viacommands", stdin="exit 0\n")
+        result = sim.commands.run_sync("qsub", "-N", "viacommands", stdin="exit 0\n",
+                                       cwd=sim.workdir)
         assert result.ok and result.stdout.endswith(".api\n")
         job = sim.wait_for(result.stdout.strip(), timeout=20)
         assert job["Job_Name"] == "viacommands"
