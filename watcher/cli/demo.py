@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 
 from watcher.cli.errors import WatcherError
+
+if TYPE_CHECKING:
+    from watcher.demo.report import Outcome
 
 _PIPE_WIDTH = 120
 
@@ -43,13 +48,14 @@ def demo(keep: Path | None, timeout: float, as_json: bool) -> None:
     else:
         report.render(live, result.outcomes, result.emails, result.seconds)
         if result.kept is not None:
-            _kept(live, result.kept)
+            _kept(live, result.kept, result.outcomes)
     click.get_current_context().exit(result.exit_code)
 
 
-def _kept(console: Console, root: Path) -> None:
-    config = root / "watcher" / "config.yaml"
-    console.print(f"Kept in {root}. Look around with:\n"
-                  f"  watcher status --config {config}\n"
-                  f"  watcher history --db sqlite:///{root / 'watcher' / 'watcher.db'} WF",
-                  highlight=False, soft_wrap=True)
+def _kept(console: Console, root: Path, outcomes: Sequence[Outcome]) -> None:
+    home = root / "watcher"
+    workflow = next((o.workflow for o in outcomes if o.workflow), "WF")
+    console.print(f"Kept in {root}. Look around with the demo's settings (not yours):\n"
+                  f"  export WATCHER_CONFIG_DIR={home} WATCHER_DATA_DIR={home}\n"
+                  f"  watcher status\n"
+                  f"  watcher history {workflow}", highlight=False, soft_wrap=True)
