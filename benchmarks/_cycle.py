@@ -40,7 +40,6 @@ from _world import (
     held_jobs,
     log_in,
     submit_tasks,
-    transfer_client,
     use_emulator,
     watcher_settings,
     write_rules,
@@ -53,6 +52,7 @@ from watcher.sim.globus.admin_client import AdminClient
 from watcher.sim.globus.daemon import start_daemon, stop_daemon
 from watcher.sim.globus.emulator import NATIVE_CLIENT_ID
 from watcher.sim.pbs.testing import PbsSim
+from watcher.sources.base import Observation
 from watcher.sources.globus import GlobusSource
 from watcher.sources.pbs import QSTAT_ARGS, PbsSource
 from watcher.store.db import open_store
@@ -94,8 +94,8 @@ def run_cycle_cost(plan: CyclePlan, tmp: Path) -> dict[str, Any]:
         (tmp / "src" / "f").write_bytes(b"x" * 1000)
         src = admin.add_endpoint(str(tmp / "src"), display_name="source")
         dst = admin.add_endpoint(str(tmp / "dst"), display_name="destination")
-        client = transfer_client(admin.issue_tokens(USER)["access_token"])
-        tasks = submit_tasks(client, src, dst, plan.tasks, "task")
+        tasks = submit_tasks(admin.issue_tokens(USER)["access_token"], src, dst, plan.tasks,
+                             "task")
         gs = globus_settings(tmp, NATIVE_CLIENT_ID, chunk=plan.chunk, endpoint_interval=300.0)
         log_in(gs.token_db, admin.issue_tokens(USER))
         settings = watcher_settings(tmp, calls.bin_dir, gs)
@@ -135,6 +135,7 @@ class _Measure:
         self.tasks = next(s for s in service.sources if isinstance(s, GlobusSource))
         assert service.globus is not None, "Globus did not join the service (no tokens?)"
         self.statements = StatementCounter(service.store.engine)
+        self.seen: dict[str, Observation] = {}  # the last staged cycle's observations
 
     async def run(self) -> dict[str, Any]:
         shipped = len(self.service.rulebook.rules)
@@ -147,10 +148,14 @@ class _Measure:
         idle_service = await self._service_cycle()
         memory = {"peak_first_cycle_mb": first["peak_rss_mb"],
                   "peak_idle_service_cycle_mb": idle_service["peak_rss_mb"],
-                  "rss_after_idle_cycle_mb": current_rss_mb()}
-        equivalence = await self._equivalence()
-        committers = self._committers()
+                  "rss_before_idle_cycle_mb": idle_service["rss_before_mb"]}
+        gc.collect()
+        before = current_rss_mb()
+        committers = self._committers()  # a second copy of both sources' memories
+        gc.collect()
+        memory["source_memories_mb"] = current_rss_mb() - before
         idle = [await self._staged_cycle(committers) for _ in range(self.plan.idle_cycles)]
+        equivalence = await self._equivalence()
         held_jobs(self.world.sim, self.plan.burst, self.world.tmp, "burst")
         burst = await self._staged_cycle(committers, globus=False)
         return {
@@ -166,6 +171,8 @@ class _Measure:
 
     async def _service_cycle(self) -> dict[str, Any]:
         """One real `Service.cycle()`, every statement, PBS call and Globus request counted."""
+        gc.collect()
+        rss_before = current_rss_mb()
         reset_peak_rss()
         self.statements.reset()
         mark, before = len(self.calls.calls()), self._globus_counts()
@@ -174,20 +181,18 @@ class _Measure:
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         after = self._globus_counts()
         return {"cpu": cpu, "wall": wall, "peak_rss_mb": peak_rss_mb(),
+                "rss_before_mb": rss_before,
                 "store": self.statements.snapshot(),
                 "pbs_calls": dict(Counter(self.calls.since(mark))),
                 "globus_requests": {r: after[r] - before.get(r, 0) for r in after
                                     if after[r] != before.get(r, 0)}}
 
     async def _equivalence(self) -> dict[str, Any]:
-        clock = StageClock()
-        mine_pbs, _ = await _stages.poll_pbs(self.pbs, clock)
-        theirs_pbs = await self.pbs.poll()
-        clients = self.service.globus.clients  # type: ignore[union-attr]
-        mine_globus = await asyncio.to_thread(_stages.poll_globus, self.tasks, clients, clock)
-        theirs_globus = await self.tasks.poll()
-        return {"pbs": _stages.check_equivalent(mine_pbs, theirs_pbs),
-                "globus": _stages.check_equivalent(mine_globus, theirs_globus)}
+        """The last staged cycle's observations against the sources' own `poll()` (idle
+        world: both must see the same subjects with the same attributes)."""
+        return {"pbs": _stages.check_equivalent(self.seen["pbs"], await self.pbs.poll()),
+                "globus": _stages.check_equivalent(self.seen["globus"],
+                                                   await self.tasks.poll())}
 
     def _committers(self) -> dict[str, _stages.Committer]:
         settings, engine, store = self.service.settings, self.service.engine, self.service.store
@@ -203,13 +208,14 @@ class _Measure:
         child = children_cpu()
         obs, result = await _stages.poll_pbs(self.pbs, pbs)
         child = children_cpu() - child
+        self.seen["pbs"] = obs
         events = committers["pbs"].commit(obs, pbs)
         yardstick = time.process_time()
         json.loads(result.stdout)
         yardstick = time.process_time() - yardstick
         if globus:
             clients = self.service.globus.clients  # type: ignore[union-attr]
-            obs = _stages.poll_globus(self.tasks, clients, tasks)
+            obs = self.seen["globus"] = _stages.poll_globus(self.tasks, clients, tasks)
             events += committers["globus"].commit(obs, tasks)
         return {"pbs": dict(pbs.cpu), "pbs_wall": dict(pbs.wall), "globus": dict(tasks.cpu),
                 "globus_wall": dict(tasks.wall), "json_loads": yardstick,

@@ -10,7 +10,9 @@ changes fall anywhere in the poll period), alternating two kinds:
 
 Latency = the intent's `updated_at` (recorded after `qrls` returned) minus the moment of the
 change: for PBS the moment `qdel` returned (the job is gone by then), for Globus the moment
-before the emulator failed the task.
+before the emulator failed the task. For PBS changes it is split in two, using the start times
+of the watcher's qstat calls (logged by the counting wrapper): the wait for the next poll,
+and the work from the start of that poll to the action recorded (qstat, diff, rules, qrls).
 """
 
 from __future__ import annotations
@@ -28,11 +30,11 @@ from typing import Any
 from _measure import distribution
 from _world import (
     USER,
+    PbsCallLog,
     globus_settings,
     held_jobs,
     log_in,
     submit_tasks,
-    transfer_client,
     use_emulator,
     watcher_settings,
     write_rules,
@@ -67,8 +69,7 @@ def run_latency(plan: LatencyPlan, tmp: Path) -> dict[str, Any]:
         (tmp / "src" / "f").write_bytes(b"x" * 1000)
         src, dst = emu.add_endpoint(tmp / "src"), emu.add_endpoint(tmp / "dst")
         emu.set_bandwidth(1e-3)  # the tasks wait: only the injected failure changes them
-        tasks = submit_tasks(transfer_client(emu.issue_tokens(USER)["access_token"]), src,
-                             dst, per_kind, "lat")
+        tasks = submit_tasks(emu.issue_tokens(USER)["access_token"], src, dst, per_kind, "lat")
         targets = held_jobs(sim, 2 * per_kind, tmp, "target")
         triggers = [sim.qsub("exit 0\n", "-h", "-N", f"trig-{i}", "-v",
                              f"TARGET={targets[i]}", cwd=tmp) for i in range(per_kind)]
@@ -79,7 +80,8 @@ def run_latency(plan: LatencyPlan, tmp: Path) -> dict[str, Any]:
             for i, task in enumerate(tasks))])
         gs = globus_settings(tmp, emu.native_client_id, chunk=100, endpoint_interval=300.0)
         log_in(gs.token_db, emu.issue_tokens(USER))
-        settings = watcher_settings(tmp, sim.bin_dir, gs, poll_interval=plan.poll_interval)
+        calls = PbsCallLog(tmp / "pbs-counted", sim.bin_dir)
+        settings = watcher_settings(tmp, calls.bin_dir, gs, poll_interval=plan.poll_interval)
         store = open_store(settings.store.url)
         try:
             service = Service(settings, store, [tmp / "rules"])
@@ -89,7 +91,8 @@ def run_latency(plan: LatencyPlan, tmp: Path) -> dict[str, Any]:
             samples = asyncio.run(_run(service, driver, plan.poll_interval))
         finally:
             store.close()
-    return _summary(plan, samples)
+        polls = [at for at, name in calls.stamped() if name == "qstat"]
+    return _summary(plan, [_split(sample, polls) for sample in samples])
 
 
 async def _run(service: Service, driver: _Driver, interval: float) -> list[dict[str, Any]]:
@@ -138,9 +141,22 @@ class _Driver:
                 for intent in session.exec(select(Intent).where(Intent.status == DONE)):
                     done.setdefault(str(intent.params.get("job")), intent.updated_at)
             time.sleep(0.05)
-        return [{"kind": kind, "target": target,
+        return [{"kind": kind, "target": target, "changed": at.timestamp(),
+                 "done": done[target].timestamp() if target in done else None,
                  "latency": (done[target] - at).total_seconds() if target in done else None}
                 for target, (kind, at) in self.changed_at.items()]
+
+
+def _split(sample: dict[str, Any], polls: list[float]) -> dict[str, Any]:
+    """For a PBS change: the poll that acted is the last qstat started before the action was
+    recorded (actions run within the poll that fired them)."""
+    if sample["kind"] != "pbs" or sample["done"] is None:
+        return sample
+    started = max((at for at in polls if at <= sample["done"]), default=None)
+    if started is None:
+        return sample
+    return {**sample, "work": sample["done"] - started,
+            "wait": max(started - sample["changed"], 0.0)}
 
 
 def _summary(plan: LatencyPlan, samples: list[dict[str, Any]]) -> dict[str, Any]:
@@ -148,9 +164,14 @@ def _summary(plan: LatencyPlan, samples: list[dict[str, Any]]) -> dict[str, Any]
         return [s["latency"] for s in samples
                 if s["latency"] is not None and kind in (None, s["kind"])]
 
+    def part(name: str) -> list[float]:
+        return [s[name] for s in samples if name in s]
+
     target = plan.poll_interval / 2 + 0.2
-    overall = distribution(of(None))
     return {"plan": asdict(plan), "target_median_seconds": target,
-            "all": overall, "pbs": distribution(of("pbs")), "globus": distribution(of("globus")),
+            "all": distribution(of(None)), "pbs": distribution(of("pbs")),
+            "globus": distribution(of("globus")),
+            "pbs_wait_for_poll": distribution(part("wait")),
+            "pbs_work_poll_to_action": distribution(part("work")),
             "missed": sum(1 for s in samples if s["latency"] is None),
             "samples": samples}

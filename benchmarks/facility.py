@@ -42,16 +42,18 @@ DEFAULT_OUT = HERE / "results" / "facility.json"
 PLANS: dict[str, dict[str, Any]] = {
     "full": {
         "economy": EconomyPlan(ns=(10, 100, 1000), chunk=100, rounds=20, base_period=0.3,
-                               period_per_workflow=0.003, validate_upto=10),
+                               period_per_workflow=0.004, validate_upto=10,
+                               default_ns=(100,)),
         # chunk 1000: the emulator answers a task_list in time proportional to all of the
         # user's tasks (~0.7 s at 10,000), so 100 requests a poll would take minutes
-        "cycle": CyclePlan(jobs=10_000, tasks=10_000, rules=1000, chunk=1000, idle_cycles=3,
+        "cycle": CyclePlan(jobs=10_000, tasks=10_000, rules=1000, chunk=1000, idle_cycles=2,
                            burst=200),
         "latency": LatencyPlan(poll_interval=2.0, samples=40),
     },
     "quick": {
         "economy": EconomyPlan(ns=(3, 12), chunk=5, rounds=6, base_period=0.25,
-                               period_per_workflow=0.004, validate_upto=12),
+                               period_per_workflow=0.004, validate_upto=12,
+                               default_ns=(12,), default_every=3),
         "cycle": CyclePlan(jobs=300, tasks=200, rules=100, chunk=50, idle_cycles=2, burst=20),
         "latency": LatencyPlan(poll_interval=0.5, samples=6),
     },
