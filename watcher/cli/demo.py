@@ -21,7 +21,7 @@ _PIPE_WIDTH = 120
 @click.command(short_help="Run staged workflows A-E on the simulators.")
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Work in DIR (new or empty) and keep it: the store, mail, files.")
-@click.option("--timeout", type=click.FloatRange(min=1), default=90.0, show_default=True,
+@click.option("--timeout", type=click.FloatRange(min=1), default=50.0, show_default=True,
               metavar="S", help="Give up on scenarios not finished after S seconds.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the report as JSON (the live log goes to stderr).")

@@ -70,9 +70,10 @@ class Actor:
         spec = setup.spec(self.world, self.scenario, stage_in_task)
         where = setup.layout(self.world, self.scenario)
         self.submitted_at = time.monotonic()
-        self.stream.say(self.scenario.letter, None, "▶ watcher stage submit " + (
-            f"--stage-in-task {stage_in_task}" if stage_in_task else
-            f"--stage-in {self.scenario.source}:/{self.scenario.letter}/in/ scratch"))
+        source = (f"your task {stage_in_task}" if stage_in_task else
+                  f"from {self.scenario.source}:/{self.scenario.letter}/in/")
+        self.stream.say(self.scenario.letter, None,
+                        f"▶ watcher stage submit compute.sh (stage-in {source})")
         workflow_id, _done = await asyncio.to_thread(
             submit, self.world.settings, self.world.store, spec, where.run_dir,
             recorded=self._recorded)

@@ -46,8 +46,8 @@ def table(outcomes: Sequence[Outcome]) -> Table:
     grid = Table(title="What the watcher did", title_justify="left", show_lines=True)
     grid.add_column("", width=1)
     grid.add_column("Scenario", min_width=14, ratio=2)
-    grid.add_column("Expected", ratio=4)
-    grid.add_column("Observed", ratio=4)
+    grid.add_column("Expected", ratio=4, overflow="fold")
+    grid.add_column("Observed", ratio=4, overflow="fold")
     grid.add_column("Seconds", justify="right")
     for o in outcomes:
         mark = "[green]✓[/]" if o.ok else "[bold red]✗[/]"

@@ -42,7 +42,7 @@ class DemoResult:
         return exit_code(self.outcomes)
 
 
-def run_demo(console: Console, *, keep: Path | None = None, timeout: float = 90.0,
+def run_demo(console: Console, *, keep: Path | None = None, timeout: float = 50.0,
              knobs: Knobs | None = None, scenarios: Sequence[Scenario] = SCENARIOS) -> DemoResult:
     """Run the scenarios; `console` gets the intro and the stream (not the report)."""
     began = time.monotonic()
@@ -76,17 +76,18 @@ def intro(console: Console, world: DemoWorld, scenarios: Sequence[Scenario], *,
     console.print(
         "[bold]watcher demo[/]: staged workflows on a simulated cluster, watched by one "
         "watcher.\n"
-        f"  PBS     a simulator (4 nodes); its qsub and qstat are called by path, never on "
-        f"PATH\n"
+        "  PBS     a simulator (4 nodes); its qsub and qstat are called by path, not on PATH\n"
         f"  Globus  an emulator on 127.0.0.1: endpoints lab, archive, scratch "
-        f"({knobs.bandwidth / 1000:g} kB/s per transfer)\n"
+        f"({knobs.bandwidth / 1000:g} kB/s a transfer)\n"
         f"  Mail    an SMTP sink on 127.0.0.1:{world.sink.port}, for {EMAIL}\n"
         f"  Files   {escape(str(world.root))} ({where})\n"
-        "Each workflow is what `watcher stage submit` makes: compute and cleanup jobs held, a "
-        "Globus stage-in started;\nthe staging rules shipped with watcher do the rest. "
-        f"The watcher polls every {knobs.poll_interval:g} s.", highlight=False)
+        "Each workflow is what `watcher stage submit` makes: its compute and cleanup jobs\n"
+        "held, its Globus stage-in started. The staging rules shipped with watcher do the\n"
+        f"rest; the watcher polls every {knobs.poll_interval:g} s. Five workflows, side by "
+        "side:", highlight=False)
     for s in scenarios:
-        note = "  [dim](goes first: a wipe loses every job on the server)[/]" if s.first else ""
+        note = "  [dim](goes first: a wipe loses every job)[/]" if s.first else ""
         console.print(f"  [bold {COLOURS.get(s.letter, 'white')}]{s.letter}[/]  "
                       f"{escape(s.title)}{note}", highlight=False)
-    console.print()
+    console.print(f"\n[dim]{'time':>7}  ·  {'workflow':<9}  step: what happened[/]",
+                  highlight=False)
