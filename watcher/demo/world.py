@@ -135,12 +135,8 @@ class DemoWorld:
                                          base_url=self.emu.transfer_url)
 
     def endpoint(self, name: str) -> str:
+        """The id of endpoint `name` (lab, archive or scratch)."""
         return self.endpoints[name]
-
-    def name_of(self, endpoint_id: str) -> str:
-        """The display name of an endpoint id ("lab"), for lines people read."""
-        return next((name for name, ep in self.endpoints.items() if ep == endpoint_id),
-                    endpoint_id)
 
 
 def write_config(settings: Settings, path: Path) -> Path:
