@@ -38,8 +38,12 @@ def test_step_log_said_lines_and_mail_come_out_in_order_of_time(tmp_path: Path) 
     stream = Stream(console, T0 + timedelta(seconds=2))  # the log line: 1 s before the start
     stream.letters["wf-aaaaaa"] = "A"
     stream.say("A", "wf-aaaaaa", "⚡ the stage-in fails")
-    stream.follow(store, [("you@example.org", " [watcher] wf-aaaaaa (A): done")])
-    stream.follow(store, [("you@example.org", " [watcher] wf-aaaaaa (A): done")])  # nothing new
+    mail = [("you@example.org", " [watcher] wf-aaaaaa (A): done")]
+    stream.follow(store, mail)  # what just happened waits: a line committed late may precede
+    assert [line[9:] for line in console.export_text(clear=False).splitlines()] == [
+        "A  wf-aaaaaa  stage-in: stage-in started: Globus task 0c8f6b8e…"]
+    stream.follow(store, mail, final=True)
+    stream.follow(store, mail, final=True)  # nothing new
     store.close()
     lines = console.export_text().splitlines()
     assert [line[9:] for line in lines] == [
@@ -62,7 +66,7 @@ def test_watcher_warnings_join_the_stream_under_their_workflow(tmp_path: Path) -
         logger.warning("source pbs unavailable")
     finally:
         logger.removeHandler(handler)
-    stream.follow(store, [])
+    stream.follow(store, [], final=True)
     store.close()
     assert [line[9:] for line in console.export_text().splitlines()] == [
         "D  wf-dddddd  ⚠ another recovery of wf-dddddd is running",

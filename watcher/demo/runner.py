@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -125,10 +126,12 @@ class _Failures:
 
 async def _follow(world: DemoWorld, stream: Stream, stop: asyncio.Event) -> None:
     while True:
+        final = stop.is_set()
         mails = [(str(m.message["To"]), str(m.message["Subject"]))
                  for m in world.sink.messages]
-        await asyncio.to_thread(stream.follow, world.store, mails)
-        if stop.is_set():
+        await asyncio.to_thread(functools.partial(stream.follow, world.store, mails,
+                                                  final=final))
+        if final:
             return  # the last lines are out
         await _pause(stop, _FOLLOW_EVERY)
 

@@ -26,6 +26,7 @@ COLOURS = {"A": "cyan", "B": "magenta", "C": "yellow", "D": "blue", "E": "green"
 _UUID = re.compile(r"\b([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 _WORKFLOW = re.compile(r"\bwf-[0-9a-f]{6}\b")
 _NO_WORKFLOW = " " * 9
+_SETTLE = 0.3  # seconds a line waits, so one committed a moment late still comes in order
 
 
 def shorten_ids(text: str) -> str:
@@ -74,9 +75,12 @@ class Stream:
         workflow = found.group(0) if found else None
         self.say(self.letters.get(workflow or "", "·"), workflow, text, style)
 
-    def follow(self, store: Store, mails: list[tuple[str, str]]) -> None:
+    def follow(self, store: Store, mails: list[tuple[str, str]], *, final: bool = False
+               ) -> None:
         """Print, in order of time, what was said, the step-log lines written and the emails
-        received (`mails`: all so far, as (to, subject)) since the last call. Blocking."""
+        received (`mails`: all so far, as (to, subject)) since the last call. Lines younger
+        than `_SETTLE` seconds wait for the next call (unless `final`): a step-log line is
+        committed a moment after its time, and should still come out in its place. Blocking."""
         with store.session(write=False) as session:
             rows = session.exec(select(WorkflowLog).where(col(WorkflowLog.id) > self._last_log)
                                 .order_by(col(WorkflowLog.id))).all()
@@ -93,7 +97,12 @@ class Stream:
             batch.append(_Line(self.seconds(), self.letters.get(workflow or "", "?"), workflow,
                                f"✉ to {to}: {subject.strip()}", "bold"))
         self._mails = max(self._mails, len(mails))
-        for line in sorted(batch, key=lambda line: line.seconds):
+        cutoff = float("inf") if final else self.seconds() - _SETTLE
+        ready = sorted((line for line in batch if line.seconds <= cutoff),
+                       key=lambda line: line.seconds)
+        with self._lock:
+            self._pending = [line for line in batch if line.seconds > cutoff] + self._pending
+        for line in ready:
             self._print(line)
 
     def _print(self, line: _Line) -> None:
