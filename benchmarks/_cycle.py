@@ -45,6 +45,7 @@ from _world import (
     write_rules,
 )
 from pbs_qstat import fill
+from sqlmodel import col, select
 
 from watcher.events import GLOBUS_TASK, PBS_JOB
 from watcher.service.service import Service
@@ -55,7 +56,8 @@ from watcher.sim.pbs.testing import PbsSim
 from watcher.sources.base import Observation
 from watcher.sources.globus import GlobusSource
 from watcher.sources.pbs import QSTAT_ARGS, PbsSource
-from watcher.store.db import open_store
+from watcher.store.db import Store, open_store
+from watcher.store.models import Fact
 from watcher.store.watch import watch
 
 STAGES = ("poll", "parse", "diff", "match", "record")
@@ -166,7 +168,8 @@ class _Measure:
                       "setup_seconds": self.world.setup_seconds},
             "first_cycle": first, "second_cycle": second, "idle_service_cycle": idle_service,
             "equivalence": equivalence, "idle_staged": _summarise(idle),
-            "burst": _burst(burst), "memory": memory, "diagnostics": await self._read_cost(),
+            "burst": _burst(burst), "memory": memory,
+            "diagnostics": {**await self._read_cost(), **self._watched_ids_cost()},
         }
 
     async def _service_cycle(self) -> dict[str, Any]:
@@ -225,6 +228,20 @@ class _Measure:
     def _globus_counts(self) -> dict[str, int]:
         return {r: v for r, v in self.admin.counters().items() if "/_emulator" not in r}
 
+    def _watched_ids_cost(self) -> dict[str, Any]:
+        """The Globus poll's first step, `watched_ids()`, against reading only the keys."""
+        out = {}
+        for name, way in (("GlobusSource.watched_ids()", self.tasks.watched_ids),
+                          ("keys only (select Fact.key)",
+                           lambda: _keys_only(self.service.store))):
+            cpu = []
+            for _ in range(3):
+                started = time.process_time()
+                way()
+                cpu.append(time.process_time() - started)
+            out[name] = statistics.median(cpu)
+        return {"watched_ids_cpu": out}
+
     async def _read_cost(self) -> dict[str, Any]:
         """Reading the same qstat answer two ways: CPU, and how far resident memory peaks
         above where it was (the poll stage's share of the cycle's CPU and memory)."""
@@ -251,6 +268,14 @@ class _Measure:
                 del text
             out[name] = {"cpu": statistics.median(cpu), "peak_rss_above_mb": max(peak)}
         return {"qstat_read": out}
+
+
+def _keys_only(store: Store) -> set[str]:
+    """The watched task ids read as bare keys: no ORM objects, no JSON values decoded."""
+    prefix = "watch:globus:"
+    with store.session(write=False) as session:
+        keys = session.exec(select(Fact.key).where(col(Fact.key).startswith(prefix))).all()
+    return {key[len(prefix):] for key in keys}
 
 
 def _burst(cycle: dict[str, Any]) -> dict[str, Any]:

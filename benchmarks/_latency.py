@@ -91,8 +91,10 @@ def run_latency(plan: LatencyPlan, tmp: Path) -> dict[str, Any]:
             samples = asyncio.run(_run(service, driver, plan.poll_interval))
         finally:
             store.close()
-        polls = [at for at, name in calls.stamped() if name == "qstat"]
-    return _summary(plan, [_split(sample, polls) for sample in samples])
+        stamped = calls.stamped()
+    polls = [at for at, name in stamped if name == "qstat"]
+    actions = [at for at, name in stamped if name == "qrls"]
+    return _summary(plan, [_split(sample, polls, actions) for sample in samples])
 
 
 async def _run(service: Service, driver: _Driver, interval: float) -> list[dict[str, Any]]:
@@ -147,16 +149,20 @@ class _Driver:
                 for target, (kind, at) in self.changed_at.items()]
 
 
-def _split(sample: dict[str, Any], polls: list[float]) -> dict[str, Any]:
+def _split(sample: dict[str, Any], polls: list[float], actions: list[float]
+           ) -> dict[str, Any]:
     """For a PBS change: the poll that acted is the last qstat started before the action was
-    recorded (actions run within the poll that fired them)."""
+    recorded (actions run within the poll that fired them), the action the last qrls started
+    before it was recorded."""
     if sample["kind"] != "pbs" or sample["done"] is None:
         return sample
-    started = max((at for at in polls if at <= sample["done"]), default=None)
-    if started is None:
+    done = sample["done"]
+    started = max((at for at in polls if at <= done), default=None)
+    acted = max((at for at in actions if at <= done), default=None)
+    if started is None or acted is None or acted < started:
         return sample
-    return {**sample, "work": sample["done"] - started,
-            "wait": max(started - sample["changed"], 0.0)}
+    return {**sample, "work": done - started, "wait": max(started - sample["changed"], 0.0),
+            "detect": acted - started, "act": done - acted}
 
 
 def _summary(plan: LatencyPlan, samples: list[dict[str, Any]]) -> dict[str, Any]:
@@ -173,5 +179,7 @@ def _summary(plan: LatencyPlan, samples: list[dict[str, Any]]) -> dict[str, Any]
             "globus": distribution(of("globus")),
             "pbs_wait_for_poll": distribution(part("wait")),
             "pbs_work_poll_to_action": distribution(part("work")),
+            "pbs_work_poll_to_qrls_start": distribution(part("detect")),
+            "pbs_work_qrls_to_recorded": distribution(part("act")),
             "missed": sum(1 for s in samples if s["latency"] is None),
             "samples": samples}

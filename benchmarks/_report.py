@@ -167,7 +167,9 @@ def _latency_table(latency: dict[str, Any]) -> Table:
         table.add_column(name, justify="right")
     for kind, label in (("pbs", "pbs"), ("globus", "globus"), ("all", "all"),
                         ("pbs_wait_for_poll", "pbs: wait for the poll"),
-                        ("pbs_work_poll_to_action", "pbs: poll start → action done")):
+                        ("pbs_work_poll_to_action", "pbs: poll start → action done"),
+                        ("pbs_work_poll_to_qrls_start", "  of which poll → qrls starts"),
+                        ("pbs_work_qrls_to_recorded", "  of which qrls → recorded")):
         d = latency[kind]
         if d.get("count"):
             table.add_row(label, str(d["count"]), f"{d['median']:.2f}", f"{d['p95']:.2f}",
