@@ -165,10 +165,17 @@ class Completer:
             wf = record.get(session, workflow_id)
             assert wf is not None
             jobs = list(wf.progress.get(action.step, {}).get("jobs") or [])
-            record.note(session, wf, action.step, jobs=[*jobs, job_id],
+            # A poll between the qsub and this record may have adopted the job already (the
+            # tracker follows WATCHER_WORKFLOW jobs): then it is known, not submitted again.
+            known = job_id in jobs
+            if not known:
+                jobs = [*jobs, job_id]
+            record.note(session, wf, action.step, jobs=jobs,
                         status="held" if action.hold else "queued")
             setattr(wf, f"{action.step}_job", job_id)
-            first = len(jobs) == 0
+            if known:
+                return
+            first = len(jobs) == 1
             verb = "submitted" if first else "submitted again"
             held = " (held)" if action.hold else ""
             text = f"{action.step} {verb} as {job_id}{held}"
