@@ -40,6 +40,7 @@ class SourceMemory:
             for row in rows
         }
         health = session.get(SourceHealth, source)
+        self._health_row = health is not None  # written on the first poll, then on changes
         # Only PBS has a history to ignore; a grafted Globus task already SUCCEEDED must count.
         self._baseline = kind == PBS_JOB and not rows and health is None
         self.health = SourceHealthState(
@@ -57,7 +58,7 @@ class SourceMemory:
         """
         previous = dict(self.previous)
         new_health, events = update_health(self.health, obs, down_after=down_after, now=now)
-        if new_health != self.health:
+        if new_health != self.health or not self._health_row:
             self._write_health(session, new_health, obs, now)
         baseline = False
         if obs.ok:  # unknown is not change: a failed poll touches no subject
@@ -73,7 +74,7 @@ class SourceMemory:
     def _stage(self, session: Session, previous: dict[str, PrevEntry],
                health: SourceHealthState, baseline_done: bool) -> None:
         def commit(_session: Session) -> None:
-            self.previous, self.health = previous, health
+            self.previous, self.health, self._health_row = previous, health, True
             if baseline_done:
                 self._baseline = False
 
