@@ -134,3 +134,13 @@ def test_sender_must_be_exactly_one_address() -> None:
     with pytest.raises(MessageError, match="from: expected one address"):
         _build(sender="a@b.c, d@e.f")
     assert domain_of("Watcher <w@login1.example.org>") == "login1.example.org"
+
+
+def test_a_long_subject_arrives_without_a_leading_space() -> None:
+    from email import message_from_bytes
+    from email import policy as email_policy
+
+    subject = "[watcher] wf-434af2 (C-credentials): Globus needs you to re-authenticate"
+    msg = build_message(sender="w@x.org", to="a@b.org", subject=subject, body="b",
+                        message_id="<a@b>")
+    assert message_from_bytes(msg.as_bytes(), policy=email_policy.default)["Subject"] == subject

@@ -79,6 +79,11 @@ def message_id_for(key: str, domain: str) -> str:
     return f"<{digest}@watcher.{clean_header(domain).strip('.') or 'localhost'}>"
 
 
+# RFC 5322's hard line limit: the default 78 made Python fold a long Subject right after the
+# colon, and readers then showed it with a leading space.
+_POLICY = policy.default.clone(max_line_length=998)
+
+
 def build_message(
     *,
     sender: str,
@@ -92,7 +97,7 @@ def build_message(
     headers: Mapping[str, str] | None = None,
 ) -> EmailMessage:
     """Assemble a plain-text message; raises MessageError for bad addresses or header names."""
-    msg = EmailMessage(policy=policy.default)
+    msg = EmailMessage(policy=_POLICY)
     (from_address,) = _single(sender, "from")
     msg["From"] = from_address
     msg["To"] = parse_addresses(to, field="to")
