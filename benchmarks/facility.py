@@ -48,7 +48,7 @@ PLANS: dict[str, dict[str, Any]] = {
         # user's tasks (~0.7 s at 10,000), so 100 requests a poll would take minutes
         "cycle": CyclePlan(jobs=10_000, tasks=10_000, rules=1000, chunk=1000, idle_cycles=2,
                            burst=200),
-        "latency": LatencyPlan(poll_interval=2.0, samples=40),
+        "latency": LatencyPlan(poll_interval=2.0, samples=60),
     },
     "quick": {
         "economy": EconomyPlan(ns=(3, 12), chunk=5, rounds=6, base_period=0.25,
