@@ -95,7 +95,9 @@ rules:
     do: [{email: {to: "{{ user.email }}", subject: "failed {{ event.subject }}"}}]
   - name: tell-inactive
     when: {globus_task: {label: "stage-*", status: INACTIVE}}
-    do: [{email: {to: "{{ user.email }}", subject: "inactive {{ event.attrs.label }} {{ event.subject }}"}}]
+    do:
+      - email: {to: "{{ user.email }}",
+                subject: "inactive {{ event.attrs.label }} {{ event.subject }}"}
   - name: tell-done
     when: {globus_task: {label: "stage-*", status: SUCCEEDED}}
     do: [{email: {to: "{{ user.email }}", subject: "done {{ event.subject }}"}}]
