@@ -14,16 +14,14 @@ import asyncio
 import gc
 import json
 import statistics
-import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import _stages
+from _diagnostics import qstat_read_cost, watched_ids_cost
 from _measure import (
     StageClock,
     StatementCounter,
@@ -36,28 +34,25 @@ from _rulegen import facility_rules
 from _world import (
     USER,
     PbsCallLog,
+    globus_daemon,
     globus_settings,
     held_jobs,
     log_in,
     submit_tasks,
-    use_emulator,
     watcher_settings,
     write_rules,
 )
 from pbs_qstat import fill
-from sqlmodel import col, select
 
 from watcher.events import GLOBUS_TASK, PBS_JOB
 from watcher.service.service import Service
 from watcher.sim.globus.admin_client import AdminClient
-from watcher.sim.globus.daemon import start_daemon, stop_daemon
 from watcher.sim.globus.emulator import NATIVE_CLIENT_ID
 from watcher.sim.pbs.testing import PbsSim
 from watcher.sources.base import Observation
 from watcher.sources.globus import GlobusSource
-from watcher.sources.pbs import QSTAT_ARGS, PbsSource
-from watcher.store.db import Store, open_store
-from watcher.store.models import Fact
+from watcher.sources.pbs import PbsSource
+from watcher.store.db import open_store
 from watcher.store.watch import watch
 
 STAGES = ("poll", "parse", "diff", "match", "record")
@@ -71,18 +66,6 @@ class CyclePlan:
     chunk: int
     idle_cycles: int
     burst: int  # new jobs appearing at once, for the cost of an event with every rule
-
-
-@contextmanager
-def globus_daemon(home: Path) -> Iterator[AdminClient]:
-    """The emulator in its own process, stopped on the way out whatever happened."""
-    url = start_daemon(home, bandwidth=1e-3)  # tasks stay ACTIVE: nothing moves
-    try:
-        use_emulator({"GLOBUS_SDK_SERVICE_URL_TRANSFER": url,
-                      "GLOBUS_SDK_SERVICE_URL_AUTH": url})
-        yield AdminClient(url, timeout=120)
-    finally:
-        stop_daemon(home)
 
 
 def run_cycle_cost(plan: CyclePlan, tmp: Path) -> dict[str, Any]:
@@ -169,7 +152,8 @@ class _Measure:
             "first_cycle": first, "second_cycle": second, "idle_service_cycle": idle_service,
             "equivalence": equivalence, "idle_staged": _summarise(idle),
             "burst": _burst(burst), "memory": memory,
-            "diagnostics": {**await self._read_cost(), **self._watched_ids_cost()},
+            "diagnostics": {**await qstat_read_cost(self.pbs),
+                            **watched_ids_cost(self.tasks, self.service.store)},
         }
 
     async def _service_cycle(self) -> dict[str, Any]:
@@ -227,55 +211,6 @@ class _Measure:
 
     def _globus_counts(self) -> dict[str, int]:
         return {r: v for r, v in self.admin.counters().items() if "/_emulator" not in r}
-
-    def _watched_ids_cost(self) -> dict[str, Any]:
-        """The Globus poll's first step, `watched_ids()`, against reading only the keys."""
-        out = {}
-        for name, way in (("GlobusSource.watched_ids()", self.tasks.watched_ids),
-                          ("keys only (select Fact.key)",
-                           lambda: _keys_only(self.service.store))):
-            cpu = []
-            for _ in range(3):
-                started = time.process_time()
-                way()
-                cpu.append(time.process_time() - started)
-            out[name] = statistics.median(cpu)
-        return {"watched_ids_cpu": out}
-
-    async def _read_cost(self) -> dict[str, Any]:
-        """Reading the same qstat answer two ways: CPU, and how far resident memory peaks
-        above where it was (the poll stage's share of the cycle's CPU and memory)."""
-        argv = [self.pbs.commands.path("qstat"), *QSTAT_ARGS]
-
-        async def piped() -> object:
-            return await self.pbs.commands.run("qstat", *QSTAT_ARGS)
-
-        async def plain() -> object:
-            return subprocess.run(argv, capture_output=True, check=False).stdout.decode(
-                errors="replace")
-
-        out = {}
-        for name, way in (("PbsCommands.run (asyncio pipes)", piped),
-                          ("subprocess.run + decode", plain)):
-            cpu, peak = [], []
-            for _ in range(3):
-                gc.collect()
-                reset_peak_rss()
-                before, started = current_rss_mb(), time.process_time()
-                text = await way()
-                cpu.append(time.process_time() - started)
-                peak.append(peak_rss_mb() - before)
-                del text
-            out[name] = {"cpu": statistics.median(cpu), "peak_rss_above_mb": max(peak)}
-        return {"qstat_read": out}
-
-
-def _keys_only(store: Store) -> set[str]:
-    """The watched task ids read as bare keys: no ORM objects, no JSON values decoded."""
-    prefix = "watch:globus:"
-    with store.session(write=False) as session:
-        keys = session.exec(select(Fact.key).where(col(Fact.key).startswith(prefix))).all()
-    return {key[len(prefix):] for key in keys}
 
 
 def _burst(cycle: dict[str, Any]) -> dict[str, Any]:

@@ -9,8 +9,8 @@ The stage-in starts when the bandwidth is turned up, after two warm-up cycles (t
 sees everything appear). Globus runs three tasks per user at once and queues the rest (the
 emulator does the same), so tasks finish one after another over the stage-in.
 
-The monitor-job approach is modelled against the same stage-in: monitor i polls `get_task`
-at rounds 0, 1, ... until it sees its task ended, i.e. k_i + 1 requests, where k_i is the
+The monitor-job approach (`_monitors`) is modelled against the same stage-in: monitor i polls
+`get_task` at rounds 0, 1, ... until it sees its task ended, i.e. k_i + 1 requests, k_i the
 first round at which the task had ended. k_i is read from the emulator itself on the same
 grid (`emu.tasks()`, no HTTP, not counted), so the model does not depend on the watcher being
 on time. For small N the model is checked against real monitors: one thread per task, its own
@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import math
-import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from _monitors import RealMonitors, TaskEnds
 from _world import (
     MODELLED_ROUND,
     USER,
@@ -37,14 +37,12 @@ from _world import (
     log_in,
     release_rule,
     submit_tasks,
-    transfer_client,
     use_emulator,
     watcher_settings,
     write_rules,
 )
 from sqlmodel import func, select
 
-from watcher.globus.tasks import TERMINAL
 from watcher.service.service import Service
 from watcher.sim.globus.testing import GlobusEmulator
 from watcher.sim.pbs.testing import PbsSim
@@ -140,12 +138,12 @@ class _StageIn:
             await self.service.cycle()
         self.emu.reset_counters()
         mark = len(self.calls.calls())
-        monitors = _Monitors(self.tasks, self.token, self.period) if (
+        monitors = RealMonitors(self.tasks, self.token, self.period) if (
             self.n <= self.plan.validate_upto) else None
         # Globus runs 3 tasks at a time: aim for the whole stage-in to last `plan.rounds`
         self.emu.set_bandwidth(FILE_SIZE * self.n / (3 * self.plan.rounds * self.period))
         t0 = time.monotonic()
-        truth = _Truth(self.emu, self.tasks, self.period)
+        truth = TaskEnds(self.emu, self.tasks, self.period)
         truth.start(t0, t0 + self.timeout)
         if monitors:
             monitors.start(t0, t0 + self.timeout)
@@ -185,7 +183,7 @@ class _StageIn:
                 Intent.action_type == "qrls", Intent.status == DONE)).one())
 
     def _summary(self, rounds: list[dict[str, Any]], real: float, pbs: Counter[str],
-                 counts: dict[str, int], truth: _Truth, monitors: _Monitors | None
+                 counts: dict[str, int], truth: TaskEnds, monitors: RealMonitors | None
                  ) -> dict[str, Any]:
         n, k = self.n, len(rounds)
         ended = truth.ended()
@@ -233,75 +231,6 @@ class _StageIn:
             "globus_ratio": model_requests / watcher_globus if watcher_globus else None,
             "rounds": rounds,
         }
-
-
-class _Monitors:
-    """Real hand-made monitors: one thread per task, each with its own client, polling
-    `get_task` on the watcher's grid (round k at t0 + k * period) until the task ends."""
-
-    def __init__(self, tasks: list[str], token: str, period: float) -> None:
-        self.tasks, self.token, self.period = tasks, token, period
-        self.counts = [0] * len(tasks)
-        self.threads: list[threading.Thread] = []
-
-    def start(self, t0: float, deadline: float) -> None:
-        self.threads = [threading.Thread(target=self._poll, args=(i, t0, deadline), daemon=True)
-                        for i in range(len(self.tasks))]
-        for thread in self.threads:
-            thread.start()
-
-    def join(self, timeout: float) -> None:
-        for thread in self.threads:
-            thread.join(timeout)
-
-    def requests(self) -> int:
-        return sum(self.counts)
-
-    def _poll(self, i: int, t0: float, deadline: float) -> None:
-        client = transfer_client(self.token)
-        k = 0
-        while time.monotonic() < deadline:
-            delay = t0 + k * self.period - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            status = client.get_task(self.tasks[i])["status"]
-            self.counts[i] += 1
-            if status in TERMINAL:
-                return
-            k += 1
-
-
-class _Truth:
-    """When each task really ended, on the round grid: the emulator's own view, sampled
-    in-process at t0 + k * period (no HTTP request, so nothing is counted)."""
-
-    def __init__(self, emu: GlobusEmulator, tasks: list[str], period: float) -> None:
-        self.emu, self.tasks, self.period = emu, tasks, period
-        self.first_ended: dict[str, int] = {}
-        self.thread = threading.Thread(target=self._sample, daemon=True)
-        self._t0 = self._deadline = 0.0
-
-    def start(self, t0: float, deadline: float) -> None:
-        self._t0, self._deadline = t0, deadline
-        self.thread.start()
-
-    def join(self, timeout: float) -> None:
-        self.thread.join(timeout)
-
-    def ended(self) -> list[int]:
-        last = max(self.first_ended.values(), default=0)
-        return [self.first_ended.get(task, last) for task in self.tasks]
-
-    def _sample(self) -> None:
-        wanted, k = set(self.tasks), 0
-        while len(self.first_ended) < len(wanted) and time.monotonic() < self._deadline:
-            delay = self._t0 + k * self.period - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            for doc in self.emu.tasks():
-                if doc["task_id"] in wanted and doc["status"] in TERMINAL:
-                    self.first_ended.setdefault(doc["task_id"], k)
-            k += 1
 
 
 def _spread(values: list[float]) -> dict[str, float]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from globus_sdk.token_storage import TokenStorageData
 from watcher.config import GlobusSettings, PbsSettings, Settings, StoreSettings
 from watcher.globus.tokens import TRANSFER_RS, TokenFile
 from watcher.pbs.commands import PBS_COMMANDS
+from watcher.sim.globus.admin_client import AdminClient
+from watcher.sim.globus.daemon import start_daemon, stop_daemon
 from watcher.sim.pbs import model, store
 from watcher.sim.pbs.testing import PbsSim
 
@@ -138,6 +141,18 @@ def release_rule(name: str, task_id: str, job_id: str) -> str:
     return (f"  - name: {name}\n"
             f"    when: {{globus_task: {{task: {task_id}, status: SUCCEEDED}}}}\n"
             f"    do: [{{qrls: {{job: \"{job_id}\"}}}}]\n")
+
+
+@contextmanager
+def globus_daemon(home: Path) -> Iterator[AdminClient]:
+    """The emulator in its own process, stopped on the way out whatever happened."""
+    url = start_daemon(home, bandwidth=1e-3)  # tasks stay ACTIVE: nothing moves
+    try:
+        use_emulator({"GLOBUS_SDK_SERVICE_URL_TRANSFER": url,
+                      "GLOBUS_SDK_SERVICE_URL_AUTH": url})
+        yield AdminClient(url, timeout=120)
+    finally:
+        stop_daemon(home)
 
 
 def use_emulator(env: dict[str, str]) -> None:
