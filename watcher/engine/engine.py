@@ -111,6 +111,11 @@ class Engine:
         if event.kind == ACTION_FAILED and (event.current or {}).get("rule") == rule.name:
             return None  # a rule's own failed action must not feed it (mail down -> mail fails)
         triggers = [t for t in rule.when if event.kind in t.watch_kinds]
+        sides = [attrs for attrs in (event.previous, event.current) if attrs is not None]
+        if sides and not any(t.selects(attrs) for t in triggers for attrs in sides):
+            # Never selected on either side: the rule has no memory of this subject and cannot
+            # enter. Skipping here saves a RuleState read per unpinned rule and event.
+            return None
         entered = [t for t in triggers if t.matches_transition(event)]
         holding = _inside(rule, event)
         memory = load_memory(session.get(RuleState, (rule.name, event.subject)))

@@ -32,9 +32,12 @@ async def run_forever(service: Service, *, poll_interval: float) -> None:
     scheduler = AsyncIOScheduler(timezone=UTC)
     running = _Running()
     once = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+    # APScheduler 3 adds uniform(0, jitter) to each period: shorten the period by half the
+    # jitter so polls still come every `poll_interval` on average (a reaction-time target).
+    jitter = min(poll_interval * 0.1, 1.0)
     for source in service.sources:
         scheduler.add_job(running.shielded(service.poll), "interval", args=[source],
-                          seconds=poll_interval, jitter=max(poll_interval * 0.1, 0) or None,
+                          seconds=poll_interval - jitter / 2, jitter=jitter or None,
                           next_run_time=datetime.now(UTC), id=f"poll-{source.name}", **once)
     # Separate jobs: a failing `for:` window must not hold up due actions, nor the reverse.
     scheduler.add_job(running.shielded(service.act), "interval", seconds=ACT_INTERVAL,
