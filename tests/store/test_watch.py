@@ -17,3 +17,16 @@ def test_watch_list_round_trip(tmp_path):
     with store.session() as s:
         assert not is_watched(s, "globus", "task-1") and is_watched(s, "globus", "task-2")
     store.close()
+
+
+def test_watched_ids_reads_the_keys(tmp_path):
+    from watcher.store.watch import watched_ids
+
+    store = open_store(f"sqlite:///{tmp_path / 'w.db'}")
+    with store.session() as s:
+        watch(s, "globus", "task-1", by="x")
+        watch(s, "globus", "task-2")
+        watch(s, "other", "task-3")
+    with store.session() as s:
+        assert watched_ids(s, "globus") == {"task-1", "task-2"}
+    store.close()

@@ -21,7 +21,7 @@ from watcher.rules.model import Rule
 from watcher.sources.base import Source
 from watcher.sources.globus import GlobusEndpointSource, GlobusSource
 from watcher.store.db import Store
-from watcher.store.watch import watched
+from watcher.store.watch import watched_ids
 
 # The endpoint probe reports no outage of its own: the task source already says "globus" is
 # down, and two `source_down` events for one outage would mail users twice.
@@ -66,7 +66,7 @@ def globus_parts(settings: GlobusSettings, store: Store, rules: Callable[[], Seq
 
 def watched_task_ids(store: Store, rules: Iterable[Rule]) -> set[str]:
     with store.session(write=False) as session:
-        ids = set(watched(session, "globus"))
+        ids = watched_ids(session, "globus")
     return ids | pinned_task_ids(rules)
 
 
