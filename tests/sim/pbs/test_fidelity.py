@@ -78,7 +78,8 @@ def equivalents(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PbsS
             PbsSim(tmp_path_factory.mktemp("pbs"), nodes=4, kill_delay=0.5) as sim:
         env.setenv("MAIL", "/var/spool/mail/user")
         env.setenv("LANG", "en_US.UTF-8")
-        env.setenv("LOGNAME", current_user())  # qsub copies these when they are set
+        env.setenv("LOGNAME", current_user())  # qsub copies these when they are set,
+        env.setenv("SHELL", "/bin/bash")  # as a login shell does; CI's environment lacks them
         common = ["-v", "F7T_version=v2.0.0", "-l", "nodes=1:ppn=1", "-l", "walltime=00:05:00",
                   "-e", "hello.err", "-N", "hello_pbs"]
         finished = sim.qsub("exit 0\n", *common, cwd=work)
