@@ -93,7 +93,8 @@ class SourceMemory:
         now: datetime,
     ) -> None:
         for subject, attrs in upserts.items():
-            row = session.get(Snapshot, (self.source, subject))
+            # The memory mirrors the store: a subject it never saw has no row to look up.
+            row = session.get(Snapshot, (self.source, subject)) if subject in previous else None
             if row is None:
                 session.add(Snapshot(source=self.source, subject=subject, attrs=attrs,
                                      seen_at=now, missing_polls=0))
