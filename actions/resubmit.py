@@ -156,7 +156,7 @@ def command_line(old: JobSnapshot, params: Params, tags: dict[str, str]) -> list
     return args.argv()
 
 
-def _document(result: CommandResult, wanted: IdSet) -> QstatDocument | Outcome:
+def _document(result: CommandResult, wanted: IdSet) -> QstatDocument[JobSnapshot] | Outcome:
     """The listing, or a retryable failure when PBS did not answer in full."""
     if result.returncode in (None, 255) or parse_qstat_stderr(result.stderr).unreachable:
         return Outcome.failed(result.describe(), retryable=True)

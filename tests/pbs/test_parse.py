@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from watcher.pbs.parse import QstatDocument, parse_qstat_json
+from watcher.pbs.parse import QstatDocument, parse_qstat_attributes, parse_qstat_json
 from watcher.pbs.snapshot import JobSnapshot
 
 DATA = Path(__file__).parents[1] / "testdata" / "qstat"
@@ -156,6 +156,18 @@ QUIRKS = {
     "compact_one_line.json": (True, {"1202.pbs01"}, ["1201.pbs01"]),
     "exit_statuses.json": (True, {"1301.pbs01", "1302.pbs01", "1303.pbs01", "1304.pbs01"}, []),
 }
+
+
+TEXTS = [*(fixture_stdout(n) for n in sorted(QSTAT_FIXTURES)),
+         *(read(n) for n in sorted(QUIRKS))]
+
+
+@pytest.mark.parametrize("text", TEXTS, ids=[*sorted(QSTAT_FIXTURES), *sorted(QUIRKS)])
+def test_the_source_fast_path_gives_what_the_snapshots_give(text: str) -> None:
+    """The PBS source builds attribute dicts directly; they must equal the snapshots' own."""
+    slow, fast = parse_qstat_json(text), parse_qstat_attributes(text)
+    assert fast.jobs == {job_id: job.attributes() for job_id, job in slow.jobs.items()}
+    assert (fast.complete, fast.skipped, fast.server) == (slow.complete, slow.skipped, slow.server)
 
 
 def test_every_quirk_sample_is_covered() -> None:

@@ -81,7 +81,9 @@ def tags(parent: str, lineage: Lineage, attempt: int, key: str) -> dict[str, str
             INTENT: intent_tag(key)}
 
 
-def tagged_with(doc: QstatDocument, key: str, parent: Container[str]) -> JobSnapshot | None:
+def tagged_with(
+    doc: QstatDocument[JobSnapshot], key: str, parent: Container[str]
+) -> JobSnapshot | None:
     """The job an earlier run of intent `key` submitted as a resubmission of `parent`, if
     qstat lists one. Variable_List values arrive as strings whatever JSON type qstat gave them
     (`parse_qstat_json`). The parent must match too: a server that lost its queue reuses ids,

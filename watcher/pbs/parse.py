@@ -24,7 +24,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from watcher.pbs._repair import closes, find_layout, header_fields, job_spans, repair
 from watcher.pbs.snapshot import JobSnapshot
@@ -38,11 +38,18 @@ class SkippedJob:
     reason: str
 
 
-@dataclass
-class QstatDocument:
-    """One `qstat -f -F json` answer: the jobs it lists, the server's header, what was skipped."""
+J = TypeVar("J")
 
-    jobs: dict[str, JobSnapshot] = field(default_factory=dict)
+
+@dataclass
+class QstatDocument(Generic[J]):
+    """One `qstat -f -F json` answer: the jobs it lists, the server's header, what was skipped.
+
+    A job is a `JobSnapshot` (`parse_qstat_json`) or the plain attribute dict triggers see
+    (`parse_qstat_attributes`, the PBS source's hot path).
+    """
+
+    jobs: dict[str, J] = field(default_factory=dict)
     server: str | None = None
     timestamp: int | None = None
     skipped: list[SkippedJob] = field(default_factory=list)
@@ -72,25 +79,41 @@ _VAR_SPLIT = re.compile(r"(?<!\\),")
 # watching one user's jobs among a facility's 10,000 builds only those: building costs more
 # than decoding.
 Select = Callable[[str, dict[str, Any]], bool]
+Build = Callable[[str, dict[str, Any]], J]
 
 
-def parse_qstat_json(text: str, *, select: Select | None = None) -> QstatDocument:
+def parse_qstat_json(text: str, *, select: Select | None = None) -> QstatDocument[JobSnapshot]:
     """Parse qstat's JSON answer; bad jobs are skipped with a reason, nothing is raised.
 
     With `select`, only the jobs it accepts are built into `jobs` (skipped jobs are reported
     whatever their owner: an unreadable job has no owner to ask).
     """
+    return _parse(text, select, job_snapshot)
+
+
+def parse_qstat_attributes(
+    text: str, *, select: Select | None = None
+) -> QstatDocument[dict[str, Any]]:
+    """`parse_qstat_json`, each job straight as `JobSnapshot.attributes()` would give it.
+
+    Skipping the snapshot halves the cost of building a 10,000-job answer (measured: 50 -> 33
+    ms), and the decoded tree is dropped job by job instead of kept as `JobSnapshot.raw`.
+    """
+    return _parse(text, select, job_attributes)
+
+
+def _parse(text: str, select: Select | None, build: Build[J]) -> QstatDocument[J]:
     try:
         data, _ = _DECODER.raw_decode(text, _LEADING_SPACE.match(text).end())
     except _DECODE_ERRORS:
-        return _salvage(text, select)
-    return _from_decoded(data, select)
+        return _salvage(text, select, build)
+    return _from_decoded(data, select, build)
 
 
-def _from_decoded(data: object, select: Select | None) -> QstatDocument:
+def _from_decoded(data: object, select: Select | None, build: Build[J]) -> QstatDocument[J]:
     if not isinstance(data, dict) or not _HEADER_KEYS & data.keys():
         return QstatDocument(skipped=[SkippedJob(None, "not a qstat document")])
-    doc = QstatDocument(
+    doc: QstatDocument[J] = QstatDocument(
         server=_str_or_none(data.get("pbs_server")),
         timestamp=_int(data.get("timestamp")),
         version=_str_or_none(data.get("pbs_version")),
@@ -102,43 +125,44 @@ def _from_decoded(data: object, select: Select | None) -> QstatDocument:
         doc.skipped.append(SkippedJob(None, f"Jobs is a {type(jobs).__name__}, not an object"))
         return doc
     for job_id, attrs in jobs.items():
-        _add_job(doc, job_id, attrs, select)
+        _add_job(doc, job_id, attrs, select, build)
     return doc
 
 
-def _salvage(text: str, select: Select | None) -> QstatDocument:
+def _salvage(text: str, select: Select | None, build: Build[J]) -> QstatDocument[J]:
     """Tiers 2 and 3: decode job by job, repairing only the jobs that need it."""
     layout = find_layout(text)
     if layout is None:
         return QstatDocument(skipped=[SkippedJob(None, f"no JSON object in {_excerpt(text)}")])
     spans = None if layout.jobs_at is None else job_spans(text, layout.jobs_at)
     if spans is None:  # no Jobs (a small document) or keys not found: repair it whole
-        return _decode_whole(text[layout.start :], select)
+        return _decode_whole(text[layout.start :], select, build)
     head = header_fields(text, layout)
-    doc = QstatDocument(
+    doc: QstatDocument[J] = QstatDocument(
         server=head.get("server"),
         timestamp=_int(head.get("timestamp")),
         version=head.get("version"),
     )
     for i, (job_id, begin, end) in enumerate(spans):
         # A slice, not the whole text: a decode error counts lines up to where it happened.
-        _decode_job(doc, job_id, text[begin:end], select, last=i == len(spans) - 1)
+        _decode_job(doc, job_id, text[begin:end], select, build, last=i == len(spans) - 1)
     doc.complete = closes(text, spans[-1][1] if spans else layout.jobs_at or 0, layout)
     if not doc.complete:
         doc.skipped.append(SkippedJob(None, "output ends before the document does (truncated?)"))
     return doc
 
 
-def _decode_whole(text: str, select: Select | None) -> QstatDocument:
+def _decode_whole(text: str, select: Select | None, build: Build[J]) -> QstatDocument[J]:
     try:
         data, _ = _DECODER.raw_decode(repair(text))
     except _DECODE_ERRORS as exc:
         return QstatDocument(skipped=[SkippedJob(None, f"unreadable qstat output: {exc}")])
-    return _from_decoded(data, select)
+    return _from_decoded(data, select, build)
 
 
 def _decode_job(
-    doc: QstatDocument, job_id: str, chunk: str, select: Select | None, *, last: bool
+    doc: QstatDocument[J], job_id: str, chunk: str, select: Select | None, build: Build[J],
+    *, last: bool,
 ) -> None:
     """Decode one job's text; repair it only if it does not decode as it is."""
     try:
@@ -152,7 +176,7 @@ def _decode_job(
             doc.skipped.append(SkippedJob(job_id, reason))
             return
         chunk = ""  # the repaired text was decoded; nothing to check after it
-    _add_job(doc, job_id, attrs, select)
+    _add_job(doc, job_id, attrs, select, build)
     if not last and chunk[stop:].strip() not in ("", ","):
         doc.skipped.append(SkippedJob(None, f"unreadable text after job {job_id}"))
 
@@ -161,11 +185,13 @@ def _excerpt(text: str) -> str:
     return repr(text[:80]) + ("..." if len(text) > 80 else "")
 
 
-def _add_job(doc: QstatDocument, job_id: str, attrs: object, select: Select | None) -> None:
+def _add_job(
+    doc: QstatDocument[J], job_id: str, attrs: object, select: Select | None, build: Build[J]
+) -> None:
     if not isinstance(attrs, dict):
         doc.skipped.append(SkippedJob(job_id, f"job is a {type(attrs).__name__}, not an object"))
     elif select is None or select(job_id, attrs):
-        doc.jobs[job_id] = job_snapshot(job_id, attrs)
+        doc.jobs[job_id] = build(job_id, attrs)
 
 
 def job_snapshot(job_id: str, attrs: dict[str, Any]) -> JobSnapshot:
@@ -188,6 +214,34 @@ def job_snapshot(job_id: str, attrs: dict[str, Any]) -> JobSnapshot:
         _variables(get("Variable_List")),
         attrs,
     )
+
+
+def job_attributes(job_id: str, attrs: dict[str, Any]) -> dict[str, Any]:
+    """What `job_snapshot(job_id, attrs).attributes()` returns, without the snapshot.
+
+    The `__class__` checks take the common case (qstat printed a string or an integer) without
+    a call; a test holds the two paths equal on every sample.
+    """
+    get = attrs.get
+    name, owner, queue = get("Job_Name", ""), get("Job_Owner", ""), get("queue", "")
+    state, substate, exit_status = get("job_state", ""), get("substate"), get("Exit_status")
+    variables = _variables(get("Variable_List"))
+    return {
+        "id": job_id,
+        "name": name if name.__class__ is str else _text(name),
+        "owner": (owner if owner.__class__ is str else _text(owner)).partition("@")[0],
+        "queue": queue if queue.__class__ is str else _text(queue),
+        "state": state if state.__class__ is str else _text(state),
+        "substate": substate if substate.__class__ is int else _int(substate),
+        "exit_status": exit_status if exit_status.__class__ is int else _int(exit_status),
+        "hold_types": _text(get("Hold_Types", "n")),
+        "comment": _text(get("comment", "")),
+        "run_count": _int(get("run_count")) or 0,
+        "depend": _text(get("depend", "")),
+        "submit_arguments": _text(get("Submit_arguments", "")),
+        "variables": variables,
+        "workdir": variables.get("PBS_O_WORKDIR"),
+    }
 
 
 def _variables(value: object) -> dict[str, str]:

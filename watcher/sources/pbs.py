@@ -24,7 +24,7 @@ from typing import Any, Literal
 from watcher.events import PBS_JOB
 from watcher.pbs.commands import CommandResult, PbsCommands
 from watcher.pbs.errors import parse_qstat_stderr
-from watcher.pbs.parse import Select, parse_qstat_json
+from watcher.pbs.parse import Select, parse_qstat_attributes
 from watcher.sources.base import Observation, Source
 
 QSTAT_ARGS = ("-f", "-F", "json", "-x")
@@ -103,7 +103,7 @@ def observation_from_result(
     info = parse_qstat_stderr(result.stderr)
     if result.returncode is None or result.returncode == 255 or info.unreachable:
         return Observation.failed(source, at, result.describe(), detail)
-    doc = parse_qstat_json(result.stdout, select=select)
+    doc = parse_qstat_attributes(result.stdout, select=select)
     detail |= {
         "server": doc.server,
         "timestamp": doc.timestamp,
@@ -123,7 +123,7 @@ def observation_from_result(
         source,
         True,
         at,
-        subjects={job_id: job.attributes() for job_id, job in doc.jobs.items()},
+        subjects=doc.jobs,
         missing_ok=set(info.unknown_ids),
         detail=detail,
         # Jobs seen but not read, and finished jobs qstat would only show with -x: not gone.

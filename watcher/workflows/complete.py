@@ -27,6 +27,7 @@ from watcher.globus.submit import SubmitError, classify
 from watcher.pbs.commands import PbsCommands
 from watcher.pbs.errors import parse_qstat_stderr
 from watcher.pbs.parse import QstatDocument, parse_qstat_json
+from watcher.pbs.snapshot import JobSnapshot
 from watcher.store.db import Store
 from watcher.store.models import Workflow
 from watcher.workflows import record, stagein
@@ -99,7 +100,7 @@ class Completer:
             done.append(f"stage-in task {task} grafted")
         return done
 
-    async def _listing(self) -> QstatDocument:
+    async def _listing(self) -> QstatDocument[JobSnapshot]:
         result = await self.pbs.run("qstat", "-f", "-F", "json", "-x")
         unreachable = result.returncode in (None, 255) or parse_qstat_stderr(
             result.stderr).unreachable

@@ -49,7 +49,9 @@ def qsub_argv(spec: Mapping[str, Any], name: str, workflow_id: str, step: str, n
     return replace(set_variables(args, tags), script=script).argv()
 
 
-def tagged_job(doc: QstatDocument, workflow_id: str, step: str, n: int) -> JobSnapshot | None:
+def tagged_job(
+    doc: QstatDocument[JobSnapshot], workflow_id: str, step: str, n: int
+) -> JobSnapshot | None:
     """The job submission `n` of `step` left in PBS, if qstat lists one."""
     tag = submission_tag(workflow_id, step, n)
     found = [job for job in doc.jobs.values()

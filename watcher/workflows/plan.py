@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from watcher.pbs.parse import QstatDocument
+from watcher.pbs.snapshot import JobSnapshot
 from watcher.workflows.jobs import tagged_job
 from watcher.workflows.record import CLEANUP, DONE, ENDED, FAILED
 
@@ -59,7 +60,7 @@ def needs_listing(progress: Mapping[str, Any]) -> bool:
 
 
 def plan(workflow_id: str, step: str, spec: Mapping[str, Any], progress: Mapping[str, Any],
-         doc: QstatDocument | None) -> Plan:
+         doc: QstatDocument[JobSnapshot] | None) -> Plan:
     """What to do for the workflow whose current step, spec and progress are given."""
     stage_in = progress.get("stage_in", {}).get("status")
     jobs = []
@@ -83,8 +84,10 @@ def _needed(name: str, step: str, stage_in: str | None, entry: Mapping[str, Any]
     return step != DONE
 
 
-def _job_action(workflow_id: str, name: str, entry: Mapping[str, Any], hold: bool,
-                spec: Mapping[str, Any], doc: QstatDocument | None) -> JobAction | None:
+def _job_action(
+    workflow_id: str, name: str, entry: Mapping[str, Any], hold: bool,
+    spec: Mapping[str, Any], doc: QstatDocument[JobSnapshot] | None,
+) -> JobAction | None:
     status, n = entry.get("status"), int(entry.get("n", 0))
     if status == "pending":
         return JobAction(name, n + 1, hold, "not submitted yet")
