@@ -68,6 +68,8 @@ def test_globus_task_requests_stay_within_ceil_n_over_chunk(report: dict[str, An
 def test_an_idle_cycle_writes_nothing_to_the_store(report: dict[str, Any]) -> None:
     cycle = report["cycle"]
     assert cycle["idle_service_cycle"]["store"]["writes"] == 0
+    # Nor does it take SQLite's write lock, which would queue it behind `watcher stage submit`.
+    assert "BEGIN IMMEDIATE" not in cycle["idle_service_cycle"]["store"]["statements"]
     assert cycle["idle_staged"]["store_writes"] == 0 and cycle["idle_staged"]["events"] == 0
     assert cycle["first_cycle"]["store"]["writes"] > 0  # the counter does see writes
     assert cycle["burst"]["events"] == cycle["plan"]["burst"] + 1  # + the burst's blocker

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -31,6 +31,8 @@ def claim(
     steps after it. The lease must outlast the longest action, or a second worker may start it.
     """
     claimed: list[Intent] = []
+    if not _any_due(store, now):  # the usual idle cycle: no write lock taken
+        return claimed
     with store.session() as session:
         while len(claimed) < limit:
             ready, skipped = _select(session, now, limit - len(claimed))
@@ -51,14 +53,23 @@ def claim(
     return claimed
 
 
+def _due(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        and_(col(Intent.status) == PENDING, col(Intent.next_attempt_at) <= now),
+        and_(col(Intent.status) == RUNNING, col(Intent.lease_until) < now),
+    )
+
+
+def _any_due(store: Store, now: datetime) -> bool:
+    with store.session(write=False) as session:
+        return session.exec(select(Intent.id).where(_due(now)).limit(1)).first() is not None
+
+
 def _select(
     session: Session, now: datetime, limit: int
 ) -> tuple[list[Intent], list[tuple[Intent, str]]]:
     pred = aliased(Intent)
-    due = or_(
-        and_(col(Intent.status) == PENDING, col(Intent.next_attempt_at) <= now),
-        and_(col(Intent.status) == RUNNING, col(Intent.lease_until) < now),
-    )
+    due = _due(now)
     decidable = or_(
         col(Intent.after_key).is_(None),
         pred.status.is_(None),  # a predecessor that was never enqueued: skip, do not wait
