@@ -79,7 +79,8 @@ def test_tasks_tokens_and_faults_survive_a_restart(tmp_path: Path) -> None:
         data = globus_sdk.TransferData(src, dst)
         data.add_item("/big", "/big")
         task_id = transfer_client(emu, tokens).submit_transfer(data)["task_id"]
-        emu.pause_endpoint(src)
+        emu.pause_endpoint(src)  # shown at once, not at the next tick: the snapshot has it
+        assert transfer_client(emu, tokens).get_task(task_id)["is_paused"] is True
     with GlobusEmulator(home, bandwidth=1e9) as emu:
         tc = transfer_client(emu, tokens)
         assert tc.get_task(task_id)["is_paused"] is True

@@ -157,19 +157,23 @@ class Emulator:
     def pause_endpoint(self, endpoint_id: str) -> None:
         with self.mutate():
             self.faults.paused.add(endpoint_id)
+            self.transfers.apply_faults()
 
     def resume_endpoint(self, endpoint_id: str) -> None:
         with self.mutate():
             self.faults.paused.discard(endpoint_id)
+            self.transfers.apply_faults()
 
     def expire_credentials(self, user: str, endpoint_id: str | None = None) -> None:
         """The user's consent for one endpoint (or all) is gone: tasks go INACTIVE."""
         with self.mutate():
             self.faults.expired.add((self.identity_id(user), endpoint_id or ANY_ENDPOINT))
+            self.transfers.apply_faults()
 
     def restore_credentials(self, user: str, endpoint_id: str | None = None) -> None:
         with self.mutate():
             self.faults.restore(self.identity_id(user), endpoint_id)
+            self.transfers.apply_faults()
 
     def set_quota(self, endpoint_id: str, nbytes: int | None) -> None:
         """Cap the bytes stored under an endpoint's root (None removes the cap)."""

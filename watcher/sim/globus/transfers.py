@@ -106,6 +106,13 @@ class Transfers:
                     slots -= 1
         return bool(live)
 
+    def apply_faults(self) -> None:
+        """Show a new or lifted fault on every live task now, not at the next tick: a task
+        document read (or a snapshot saved) right after `pause_endpoint` already says so."""
+        for task in self.tasks.values():
+            if not task.terminal:
+                self._apply_lasting_faults(task)
+
     def _apply_lasting_faults(self, task: Task) -> None:
         now = self.clock()
         if now >= task.deadline:
