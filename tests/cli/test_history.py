@@ -29,15 +29,6 @@ def store(db_url: str) -> Iterator[Store]:
     opened.close()
 
 
-@pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    # No real config file or database of the user's is ever read.
-    monkeypatch.setenv("WATCHER_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("WATCHER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("WATCHER_DB", raising=False)
-    return CliRunner(env={"COLUMNS": "200"})
-
-
 def _history(store: Store) -> None:
     fire(store, "release", "12.sim", T0, actions=("qrls", "qdel"),
          previous={"state": "Q"}, current={"state": "R"})

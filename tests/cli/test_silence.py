@@ -21,15 +21,6 @@ def db_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    # No real config file or database of the user's is ever read.
-    monkeypatch.setenv("WATCHER_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("WATCHER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("WATCHER_DB", raising=False)
-    return CliRunner(env={"COLUMNS": "200"})
-
-
-@pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
     opened = open_store(db_url)
     yield opened

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlmodel import col, select
 
 from tests.globus import _world
 from tests.globus._world import USER, Globus
 from tests.service.conftest import cycle_until
-from watcher.config import PbsSettings, Settings, StoreSettings
+from tests.workflows import _staging
+from watcher.config import Settings
 from watcher.events import CREDENTIALS_EXPIRED, GLOBUS_TASK, SOURCE_DOWN, VANISHED
 from watcher.mail.sink import SmtpSink
 from watcher.service.service import Service
@@ -26,20 +25,8 @@ from watcher.store.models import EventRecord, Firing, Intent, SourceHealth
 from watcher.store.watch import watch
 
 emu, globus = _world.emu, _world.globus  # the Globus world's fixtures
+sink, settings = _staging.sink, _staging.settings  # and the staging tests' SMTP and settings
 TASK_LIST = "GET /v0.10/task_list"
-
-
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    with SmtpSink() as running:
-        yield running
-
-
-@pytest.fixture
-def settings(tmp_path: Path, sim: PbsSim, globus: Globus, sink: SmtpSink) -> Settings:
-    return Settings(pbs=PbsSettings(bin_dir=sim.bin_dir, down_after=2),
-                    store=StoreSettings(url=f"sqlite:///{tmp_path / 'watcher.db'}"),
-                    globus=globus.settings, smtp=sink.settings(), user_email="me@example.org")
 
 
 def cycle(service: Service, times: int = 1) -> None:
