@@ -37,9 +37,8 @@ from _world import (
     globus_daemon,
     globus_settings,
     held_jobs,
-    log_in,
     submit_tasks,
-    watcher_settings,
+    watching_service,
     write_rules,
 )
 from pbs_qstat import fill
@@ -52,8 +51,6 @@ from watcher.sim.pbs.testing import PbsSim
 from watcher.sources.base import Observation
 from watcher.sources.globus import GlobusSource
 from watcher.sources.pbs import PbsSource
-from watcher.store.db import open_store
-from watcher.store.watch import watch
 
 STAGES = ("poll", "parse", "diff", "match", "record")
 
@@ -82,19 +79,11 @@ def run_cycle_cost(plan: CyclePlan, tmp: Path) -> dict[str, Any]:
         tasks = submit_tasks(admin.issue_tokens(USER)["access_token"], src, dst, plan.tasks,
                              "task")
         gs = globus_settings(tmp, NATIVE_CLIENT_ID, chunk=plan.chunk, endpoint_interval=300.0)
-        log_in(gs.token_db, admin.issue_tokens(USER))
-        settings = watcher_settings(tmp, calls.bin_dir, gs)
-        store = open_store(settings.store.url)
-        try:
-            with store.session() as session:
-                for task in tasks:
-                    watch(session, "globus", task, by="benchmark")
-            (tmp / "rules").mkdir()
-            service = Service(settings, store, [tmp / "rules"])
+        (tmp / "rules").mkdir()
+        with watching_service(tmp, calls.bin_dir, gs, admin.issue_tokens(USER), tasks,
+                              tmp / "rules") as service:
             world = _World(sim, tmp, jobs, tasks, time.perf_counter() - started)
             result = asyncio.run(_Measure(service, calls, admin, plan, world).run())
-        finally:
-            store.close()
     result["plan"] = asdict(plan)
     result["memory"]["baseline_after_imports_mb"] = baseline
     return result

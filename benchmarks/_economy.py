@@ -34,11 +34,10 @@ from _world import (
     PbsCallLog,
     globus_settings,
     held_jobs,
-    log_in,
     release_rule,
     submit_tasks,
     use_emulator,
-    watcher_settings,
+    watching_service,
     write_rules,
 )
 from sqlmodel import func, select
@@ -46,9 +45,7 @@ from sqlmodel import func, select
 from watcher.service.service import Service
 from watcher.sim.globus.testing import GlobusEmulator
 from watcher.sim.pbs.testing import PbsSim
-from watcher.store.db import open_store
 from watcher.store.models import DONE, Intent
-from watcher.store.watch import watch
 
 FILE_SIZE = 10_000
 MONITOR_ROUTE = "GET /v0.10/task/{task_id}"
@@ -107,18 +104,10 @@ def run_one(n: int, plan: EconomyPlan, tmp: Path, every: int = 1) -> dict[str, A
                              endpoint_interval=rounds_per_probe * plan.period(n))
         if every > 1:  # the source's own pacing; half a round early, so no round is skipped
             gs.poll_interval = (every - 0.5) * plan.period(n)
-        log_in(gs.token_db, emu.issue_tokens(USER))
-        settings = watcher_settings(tmp, calls.bin_dir, gs)
-        store = open_store(settings.store.url)
-        try:
-            with store.session() as session:
-                for task in tasks:
-                    watch(session, "globus", task, by="benchmark")
-            service = Service(settings, store, [tmp / "rules"])
+        with watching_service(tmp, calls.bin_dir, gs, emu.issue_tokens(USER), tasks,
+                              tmp / "rules") as service:
             run = _StageIn(service, emu, calls, tasks, plan, user_token)
             return {**asyncio.run(run.measure()), "globus_every_rounds": every}
-        finally:
-            store.close()
 
 
 class _StageIn:

@@ -22,10 +22,13 @@ from globus_sdk.token_storage import TokenStorageData
 from watcher.config import GlobusSettings, PbsSettings, Settings, StoreSettings
 from watcher.globus.tokens import TRANSFER_RS, TokenFile
 from watcher.pbs.commands import PBS_COMMANDS
+from watcher.service.service import Service
 from watcher.sim.globus.admin_client import AdminClient
 from watcher.sim.globus.daemon import start_daemon, stop_daemon
 from watcher.sim.pbs import model, store
 from watcher.sim.pbs.testing import PbsSim
+from watcher.store.db import open_store
+from watcher.store.watch import watch
 
 USER = "alice"  # the Globus identity whose tasks the watcher follows
 MODELLED_ROUND = 10.0  # seconds between two polls of a hand-made monitor job
@@ -80,6 +83,23 @@ def log_in(token_db: Path, issued: dict[str, Any]) -> None:
         resource_server=TRANSFER_RS, identity_id=issued["identity_id"], scope=issued["scope"],
         access_token=issued["access_token"], refresh_token=issued["refresh_token"],
         expires_at_seconds=issued["expires_at_seconds"], token_type="Bearer"))
+
+
+@contextmanager
+def watching_service(tmp: Path, pbs_bin: Path, gs: GlobusSettings, issued: dict[str, Any],
+                     tasks: Iterable[str], rules_dir: Path) -> Iterator[Service]:
+    """A Service on a fresh store, logged in with `issued` and watching `tasks`: a user's
+    watcher after `watcher login` and the stage-ins were submitted."""
+    log_in(gs.token_db, issued)
+    settings = watcher_settings(tmp, pbs_bin, gs)
+    store = open_store(settings.store.url)
+    try:
+        with store.session() as session:
+            for task in tasks:
+                watch(session, "globus", task, by="benchmark")
+        yield Service(settings, store, [rules_dir])
+    finally:
+        store.close()
 
 
 def transfer_client(access_token: str, base_url: str | None = None
