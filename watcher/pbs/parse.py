@@ -247,7 +247,7 @@ def job_attributes(job_id: str, attrs: dict[str, Any]) -> dict[str, Any]:
 def _variables(value: object) -> dict[str, str]:
     if isinstance(value, dict):
         if set(map(type, value.values())) <= {str}:  # the usual case, checked at C speed
-            return dict(value)
+            return value  # decoded for us alone: no copy needed
         return {str(k): _text(v) for k, v in value.items()}
     if isinstance(value, str):  # the text form `A=1,B=x\,y`, should a build ever print it
         pairs = (item.partition("=") for item in _VAR_SPLIT.split(value) if item)
