@@ -1,6 +1,6 @@
 """SourceMemory follows the store's transaction, and a new watcher is quiet about history."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -8,6 +8,7 @@ from watcher.events import PBS_JOB
 from watcher.service.observe import SourceMemory
 from watcher.sources.base import Observation
 from watcher.store.db import open_store
+from watcher.store.models import SourceHealth
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -54,3 +55,20 @@ def test_the_first_poll_adopts_finished_jobs_without_events(store):
             "1.s": job("F", -29), "2.s": {**job("Q"), "id": "2.s"},
             "3.s": {**job("F", 1), "id": "3.s"}}), down_after=3, now=T0)
     assert [e.subject for e in later] == ["3.s"]
+
+
+def test_status_learns_the_last_good_answer_when_polls_start_failing(store):
+    with store.session() as s:
+        memory = SourceMemory("pbs", PBS_JOB, s)
+    for minute in range(3):  # good polls after the first write nothing
+        with store.session() as s:
+            memory.apply(s, seen(), down_after=3, now=T0 + timedelta(minutes=minute))
+    with store.session() as s:
+        assert s.get(SourceHealth, "pbs").last_ok_at == T0  # healthy since the first
+    with store.session() as s:
+        memory.apply(s, Observation.failed("pbs", T0, "Connection refused"), down_after=3,
+                     now=T0 + timedelta(minutes=3))
+    with store.session() as s:
+        row = s.get(SourceHealth, "pbs")
+        assert (row.healthy, row.failures, row.last_error) == (False, 1, "Connection refused")
+        assert row.last_ok_at == T0 + timedelta(minutes=2)  # the last answer, not the first

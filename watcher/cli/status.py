@@ -58,7 +58,7 @@ class Section:
 
 def sources(inputs: StatusInputs) -> Section:
     columns = {"source": "Source", "healthy": "Healthy", "failures": "Failed polls",
-               "last_ok_at": "Last answer (UTC)", "last_error": "Last error"}
+               "last_ok_at": "Healthy since / last answer (UTC)", "last_error": "Last error"}
     rows = [{"source": h.source, "healthy": h.healthy, "failures": h.failures,
              "down_reported": h.down_emitted, "last_ok_at": h.last_ok_at,
              "last_error": h.last_error}

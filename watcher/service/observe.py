@@ -41,6 +41,9 @@ class SourceMemory:
         }
         health = session.get(SourceHealth, source)
         self._health_row = health is not None  # written on the first poll, then on changes
+        # The last good answer, in memory only (an idle cycle writes nothing): it goes into the
+        # row when the source starts failing, so `watcher status` can say since when.
+        self._last_ok = health.last_ok_at if health else None
         # Only PBS has a history to ignore; a grafted Globus task already SUCCEEDED must count.
         self._baseline = kind == PBS_JOB and not rows and health is None
         self.health = SourceHealthState(
@@ -68,13 +71,14 @@ class SourceMemory:
             if baseline:
                 subject_events = [e for e in subject_events if not _already_over(e)]
             events = [*events, *subject_events]
-        self._stage(session, previous, new_health, baseline)
+        self._stage(session, previous, new_health, baseline, now if obs.ok else self._last_ok)
         return events
 
     def _stage(self, session: Session, previous: dict[str, PrevEntry],
-               health: SourceHealthState, baseline_done: bool) -> None:
+               health: SourceHealthState, baseline_done: bool, last_ok: datetime | None) -> None:
         def commit(_session: Session) -> None:
             self.previous, self.health, self._health_row = previous, health, True
+            self._last_ok = last_ok
             if baseline_done:
                 self._baseline = False
 
@@ -121,9 +125,9 @@ class SourceMemory:
         row.healthy, row.failures, row.down_emitted = (
             state.healthy, state.failures, state.down_emitted)
         if obs.ok:
-            row.last_ok_at = now
+            row.last_ok_at = now  # healthy since now: later good polls are not written
         else:
-            row.last_error = obs.error
+            row.last_ok_at, row.last_error = self._last_ok or row.last_ok_at, obs.error
         session.add(row)
 
 
