@@ -127,3 +127,26 @@ def test_no_rules_at_all(runner: CliRunner, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     result = rules_list(runner, "--rules", tmp_path / "empty")
     assert (result.exit_code, result.output) == (0, "No rules.\n")
+
+
+def test_a_narrow_terminal_gets_one_block_a_rule_with_every_line_whole(
+        runner: CliRunner, rules_file: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules:\n  - name: x\n    when: {pbs_job: {stat: R}}\n    do: [{qrls: {}}]\n")
+    db_url = f"sqlite:///{tmp_path / 'w.db'}"
+    run_engine(rules_file, db_url)
+    result = runner.invoke(cli, ["rules", "list", "--rules", str(rules_file), "--rules",
+                                 str(bad), "--db", db_url], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "release  " in lines[0] and "(enabled, in condition: 1 subject, fired 1, last " \
+        "2026-01-05 08:05:00 UTC)" in lines[0]
+    assert lines[1:3] == ["  when pbs_job(name=stage-in, state=F, exit_status=0)",
+                          "  do   qrls(job=13.pbs)"]
+    block = lines[lines.index(next(ln for ln in lines if ln.startswith("held-too-long"))):]
+    assert block[1:5] == ["  when pbs_job(state=H)", "       for: 30m",
+                          "  if   subject(queue=workq)", "  do   qdel(job={{ job.id }})"]
+    assert any(ln.startswith("quiet") and ln.endswith("(disabled, fired 0)") for ln in lines)
+    assert any(ln.startswith("invalid file") and f"{bad}:3" in ln for ln in lines)
+    # Names and paths stay whole (users copy them); when/if/do lines are cut to the width.
+    assert all(len(line) <= 80 for line in lines if line.startswith(("  when", "  if", "  do")))

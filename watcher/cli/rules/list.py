@@ -69,7 +69,12 @@ def list_rules(rules: tuple[Path, ...], db_url: str | None, settings: Settings,
     elif not items:
         click.echo("No rules.")
     else:
-        Console().print(_table(items, with_runtime=runtime is not None))
+        console = Console()
+        if console.width >= WIDE:
+            console.print(_table(items, with_runtime=runtime is not None))
+        else:  # eight columns in a terminal this narrow are a few letters each: a block a rule
+            console.print(_blocks(items, with_runtime=runtime is not None,
+                                  width=console.width), soft_wrap=True, crop=False)
 
 
 def _load_runtime(settings: Settings, db_url: str | None, names: Sequence[str]
@@ -136,6 +141,39 @@ def _invalid_items(ruleset: RuleSet) -> list[dict[str, Any]]:
     return [{"name": None, "valid": False, "file": str(path), "line": errors[0].line,
              "errors": [error.to_dict() for error in errors]}
             for path, errors in by_file.items()]
+
+
+WIDE = 120  # the narrowest terminal that shows the table's columns readably
+
+
+def _blocks(items: list[dict[str, Any]], *, with_runtime: bool, width: int) -> Text:
+    """One block a rule: its name and status on a line, then `when`, `if` and `do` lines,
+    each on one line of the terminal (`--json` has every parameter whole)."""
+    out = Text()
+    for item in items:
+        where = f"{item['file']}:{item['line']}" if item["line"] else item["file"]
+        if not item["valid"]:
+            out.append(f"invalid file {where}\n", style="bold red")
+            out.append(f"  {_first_error(item['errors'])}\n\n", style="red")
+            continue
+        status = ["enabled" if item["enabled"] else "disabled"]
+        if with_runtime:
+            status += [item["state"]] if item["enabled"] else []  # else it says "disabled"
+            status += [f"fired {item['fire_count']}"]
+            status += [f"last {_when(item['last_fired_at'])} UTC"] if item["last_fired_at"] else []
+        out.append(item["name"], style="bold")
+        out.append(f"  {where}  ({', '.join(status)})\n")
+        lines = [("when", t) for t in item["triggers"]] + [("  ", lim) for lim in item["limits"]]
+        lines += [("if", c) for c in item["conditions"]] + [("do", a) for a in item["actions"]]
+        for label, text in lines:
+            out.append(_crop(f"  {label:<4} {' '.join(text.split())}", width) + "\n")
+        out.append("\n")
+    out.rstrip()
+    return out
+
+
+def _crop(line: str, width: int) -> str:
+    return line if len(line) <= width else line[: max(width - 1, 10)] + "…"
 
 
 def _table(items: list[dict[str, Any]], *, with_runtime: bool) -> Table:
