@@ -4,6 +4,7 @@ simulator, real transfers on the Globus emulator (files really move), mail in an
 from __future__ import annotations
 
 import json
+import time
 
 import globus_sdk
 from sqlmodel import select
@@ -11,7 +12,7 @@ from sqlmodel import select
 from tests.globus._world import USER
 from tests.workflows._staging import FIXTURES, Staging
 from watcher.events import VANISHED
-from watcher.store.models import EventRecord
+from watcher.store.models import EventRecord, SourceHealth
 
 # The staging world's fixtures (tests/workflows/_staging.py).
 emu, globus, sim, make_service, sink, settings, world = FIXTURES
@@ -204,3 +205,30 @@ def test_a_failed_stage_out_is_mailed_and_the_cleanup_job_stays_held(world: Stag
     assert "QUOTA_EXCEEDED: archive is full" in world.sink.messages[0].message.get_content()
     assert world.workflow(wf).step == "failed"
     assert world.job_state(record.cleanup_job) == "H"
+
+
+def test_a_long_queue_wait_with_two_second_access_tokens_still_completes(world: Staging) -> None:
+    """The monitor-job scripts broke when a token expired during the queue wait."""
+    world.globus.emu.set_token_lifetime(2)
+    first = world.globus.log_in(lifetime=2)
+    for _ in range(4):  # every node busy for 6 s: the compute job waits in the queue
+        world.sim.qsub("sleep 6\n", cwd=world.run_dir)
+    wf = world.submit(*world.stage_in_args())
+    world.cycle_until(lambda: world.workflow(wf).step == "done", timeout=40)
+    world.cycle_until(lambda: len(world.sink.messages) == 1)
+    record = world.workflow(wf)
+    assert world.subjects() == [f"[watcher] {wf} ({record.name}): done"]
+    assert (world.globus.src_dir / "results" / "result.txt").read_text() == "HELLO STAGING\n"
+    compute = world.sim.qstat_json(record.compute_job)["Jobs"][record.compute_job]
+    waited = _epoch(compute["stime"]) - _epoch(compute["qtime"])
+    assert waited >= 4  # two token lifetimes and more
+    with world.service.store.session(write=False) as session:
+        health = session.get(SourceHealth, "globus")
+    assert health is not None and health.failures == 0 and health.last_error is None
+    saved = world.globus.tokens.transfer_tokens()
+    assert saved is not None and saved.refresh_token != first["refresh_token"]
+    assert world.globus.emu.counters()["POST /v2/oauth2/token"] >= 3
+
+
+def _epoch(ctime: str) -> float:
+    return time.mktime(time.strptime(ctime, "%a %b %d %H:%M:%S %Y"))
