@@ -106,12 +106,24 @@ def test_with_a_store_each_rule_shows_its_state_and_firings(
     assert release["file"] == str(rules_file) and release["line"] == 2
 
 
+@pytest.fixture
+def bad(tmp_path: Path) -> Path:
+    """A rule file with two errors, the first on line 3."""
+    path = tmp_path / "bad.yaml"
+    path.write_text("rules:\n  - name: x\n    when: {pbs_job: {stat: R}}\n    do: [{qrel: {}}]\n")
+    return path
+
+
+@pytest.fixture
+def db_url(rules_file: Path, tmp_path: Path) -> str:
+    """A store as a running watcher leaves it (`run_engine`)."""
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    run_engine(rules_file, url)
+    return url
+
+
 def test_an_invalid_file_is_a_row_with_its_first_error(
-        runner: CliRunner, rules_file: Path, tmp_path: Path) -> None:
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("rules:\n  - name: x\n    when: {pbs_job: {stat: R}}\n    do: [{qrel: {}}]\n")
-    db_url = f"sqlite:///{tmp_path / 'w.db'}"
-    run_engine(rules_file, db_url)
+        runner: CliRunner, rules_file: Path, bad: Path, db_url: str) -> None:
     result = rules_list(runner, "--rules", rules_file, "--rules", bad, "--db", db_url)
     assert result.exit_code == 0, result.output
     row = next(line for line in result.output.splitlines() if "invalid file" in line)
@@ -130,11 +142,7 @@ def test_no_rules_at_all(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_a_narrow_terminal_gets_one_block_a_rule_with_every_line_whole(
-        runner: CliRunner, rules_file: Path, tmp_path: Path) -> None:
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("rules:\n  - name: x\n    when: {pbs_job: {stat: R}}\n    do: [{qrls: {}}]\n")
-    db_url = f"sqlite:///{tmp_path / 'w.db'}"
-    run_engine(rules_file, db_url)
+        runner: CliRunner, rules_file: Path, bad: Path, db_url: str) -> None:
     result = runner.invoke(cli, ["rules", "list", "--rules", str(rules_file), "--rules",
                                  str(bad), "--db", db_url], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
