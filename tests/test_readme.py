@@ -3,12 +3,15 @@ the code has, and its two commands are the ones CI runs."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import click
+import yaml
 
 from actions import ACTIONS
 from watcher.cli import cli
+from watcher.config import Settings
 from watcher.rules.conditions import CONDITIONS
 from watcher.triggers import TRIGGERS
 
@@ -51,3 +54,10 @@ def test_every_command_is_in_the_cli_reference():
 def test_ci_runs_the_readme_test_command():
     assert "    python -m pytest -q\n" in README
     assert "python -m pytest -q" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_quickstart_settings_file_is_valid():
+    start = README.index("   ```yaml\n   user_email")
+    block = README[start + len("   ```yaml\n"):README.index("   ```\n", start + 10)]
+    settings = Settings.model_validate(yaml.safe_load(textwrap.dedent(block)))
+    assert settings.store.retention is not None and settings.store.retention.days == 30

@@ -6,14 +6,23 @@ Every section has defaults, so no file at all is a valid configuration. Unknown 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_serializer,
+    field_validator,
+)
 
 from watcher import paths
 from watcher.pbs.commands import PbsCommands
+from watcher.rules.durations import parse_duration
 from watcher.sources.quota import QuotaSource, QuotaTarget
 
 
@@ -92,6 +101,17 @@ class GlobusSettings(_Section):
 
 class StoreSettings(_Section):
     url: str = Field(default_factory=paths.default_db_url)
+    # How long finished history (events, firings, done intents) is kept; null keeps it all.
+    retention: timedelta | None = timedelta(days=30)
+
+    @field_validator("retention", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> timedelta | None:
+        return None if value is None else parse_duration(value)
+
+    @field_serializer("retention")
+    def _seconds(self, value: timedelta | None) -> float | None:
+        return None if value is None else value.total_seconds()  # read back by parse_duration
 
 
 class QuotaSettings(_Section):

@@ -15,7 +15,7 @@ import functools
 import logging
 import signal
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 ACT_INTERVAL = 1.0
 RELOAD_INTERVAL = 2.0
+PRUNE_INTERVAL = 3600.0
+PRUNE_DELAY = 60.0
 
 
 async def run_forever(service: Service, *, poll_interval: float) -> None:
@@ -48,6 +50,10 @@ async def run_forever(service: Service, *, poll_interval: float) -> None:
     # rules while a commit in another thread reads them.
     scheduler.add_job(_reload, "interval", args=[service], seconds=RELOAD_INTERVAL,
                       id="reload", **once)
+    # Hourly, and soon after a start (a watcher restarted more often than hourly still prunes).
+    scheduler.add_job(running.shielded(service.prune), "interval", seconds=PRUNE_INTERVAL,
+                      next_run_time=datetime.now(UTC) + timedelta(seconds=PRUNE_DELAY),
+                      id="prune", **once)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -22,11 +22,13 @@ from watcher.globus.credentials import CredentialsMemory
 from watcher.globus.wiring import globus_parts
 from watcher.ledger.report import RunReport
 from watcher.ledger.runner import ActionRunner, default_owner
+from watcher.rules.durations import format_duration
 from watcher.service.observe import SourceMemory
 from watcher.service.rulebook import RuleBook
 from watcher.sources.base import Source
 from watcher.sources.pbs import PbsSource
 from watcher.store.db import Store
+from watcher.store.retention import Pruned, prune
 from watcher.workflows.context import workflow_context
 from watcher.workflows.rules import with_staging
 from watcher.workflows.tracker import track
@@ -109,6 +111,17 @@ class Service:
             await self.act()
         return reports
 
+    async def prune(self) -> Pruned:
+        """Forget finished history older than `store.retention` (see `watcher.store.retention`)."""
+        retention = self.settings.store.retention
+        if retention is None:
+            return Pruned()
+        pruned = await self._write(self._commit_prune, self.now() - retention)
+        if pruned:
+            log.info("forgot history older than %s: %d events, %d firings, %d intents",
+                     format_duration(retention), pruned.events, pruned.firings, pruned.intents)
+        return pruned
+
     async def cycle(self) -> list[FiringReport]:
         """Everything once: every source, elapsed windows, due actions (for `--once`, tests)."""
         self.reload_rules()
@@ -149,6 +162,10 @@ class Service:
     def _commit_events(self, events: list[Event]) -> list[FiringReport]:
         with self.store.session() as session:
             return self.engine.process(session, events, self.now())
+
+    def _commit_prune(self, before: datetime) -> Pruned:
+        with self.store.session() as session:
+            return prune(session, before=before)
 
     def _commit_tick(self) -> list[FiringReport]:
         now = self.now()
