@@ -20,6 +20,7 @@ from actions import ACTIONS
 from actions.base import ActionContext, ActionParams, ActionType, Outcome
 from tests.ledger._helpers import T0, add, chain, intent
 from watcher.events import ACTION_FAILED
+from watcher.ledger.failures import tell
 from watcher.ledger.outbox import NewIntent, RetryPolicy, claim, enqueue, record
 from watcher.ledger.runner import ActionRunner
 from watcher.pbs.commands import PbsCommands
@@ -105,7 +106,8 @@ def test_qrls_of_an_unknown_job_is_dead_and_not_retried(store: Store, pbs: FakeP
     clock.advance(hours=1)
     assert _run(runner) == []
     assert pbs.calls() == ["qrls -h u 12.srv"]
-    event = report.failed_event(clock())
+    with store.session() as session:
+        [event] = tell(session, clock())
     assert (event.kind, event.subject) == (ACTION_FAILED, "12.srv")
     assert event.data["rule"] == "release" and event.data["action"] == "qrls"
     assert "exit 153" in event.data["error"]

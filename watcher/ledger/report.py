@@ -1,4 +1,4 @@
-"""What running one intent came to, for logs, `status` and `action_failed` events."""
+"""What running one intent came to, for logs and `watcher run --once`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from actions.base import Outcome
-from watcher.events import ACTION_FAILED, CHANGED, Event
 from watcher.store.models import DEAD, DONE, Intent
 
 
@@ -44,11 +43,5 @@ class RunReport:
 
     @property
     def dead(self) -> bool:
-        """The intent failed for good: the engine turns this into an `action_failed` event."""
+        """The intent failed for good (`watcher.ledger.failures` tells the rules)."""
         return self.recorded and self.status == DEAD
-
-    def failed_event(self, at: datetime) -> Event:
-        """The `action_failed` event for a dead intent; its subject is the firing's subject."""
-        data = {"rule": self.rule, "action": self.action_type, "step": self.step,
-                "key": self.key, "attempts": self.attempts, "error": self.error or self.detail}
-        return Event(ACTION_FAILED, self.subject or self.key, at, CHANGED, None, data, data)

@@ -17,9 +17,10 @@ from typing import Any
 
 from watcher.config import Settings
 from watcher.engine.engine import Engine, FiringReport
-from watcher.events import QUOTA, Event
+from watcher.events import QUOTA
 from watcher.globus.credentials import CredentialsMemory
 from watcher.globus.wiring import globus_parts
+from watcher.ledger.failures import any_untold, tell
 from watcher.ledger.report import RunReport
 from watcher.ledger.runner import ActionRunner, default_owner
 from watcher.rules.durations import format_duration
@@ -99,9 +100,8 @@ class Service:
     async def act(self) -> list[RunReport]:
         """Run the due intents; a dead one becomes an `action_failed` event."""
         reports = await self.runner.run_due()
-        failed = [report.failed_event(self.now()) for report in reports if report.dead]
-        if failed:
-            await self._write(self._commit_events, failed)
+        if await asyncio.to_thread(self._any_untold):  # the usual case: none to tell
+            await self._write(self._commit_failures)
         return reports
 
     async def tick(self) -> list[FiringReport]:
@@ -159,9 +159,16 @@ class Service:
             return self.globus.down_after[source.name]
         return self.settings.pbs.down_after
 
-    def _commit_events(self, events: list[Event]) -> list[FiringReport]:
+    def _any_untold(self) -> bool:
+        with self.store.session(write=False) as session:
+            return any_untold(session)
+
+    def _commit_failures(self) -> list[FiringReport]:
+        """Each dead intent's `action_failed` event, recorded and run through the rules in the
+        transaction that marks it told (`watcher.ledger.failures`)."""
         with self.store.session() as session:
-            return self.engine.process(session, events, self.now())
+            now = self.now()
+            return self.engine.process(session, tell(session, now), now)
 
     def _commit_prune(self, before: datetime) -> Pruned:
         with self.store.session() as session:
