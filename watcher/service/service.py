@@ -23,6 +23,7 @@ from watcher.globus.wiring import globus_parts
 from watcher.ledger.failures import any_untold, tell
 from watcher.ledger.report import RunReport
 from watcher.ledger.runner import ActionRunner, default_owner
+from watcher.memory import release_free_memory
 from watcher.rules.durations import format_duration
 from watcher.service.observe import SourceMemory
 from watcher.service.rulebook import RuleBook
@@ -93,6 +94,8 @@ class Service:
         if not obs.ok:
             log.warning("source %s unavailable: %s", source.name, obs.error)
         reports = await self._write(self._commit_observation, source, obs)
+        del obs  # the answer's objects are freed: give their pages back (watcher.memory)
+        await asyncio.to_thread(release_free_memory)
         if any(report.actions for report in reports):
             await self.act()
         return reports
