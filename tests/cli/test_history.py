@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from actions.base import Outcome
 from tests.ledger._helpers import LEASE, T0, fire
 from watcher.cli import cli
 from watcher.ledger.outbox import RetryPolicy, claim, record
-from watcher.store import Store, open_store
-
-
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'watcher.db'}"
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    opened = open_store(db_url)
-    yield opened
-    opened.close()
+from watcher.store import Store
 
 
 def _history(store: Store) -> None:

@@ -47,11 +47,6 @@ def rules_dir(tmp_path: Path) -> Path:
     return rules
 
 
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'w.db'}"
-
-
 def populate(store: Store, rules_dir: Path) -> None:
     """A qdel PBS refused for good, a window held open, and PBS down for three polls."""
     engine = Engine(load_rules([rules_dir]).rules)

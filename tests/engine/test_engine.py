@@ -9,7 +9,6 @@ from watcher.engine.decide import Verdict
 from watcher.engine.engine import Engine
 from watcher.events import PBS_JOB, VANISHED, Event
 from watcher.rules.loader import load_rule_text
-from watcher.store.db import open_store
 from watcher.store.models import DEAD, Firing, Intent
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -41,13 +40,6 @@ def job(state, *, name="pre-1", exit_status=None, job_id="1.sim", **variables):
 
 def ev(prev, cur, at=T0, change="changed", subject="1.sim"):
     return Event(PBS_JOB, subject, at, change, prev, cur)
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = open_store(f"sqlite:///{tmp_path / 'w.db'}")
-    yield store
-    store.close()
 
 
 @pytest.fixture

@@ -3,16 +3,14 @@ store across restarts; nothing else is touched."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from watcher.events import CREDENTIALS_EXPIRED
 from watcher.globus.credentials import CredentialsMemory, credentials_edge, credentials_failure
 from watcher.sources.base import Observation
-from watcher.store.db import Store, open_store
+from watcher.store.db import Store
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 DEAD = credentials_failure("globus", T0, "Globus refused the stored refresh token")
@@ -41,13 +39,6 @@ def test_the_first_good_poll_closes_the_edge_and_is_processed_as_usual() -> None
 @pytest.mark.parametrize("obs", [GOOD, IDLE, OUTAGE, PBS])
 def test_other_observations_pass_through(obs: Observation) -> None:
     assert credentials_edge(False, obs) == (False, [], False)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite:///{tmp_path / 'w.db'}")
-    yield opened
-    opened.close()
 
 
 def test_the_edge_is_kept_in_the_store(store: Store) -> None:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-
-import pytest
 
 from tests.globus._world import Globus
 from watcher import paths
 from watcher.config import GlobusSettings
 from watcher.globus.wiring import NEVER, globus_parts, pinned_task_ids, watched_task_ids
 from watcher.rules.model import Rule
-from watcher.store.db import Store, open_store
+from watcher.store.db import Store
 from watcher.store.watch import watch
 
 
@@ -25,13 +22,6 @@ def rule(name: str, task: str | None, enabled: bool = True) -> Rule:
     return Rule.model_validate({"name": name, "enabled": enabled,
                                 "when": {"globus_task": {"task": task, "status": "FAILED"}},
                                 "do": [{"qdel": {"job": "1"}}]})
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite:///{tmp_path / 'w.db'}")
-    yield opened
-    opened.close()
 
 
 def test_no_token_file_or_disabled_means_no_globus(tmp_path: Path, store: Store) -> None:

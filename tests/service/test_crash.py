@@ -28,7 +28,7 @@ from tests.service._crash_harness import WatcherRig, seen
 from tests.service._crash_workload import Tally, Workload
 from watcher.mail.sink import SmtpSink
 from watcher.sim.pbs.testing import PbsSim
-from watcher.store.db import Store, open_store
+from watcher.store.db import Store
 from watcher.store.models import PENDING, RUNNING, Intent
 
 emu, globus = _world.emu, _world.globus  # the Globus world's fixtures
@@ -54,13 +54,6 @@ def sink(tmp_path: Path) -> Iterator[SmtpSink]:
 def workload(sim: PbsSim, sink: SmtpSink, globus: Globus, tmp_path: Path) -> Workload:
     return Workload(sim, sink, tmp_path / "jobs", globus.emu,
                     (globus.src, globus.dst, globus.src_dir))
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite:///{tmp_path / 'watcher.db'}")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

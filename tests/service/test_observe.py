@@ -7,7 +7,6 @@ import pytest
 from watcher.events import PBS_JOB
 from watcher.service.observe import SourceMemory
 from watcher.sources.base import Observation
-from watcher.store.db import open_store
 from watcher.store.models import SourceHealth
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -22,13 +21,6 @@ def job(state, exit_status=None):
 def seen(**subjects):
     return Observation("pbs", True, T0, subjects={k.replace("_", "."): v
                                                   for k, v in subjects.items()})
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = open_store(f"sqlite:///{tmp_path / 'w.db'}")
-    yield store
-    store.close()
 
 
 def test_a_rolled_back_cycle_is_seen_again_by_the_next(store):

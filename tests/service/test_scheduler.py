@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import yaml
 from sqlmodel import select
 
 from tests.service._crash_harness import WatcherRig, seen
 from tests.service._crash_workload import records
 from watcher.sim.pbs.testing import PbsSim
-from watcher.store.db import Store, open_store
+from watcher.store.db import Store
 from watcher.store.models import Intent
 
 RULE = """
@@ -22,13 +20,6 @@ rules:
     when: {pbs_job: {name: partner, exit_status: 0}}
     do: [{qdel: {job: "{{ job.variables.VICTIM }}"}}]
 """
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite:///{tmp_path / 'watcher.db'}")
-    yield opened
-    opened.close()
 
 
 def slow_qdel(sim: PbsSim, tmp_path: Path) -> tuple[Path, Path]:

@@ -16,7 +16,6 @@ from watcher.engine.engine import Engine
 from watcher.events import APPEARED, CHANGED, QUOTA, Event
 from watcher.rules.loader import load_rule_text, load_rules
 from watcher.sources.quota import quota_attributes
-from watcher.store.db import open_store
 from watcher.store.models import Intent
 from watcher.triggers import TRIGGERS
 from watcher.triggers.quota import QuotaConfig
@@ -107,13 +106,6 @@ rules:
     for: 30m
     do: [{{qhold: {{job: "1.srv"}}}}]
 """
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = open_store(f"sqlite:///{tmp_path / 'w.db'}")
-    yield store
-    store.close()
 
 
 @pytest.fixture
