@@ -94,7 +94,7 @@ class Service:
         if not obs.ok:
             log.warning("source %s unavailable: %s", source.name, obs.error)
         reports = await self._write(self._commit_observation, source, obs)
-        del obs  # the answer's objects are freed: give their pages back (watcher.memory)
+        # The answer's text and decoded tree are freed by now: give their pages back.
         await asyncio.to_thread(release_free_memory)
         if any(report.actions for report in reports):
             await self.act()

@@ -151,7 +151,7 @@ def _blocks(items: list[dict[str, Any]], *, with_runtime: bool, width: int) -> T
     each on one line of the terminal (`--json` has every parameter whole)."""
     out = Text()
     for item in items:
-        where = f"{item['file']}:{item['line']}" if item["line"] else item["file"]
+        where = _where(item)
         if not item["valid"]:
             out.append(f"invalid file {where}\n", style="bold red")
             out.append(f"  {_first_error(item['errors'])}\n\n", style="red")
@@ -183,7 +183,7 @@ def _table(items: list[dict[str, Any]], *, with_runtime: bool) -> Table:
     for header in headers:  # a rule's name stays whole: users copy it into commands
         table.add_column(header, overflow="fold", no_wrap=header in ("Name", "Enabled", "Fired"))
     for item in items:
-        where = f"{item['file']}:{item['line']}" if item["line"] else item["file"]
+        where = _where(item)
         if not item["valid"]:  # the error goes where the rules' triggers would be
             cells = ["invalid file", where, _first_error(item["errors"]), "", "no",
                      *(["not in force", "", ""] if with_runtime else [])]
@@ -196,6 +196,10 @@ def _table(items: list[dict[str, Any]], *, with_runtime: bool) -> Table:
                  "yes" if item["enabled"] else "no", *(runtime if with_runtime else [])]
         table.add_row(*map(Text, cells))  # Text, not markup: `state=[H, Q]` is no style
     return table
+
+
+def _where(item: dict[str, Any]) -> str:
+    return f"{item['file']}:{item['line']}" if item["line"] else item["file"]
 
 
 def _first_error(errors: list[dict[str, Any]]) -> str:
