@@ -21,8 +21,8 @@ from pydantic import (
 )
 
 from watcher import paths
+from watcher.lang.durations import parse_duration
 from watcher.pbs.commands import PbsCommands
-from watcher.rules.durations import parse_duration
 from watcher.sources.quota import QuotaSource, QuotaTarget
 
 

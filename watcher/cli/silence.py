@@ -16,7 +16,7 @@ from watcher.cli._common import db_option, open_configured_store, settings_optio
 from watcher.cli.errors import WatcherError
 from watcher.config import Settings
 from watcher.engine.silences import Silence, add_silence, end_silence, load_silences
-from watcher.rules.durations import format_duration, parse_duration
+from watcher.lang.durations import format_duration, parse_duration
 from watcher.store.db import sqlite_path
 
 # Rule names are letters, digits, '-' and '_'; a glob adds * ? [ ] and !.

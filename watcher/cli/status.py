@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 from watcher import paths
 from watcher.cli._common import db_option, open_configured_store, rules_option, settings_option
 from watcher.config import Settings
-from watcher.rules.errors import RuleError
+from watcher.lang.errors import RuleError
 from watcher.rules.loader import RuleSet, load_rules
 from watcher.store.db import sqlite_path
 from watcher.store.models import DEAD, STATUSES, Firing, Intent, RuleState, SourceHealth

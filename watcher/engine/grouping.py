@@ -42,7 +42,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from watcher import templating
-from watcher.rules.durations import Duration
+from watcher.lang.durations import Duration
 from watcher.store.models import DONE, PENDING, RUNNING, Intent
 
 if TYPE_CHECKING:  # the rule model imports the actions, whose params import this module

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from watcher.rules.errors import RuleError
+from watcher.lang.errors import RuleError
 from watcher.rules.loader import RuleSet, load_rules, rule_files
 from watcher.rules.model import Rule
 

@@ -20,11 +20,11 @@ from watcher.engine.engine import Engine, FiringReport
 from watcher.events import QUOTA
 from watcher.globus.credentials import CredentialsMemory
 from watcher.globus.wiring import globus_parts
+from watcher.lang.durations import format_duration
 from watcher.ledger.failures import any_untold, tell
 from watcher.ledger.report import RunReport
 from watcher.ledger.runner import ActionRunner, default_owner
 from watcher.memory import release_free_memory
-from watcher.rules.durations import format_duration
 from watcher.service.observe import SourceMemory
 from watcher.service.rulebook import Loaded, RuleBook
 from watcher.sources.base import Source
