@@ -38,6 +38,7 @@ from watcher.actions.base import ActionContext, ActionParams, Outcome
 from watcher.pbs import lineage as lin
 from watcher.pbs.commands import CommandResult
 from watcher.pbs.errors import parse_qstat_stderr
+from watcher.pbs.job_ids import IdSet
 from watcher.pbs.parse import QstatDocument, parse_qstat_json
 from watcher.pbs.snapshot import JobSnapshot
 from watcher.pbs.submit_args import (
@@ -48,7 +49,6 @@ from watcher.pbs.submit_args import (
     replace_resource,
     set_variables,
 )
-from watcher.sources.pbs import IdSet
 from watcher.templating import is_template
 
 STORE_SERVICE = "store"
