@@ -35,8 +35,8 @@ from typing import ClassVar
 from pydantic import Field
 
 from watcher.actions.base import ActionContext, ActionParams, Outcome, record_effect
+from watcher.actions.digest import Digest, GroupingParams
 from watcher.config import SmtpSettings
-from watcher.engine.grouping import Digest, GroupingParams
 from watcher.mail.message import (
     MessageError,
     build_message,
