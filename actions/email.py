@@ -36,7 +36,6 @@ from pydantic import Field
 
 from watcher.actions.base import ActionContext, ActionParams, Outcome, record_effect
 from watcher.actions.digest import Digest, GroupingParams
-from watcher.config import SmtpSettings
 from watcher.mail.message import (
     MessageError,
     build_message,
@@ -45,6 +44,7 @@ from watcher.mail.message import (
     message_id_for,
 )
 from watcher.mail.send import SendError, send_message
+from watcher.mail.settings import SmtpSettings
 
 SMTP_SERVICE = "smtp"
 
