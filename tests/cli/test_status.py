@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from actions.base import Outcome
+from watcher.actions.base import Outcome
 from watcher.cli import cli
 from watcher.engine.engine import Engine
 from watcher.events import PBS_JOB, Event
