@@ -216,11 +216,32 @@ def _find_word(text: str, where: tuple[int, int], word: str, occurrence: int
 
 
 def _yaml_error(path: Path, exc: yaml.MarkedYAMLError) -> RuleError:
+    unclosed = _unclosed_flow(path, exc)
+    if unclosed is not None:
+        return unclosed
     mark = exc.problem_mark or exc.context_mark
     message = "invalid YAML: " + (exc.problem or "")
     if exc.context:  # "while parsing a flow mapping": where the unclosed thing started
         started = f" at line {exc.context_mark.line + 1}" if exc.context_mark else ""
         message += f" ({exc.context}{started})"
+    if "'\\t'" in message:
+        message += "; indent with spaces, YAML does not allow tabs"
     if mark is None:
         return RuleError(path, None, None, "", message)
     return RuleError(path, mark.line + 1, mark.column + 1, "", message)
+
+
+def _unclosed_flow(path: Path, exc: yaml.MarkedYAMLError) -> RuleError | None:
+    """A `{` or `[` left open: PyYAML notices only on a later line, where nothing is wrong;
+    the mistake is on the line that opened it."""
+    opened, found = exc.context_mark, exc.problem_mark
+    context = exc.context or ""
+    if opened is None or found is None or found.line <= opened.line or \
+            not context.startswith("while parsing a flow"):
+        return None
+    bracket = "{" if "mapping" in context else "["
+    closing = "}" if bracket == "{" else "]"
+    return RuleError(path, opened.line + 1, opened.column + 1, "",
+                     f"invalid YAML: this '{bracket}' is not closed (expected ',' or "
+                     f"'{closing}' but got {exc.problem.rsplit('got ', 1)[-1]} at line "
+                     f"{found.line + 1})")

@@ -194,8 +194,9 @@ def parse_rule(raw: Any, at: DataPath, path: Path, lines: Lines = _no_lines) -> 
     if not broken & {"when", "conditions"}:
         problems += _subject_fields(data.get("when"), data.get("conditions"),
                                     raw.get("conditions"), (*at, "conditions"))
-    if "when" not in broken and data.get("when"):
-        problems += _template_names(data["when"], data.get("conditions"), raw, at,
+    kinds = _trigger_types(data.get("when"), raw.get("when"))
+    if kinds:  # a broken trigger config still says which context its firings have
+        problems += _template_names(kinds, data.get("conditions"), raw, at,
                                     "conditions" in broken)
     data["source"] = RuleSource(path=path, line=lines(at))
     for field in broken:
@@ -210,11 +211,22 @@ def parse_rule(raw: Any, at: DataPath, path: Path, lines: Lines = _no_lines) -> 
     return (None if problems else rule), problems
 
 
-def _template_names(triggers: list[Trigger], conditions: list[Condition] | None, raw: dict,
+def _trigger_types(parsed: list[Trigger] | None, raw: Any) -> list[str]:
+    if parsed:
+        return [trigger.type for trigger in parsed]
+    items = raw if isinstance(raw, list) else [raw]
+    names = [next(iter(item)) if isinstance(item, dict) and len(item) == 1 else item
+             for item in items]
+    if any(not isinstance(name, str) or name not in TRIGGERS for name in names):
+        return []  # an unknown trigger: its context is not known, so nothing is checked
+    return names
+
+
+def _template_names(kinds: list[str], conditions: list[Condition] | None, raw: dict,
                     at: DataPath, conditions_broken: bool) -> list[Problem]:
     """Every template's names checked against what the rule's triggers give (see
     `watcher.rules.template_check`)."""
-    contexts = [trigger_context(trigger.type) for trigger in triggers]
+    contexts = [trigger_context(kind) for kind in dict.fromkeys(kinds)]
     problems = []
     if conditions and not conditions_broken:
         paths = item_paths(raw.get("conditions"), (*at, "conditions"))

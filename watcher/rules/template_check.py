@@ -211,15 +211,15 @@ def _check_steps(chain: Chain, steps: Sequence[StepResult], step: int | None) ->
     earlier = [s for s in steps if s.index < step]
     if isinstance(ref, int):
         if ref < 0 or ref >= step:
-            span = f"steps[0] to steps[{step - 1}]" if step else "none: this is the first step"
-            return (f"'steps[{ref}]' is not an earlier step of this rule (earlier steps: "
-                    f"{span})")
+            ran = (f"steps[0] to steps[{step - 1}] run before it" if step > 1 else
+                   "only steps[0] runs before it" if step else "it is the first step")
+            return f"'steps[{ref}]' is not an earlier step of this firing ({ran})"
         target = earlier[ref]
     else:
         named = {s.name: s for s in earlier if s.name}
         if ref not in named:
             later = "" if ref not in _later_names(steps, step) else " (it runs later)"
-            return (f"'steps.{ref}' is not an earlier named step of this rule" + later
+            return (f"'steps.{ref}' is not an earlier named step of this firing" + later
                     + did_you_mean(ref, list(named)))
         target = named[ref]
     label = f"steps[{target.index}]"
