@@ -70,7 +70,9 @@ def _compile(template: str) -> jinja2.Template:
 
 
 def parse(template: str) -> jinja2.nodes.Template:
-    """The template's syntax tree (raises `jinja2.TemplateSyntaxError`), for the rule checker."""
+    """The template's syntax tree, for the rule checker; raises `jinja2.TemplateSyntaxError`,
+    or `sandbox.TemplateLimit` for one too long or deep to parse (as `check_syntax` says)."""
+    sandbox.check_shape(template)
     return _ENV.parse(template)
 
 

@@ -47,3 +47,12 @@ def test_readme_lists_exactly_the_template_variables() -> None:
     section = readme[readme.index("### Templates"):readme.index("## Staged workflows")]
     listed = set(re.findall(r"^- `(\w+)`", section, re.MULTILINE))
     assert listed == TEMPLATE_VARIABLES
+
+
+def test_names_a_template_defines_are_not_context_names() -> None:
+    from watcher.rules.template_check import check_template
+    from watcher.rules.template_context import trigger_context
+
+    source = ("{% macro f(n) %}{{ n }}{% endmacro %}{% set x = 1 %}{{ f(x) }}"
+              "{% for k, v in job.variables.items() %}{{ k }}{{ loop.index }}{% endfor %}")
+    assert check_template(source, [trigger_context("pbs_job")]) == []

@@ -167,7 +167,7 @@ def _load_text(text: str, path: Path, claimed: dict[str, RuleSource],
     except yaml.YAMLError as exc:
         return [], 0, [RuleError(path, None, None, "", f"invalid YAML: {exc}")]
     if marks.refused:
-        return [], 0, [_error(path, problem, marks, data) for problem in marks.refused]
+        return [], 0, [_error(path, problem, marks, data, text) for problem in marks.refused]
     rules: list[Rule] = []
     problems = list(marks.problems)
     items = _rule_items(data, problems)

@@ -74,9 +74,10 @@ def check_template(source: str, contexts: Sequence[TriggerContext],
     """
     try:
         tree = templating.parse(source)
-    except jinja2.TemplateSyntaxError:
-        return []
+    except (jinja2.TemplateSyntaxError, jinja2.exceptions.SecurityError, RecursionError):
+        return []  # `check_syntax` reports it
     local = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    local |= {n.name for n in tree.find_all(nodes.Macro)}
     skip = local | _JINJA_NAMES | set(templating.global_names())
     chains, guarded = _references(tree)
     findings: list[Finding] = []
