@@ -140,3 +140,27 @@ def test_dash_v_capital_sends_the_whole_environment(sim: PbsSim,
     assert job["Variable_List"]["SIM_EXPORTED"] == "0042"  # leading zero: stays a string
     assert "PBS_O_IGNORED" not in job["Variable_List"]
     assert job["Exit_status"] == 0
+
+
+def test_an_executable_job_runs_the_program_in_home(sim: PbsSim, tmp_path: Path) -> None:
+    """qsub.c process_special_args(): `-- program args` sets executable/argument_list (XML as
+    xml_encode_decode.c writes it), Job_Name STDIN; start_exec.c runs it from the home dir."""
+    result = sim.run("qsub", "-o", str(tmp_path / "out.txt"), "-j", "oe", "--", "/bin/sh",
+                     "-c", "pwd; echo \"$0 <&> $1\"", "sh", "a b", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    job = sim.wait_for(result.stdout.strip())
+    assert job["Job_Name"] == "STDIN" and job["Exit_status"] == 0
+    assert job["executable"] == "<jsdl-hpcpa:Executable>/bin/sh</jsdl-hpcpa:Executable>"
+    assert job["argument_list"] == (
+        "<jsdl-hpcpa:Argument>-c</jsdl-hpcpa:Argument>"
+        "<jsdl-hpcpa:Argument>pwd; echo &quot;$0 &lt;&amp;&gt; $1&quot;</jsdl-hpcpa:Argument>"
+        "<jsdl-hpcpa:Argument>sh</jsdl-hpcpa:Argument>"
+        "<jsdl-hpcpa:Argument>a b</jsdl-hpcpa:Argument>")
+    assert job["Submit_arguments"].endswith("-- /bin/sh -c pwd; echo \"$0 <&> $1\" sh a b")
+    assert (tmp_path / "out.txt").read_text() == f"{sim.user_home}\nsh <&> a b\n"
+
+
+def test_an_executable_job_with_a_bare_name_and_sleep(sim: PbsSim, tmp_path: Path) -> None:
+    job_id = sim.run("qsub", "-N", "nap", "--", "sleep", "0", cwd=tmp_path).stdout.strip()
+    assert sim.wait_for(job_id)["Exit_status"] == 0
+    assert sim.run("qsub", "--", cwd=tmp_path).returncode == 2  # no program: usage
