@@ -36,11 +36,16 @@ from functools import lru_cache
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from watcher import sandbox
 from watcher.events import PBS_JOB, QUOTA, Event
 
-_ENV = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+# The sandbox also bounds each render's cost (`watcher.sandbox`): a slow template fails its own
+# action, it cannot hold up the poll or the other rules.
+_ENV = sandbox.LimitedSandbox(undefined=jinja2.StrictUndefined, autoescape=False)
+# Templates that ran over their time budget fail at once from then on: one slow template costs
+# one budget per process, not one per firing (a burst of 5,000 firings would be 40 minutes).
+_OVER_BUDGET: dict[str, str] = {}
 
 
 class TemplateError(Exception):
@@ -69,15 +74,27 @@ def check_syntax(template: str, field_path: str = "") -> None:
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(field_path, f"template syntax error: {(exc.message or '').rstrip('.')} "
                                         f"(template line {exc.lineno})") from exc
+    except sandbox.TemplateLimit as exc:
+        raise TemplateError(field_path, f"template refused: {exc}") from exc
+    except RecursionError as exc:  # a shape `check_shape` does not count (`- - - - ... 1`)
+        raise TemplateError(field_path, "template refused: nested too deeply") from exc
 
 
 def render(template: str, context: Mapping[str, Any], field_path: str = "") -> str:
     """Render one template string; every failure becomes a `TemplateError` naming the field."""
     check_syntax(template, field_path)
+    if template in _OVER_BUDGET:
+        raise TemplateError(field_path, _OVER_BUDGET[template])
     try:
-        return _compile(template).render(context)
+        compiled = _compile(template)
+        return sandbox.render_bounded(compiled.generate(context))
     except jinja2.UndefinedError as exc:
         raise TemplateError(field_path, f"undefined in template: {exc.message}") from exc
+    except sandbox.OverBudget as exc:
+        _OVER_BUDGET[template] = f"template stopped: {exc} (it fails at once until changed)"
+        raise TemplateError(field_path, f"template stopped: {exc}") from exc
+    except sandbox.TemplateLimit as exc:
+        raise TemplateError(field_path, f"template stopped: {exc}") from exc
     except jinja2.exceptions.SecurityError as exc:
         raise TemplateError(field_path, f"not allowed in a template: {exc}") from exc
     except Exception as exc:  # a template can raise anything (1/0, bad filter arguments)

@@ -9,6 +9,7 @@ file. Every error carries the file, line and column of the offending key or valu
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +18,14 @@ from typing import Any
 import yaml
 
 from watcher.rules.errors import DataPath, Problem, RuleError, field_path, type_word, unknown_key
+from watcher.rules.limits import MAX_RULES, LimitError, check_size
 from watcher.rules.marks import Marks, compose
 from watcher.rules.model import NAME_PATTERN, Rule, RuleSource
 from watcher.rules.parse import parse_rule
 
 SUFFIXES = (".yaml", ".yml")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -108,14 +112,32 @@ def _load_into(ruleset: RuleSet, path: Path, content: bytes,
                claimed: dict[str, RuleSource]) -> None:
     digest = hashlib.sha256(content).hexdigest()
     try:
+        check_size(content)
         text = content.decode("utf-8")
+    except LimitError as exc:
+        _add_file(ruleset, path, digest, [], [RuleError(path, None, None, "", str(exc))])
+        return
     except UnicodeDecodeError as exc:
-        error = RuleError(path, None, None, "", f"not UTF-8 text: {exc.reason} at byte "
-                                                f"{exc.start}")
+        line, col = _position(content, exc.start)
+        error = RuleError(path, line, col, "", f"not UTF-8 text: {exc.reason} (byte "
+                                               f"{content[exc.start]:#04x})")
         _add_file(ruleset, path, digest, [], [error])
         return
-    rules, entries, errors = _load_text(text, path, claimed)
+    try:
+        rules, entries, errors = _load_text(text, path, claimed)
+    except Exception as exc:  # a bug must cost this file only, never the others or the service
+        log.exception("loading %s failed", path)
+        rules, entries = [], 0
+        errors = [RuleError(path, None, None, "", f"could not be loaded: "
+                                                  f"{type(exc).__name__}: {exc}")]
     _add_file(ruleset, path, digest, rules, errors, entries)
+
+
+def _position(data: bytes | str, offset: int) -> tuple[int, int]:
+    """1-based line and column of an offset (a byte or a character)."""
+    before = data[:offset]
+    newline = b"\n" if isinstance(data, bytes) else "\n"
+    return before.count(newline) + 1, offset - (before.rfind(newline) + 1) + 1
 
 
 def _add_file(ruleset: RuleSet, path: Path, digest: str, rules: list[Rule],
@@ -131,10 +153,18 @@ def _load_text(text: str, path: Path,
     """The file's valid rules, its number of rule entries, and its errors."""
     try:
         data, marks = compose(text)
+    except LimitError as exc:
+        return [], 0, [RuleError(path, exc.line, exc.col, "", str(exc))]
+    except yaml.reader.ReaderError as exc:  # a control character: no mark, only an offset
+        line, col = _position(text, exc.position)
+        return [], 0, [RuleError(path, line, col, "", f"invalid YAML: control character "
+                                                      f"U+{exc.character:04X} is not allowed")]
     except yaml.MarkedYAMLError as exc:
         return [], 0, [_yaml_error(path, exc)]
     except yaml.YAMLError as exc:
         return [], 0, [RuleError(path, None, None, "", f"invalid YAML: {exc}")]
+    if marks.refused:
+        return [], 0, [_error(path, problem, marks, data) for problem in marks.refused]
     rules: list[Rule] = []
     problems = list(marks.problems)
     items = _rule_items(data, problems)
@@ -161,6 +191,10 @@ def _rule_items(data: Any, problems: list[Problem]) -> list[tuple[int, Any]]:
     if not isinstance(items, list):
         problems.append(Problem(("rules",), f"expected a list of rules but got "
                                             f"{type_word(items)}"))
+        return []
+    if len(items) > MAX_RULES:
+        problems.append(Problem(("rules", MAX_RULES), f"more than {MAX_RULES} rules in one "
+                                                      "file (split it into several files)"))
         return []
     return list(enumerate(items))
 
