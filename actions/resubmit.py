@@ -34,7 +34,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from actions.base import ActionContext, ActionParams, Outcome
+from watcher.actions.base import ActionContext, ActionParams, Outcome
 from watcher.pbs import lineage as lin
 from watcher.pbs.commands import CommandResult
 from watcher.pbs.errors import parse_qstat_stderr

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from actions import ACTIONS
-from actions.base import ActionContext, Outcome
-from actions.resubmit import Params, command_line, execute
+from watcher.actions import ACTIONS
+from watcher.actions.base import ActionContext, Outcome
+from watcher.actions.resubmit import Params, command_line, execute
 from watcher.pbs.commands import PbsCommands
 from watcher.pbs.lineage import Lineage, lineage_of
 from watcher.pbs.snapshot import JobSnapshot

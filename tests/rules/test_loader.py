@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from actions import ACTIONS
+from watcher.actions import ACTIONS
 from watcher.rules.loader import RuleLoadError, load_rule_text, load_rules
 from watcher.rules.model import ActionCall, Condition, Rule, Trigger
 from watcher.triggers import TRIGGERS

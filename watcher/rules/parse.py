@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from actions import ACTIONS
 from watcher import templating
+from watcher.actions import ACTIONS
 from watcher.rules._validation import allowed_keys, problems_from
 from watcher.rules.conditions import CONDITIONS
 from watcher.rules.errors import (
