@@ -48,6 +48,9 @@ def _seconds(text: str) -> float:
     clock = _CLOCK.match(text)
     if clock:
         h, m, s = (int(g) if g else 0 for g in clock.groups())
+        if s > 59 or (clock.group(1) is not None and m > 59):
+            field = "seconds" if s > 59 else "minutes"
+            raise ValueError(f"expected {field} from 00 to 59 in '{text}' (HH:MM:SS)")
         return h * 3600 + m * 60 + s
     try:
         return float(text)
