@@ -140,13 +140,31 @@ def endpoint_add(home: Path, endpoint_id: str, path: Path, name: str | None,
     click.echo(endpoint_id)
 
 
+@endpoint.command("remove")
+@_home_option
+@click.argument("endpoint_id")
+def endpoint_remove(home: Path, endpoint_id: str) -> None:
+    """Delete an endpoint (its unfinished tasks fail; its directory is kept)."""
+    from watcher.sim.globus.daemon import running_url
+    from watcher.sim.globus.endpoints import EndpointRegistry
+
+    if running_url(home):
+        _admin(home, "remove_endpoint", endpoint_id)
+    elif not EndpointRegistry(home / "endpoints.json").remove(endpoint_id):
+        raise WatcherError(f"no endpoint {endpoint_id!r} in {home / 'endpoints.json'}")
+    click.echo(f"removed {endpoint_id}")
+
+
 @endpoint.command("list")
 @_home_option
 def endpoint_list(home: Path) -> None:
     """List the configured endpoints."""
     from watcher.sim.globus.endpoints import EndpointRegistry
 
+    # An id is what users copy into commands: it is never cut short, the path folds instead.
     table = Table("id", "path", "name")
+    table.columns[0].no_wrap, table.columns[0].min_width = True, 36
+    table.columns[1].overflow = "fold"
     for ep in EndpointRegistry(home / "endpoints.json").all():
         table.add_row(ep.id, ep.path, ep.display_name)
     Console().print(table)
