@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from watcher.cli import cli
 from watcher.engine.silences import load_silences
-
 
 RULES = """rules:
   - {name: storm-1, when: {pbs_job: {state: F}}, do: [{qdel: {job: x}}]}

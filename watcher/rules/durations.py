@@ -41,7 +41,8 @@ _EXPECTED = "expected a duration like '30s', '2m', '1h30m', '1d', '01:30:00' or 
 
 
 # `2 hours`, `1 hour 30 minutes`, `90 mins`: the words people type on a command line.
-_WORD = re.compile(r"(\d+(?:\.\d+)?)\s*(days?|hours?|hrs?|minutes?|mins?|seconds?|secs?)(?:\s+|,\s*|$)")
+_WORD = re.compile(r"(\d+(?:\.\d+)?)\s*(days?|hours?|hrs?|minutes?|mins?|seconds?|secs?)"
+                   r"(?:\s+|,\s*|$)")
 _WORDS = re.compile(rf"^(?:{_WORD.pattern})+$")
 
 
