@@ -113,6 +113,24 @@ def resource_list(requested: dict[str, str], vnode_names: Iterable[str] = ()
     return dict(sorted(resources.items())), chunks
 
 
+def size_kb(value: str) -> int | None:
+    """`4gb` -> 4194304 (kb); a bare number is bytes, as PBS reads sizes. None if malformed."""
+    match = _SIZE.match(value.strip())
+    if not match:
+        return None
+    number, unit = int(match.group(1)), _UNITS[match.group(2).lower()]
+    word = 8 if match.group(3).lower() == "w" else 1
+    return (number * word << (10 * unit)) >> 10
+
+
+def size_text(kb: int) -> str:
+    """A size as the scheduler prints it (misc.cpp res_to_str_re): the largest whole unit."""
+    for unit, shift in (("tb", 30), ("gb", 20), ("mb", 10)):
+        if kb and kb % (1 << shift) == 0:
+            return f"{kb >> shift}{unit}"
+    return f"{kb}kb"
+
+
 def _sum_chunk_resource(chunks: list[Chunk], name: str) -> str | None:
     values = [(c.count, c.extra[name]) for c in chunks if name in c.extra]
     if not values:
