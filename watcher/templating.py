@@ -16,8 +16,9 @@ The context a rule's templates see (built by `build_context`):
   `action_failed`: `rule action step attempts error`) and `data` (extra facts of the event,
   e.g. a `source_down`'s `error`).
 - `job`: for PBS events, the subject's attributes (`id name owner queue state substate
-  exit_status hold_types comment run_count depend submit_arguments variables workdir`), after
-  the change; for a vanished job, its last known attributes.
+  exit_status hold_types comment run_count depend submit_arguments variables workdir resources
+  used`), after the change; for a vanished job, its last known attributes. `resources` and
+  `used` (Resource_List, resources_used) hold times as `PbsDuration`s.
 - `quota`: for quota events, the path's usage (`path used_percent used_bytes limit_bytes
   over_limit files files_limit files_percent grace inaccurate`), after the change.
 - `previous`: the subject's attributes before the change (None for a job that just appeared).
@@ -39,6 +40,7 @@ import jinja2
 
 from watcher import sandbox
 from watcher.events import PBS_JOB, QUOTA, Event
+from watcher.pbs.durations import job_view
 
 # The sandbox also bounds each render's cost (`watcher.sandbox`): a slow template fails its own
 # action, it cannot hold up the poll or the other rules.
@@ -65,6 +67,18 @@ def is_template(value: object) -> bool:
 @lru_cache(maxsize=512)
 def _compile(template: str) -> jinja2.Template:
     return _ENV.from_string(template)
+
+
+def parse(template: str) -> jinja2.nodes.Template:
+    """The template's syntax tree, for the rule checker; raises `jinja2.TemplateSyntaxError`,
+    or `sandbox.TemplateLimit` for one too long or deep to parse (as `check_syntax` says)."""
+    sandbox.check_shape(template)
+    return _ENV.parse(template)
+
+
+def global_names() -> frozenset[str]:
+    """Names every template may use besides its context (`range`, `dict`, `namespace`...)."""
+    return frozenset(_ENV.globals)
 
 
 def check_syntax(template: str, field_path: str = "") -> None:
@@ -137,8 +151,10 @@ def build_context(
         "vars": dict(vars or {}),
         "now": now,
     }
-    if event.kind == PBS_JOB:
-        context["job"] = dict(attrs) if attrs is not None else None
+    if event.kind == PBS_JOB:  # resources and used with durations: `walltime * 2` computes
+        context["job"] = job_view(attrs) if attrs is not None else None
+        if event.previous is not None:
+            context["previous"] = job_view(event.previous)
     elif event.kind == QUOTA:
         context["quota"] = dict(attrs) if attrs is not None else None
     context.update(extra)

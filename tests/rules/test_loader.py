@@ -227,11 +227,11 @@ rules:
 rules:
   - name: r
     when: {pbs_job: {state: H}}
-    for: 30 minutes
+    for: 30 minuets
     do: [{qdel: {job: x}}]
 """, [
         "t.yaml:4:10: r.for: expected a duration like '30s', '2m', '1h30m', '1d', '01:30:00' "
-        "or seconds but got '30 minutes'",
+        "or seconds but got '30 minuets'",
     ]),
     ('bad-bool', """\
 rules:
@@ -341,8 +341,9 @@ rules:
     when: {pbs_job: {state: F}
     do: [{qdel: {job: x}}]
 """, [
-        "t.yaml:4:5: invalid YAML: expected ',' or '}', but got '<scalar>' (while parsing a "
-        'flow mapping at line 3)',
+        # The mistake is the unclosed '{' of line 3, not line 4 where PyYAML noticed it.
+        "t.yaml:3:11: invalid YAML: this '{' is not closed (expected ',' or '}' but got "
+        "'<scalar>' at line 4)",
     ]),
     ('rules-not-list', """\
 rules: {name: r}

@@ -17,6 +17,8 @@ from pathlib import Path
 import globus_sdk
 from globus_sdk.token_storage import SQLiteTokenStorage, TokenStorageData
 
+from watcher.private import private_dir
+
 TRANSFER_RS = "transfer.api.globus.org"
 _USER_ONLY = 0o600
 
@@ -38,6 +40,20 @@ class TokenFile:
         with self._storage() as storage:
             return storage.get_token_data(TRANSFER_RS)
 
+    def all_tokens(self) -> dict[str, TokenStorageData]:
+        """Every resource server's tokens stored now (none without a file)."""
+        if not self.exists():
+            return {}
+        with self._storage() as storage:
+            return dict(storage.get_token_data_by_resource_server())
+
+    def delete(self) -> bool:
+        """Remove the token file (and SQLite's journals); False if there was none."""
+        existed = self.exists()
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        return existed
+
     def store(self, response: globus_sdk.OAuthTokenResponse) -> None:
         """Save a login's or a refresh's tokens; an identity already known is kept (a refresh
         answer does not say whose tokens they are)."""
@@ -57,7 +73,7 @@ class TokenFile:
 
     @contextmanager
     def _storage(self) -> Iterator[SQLiteTokenStorage]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)  # the SDK creates the file 0600 (tables only if new)
         storage = SQLiteTokenStorage(self.path, namespace=self.namespace)
         try:
             # The SDK sets 0600 only when it creates the file: tighten one made otherwise.

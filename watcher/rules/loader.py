@@ -22,6 +22,8 @@ from watcher.lang.limits import MAX_RULES, LimitError, check_size
 from watcher.lang.marks import Marks, compose
 from watcher.rules.model import NAME_PATTERN, Rule, RuleSource
 from watcher.rules.parse import parse_rule
+from watcher.rules.reserved import reserved_names, reserved_reason
+from watcher.rules.template_check import word_matches
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -46,6 +48,7 @@ class RuleSet:
 
     rules: list[Rule] = field(default_factory=list)
     errors: list[RuleError] = field(default_factory=list)
+    warnings: list[RuleError] = field(default_factory=list)
     files: dict[Path, FileStatus] = field(default_factory=dict)
 
     @property
@@ -124,7 +127,7 @@ def _load_into(ruleset: RuleSet, path: Path, content: bytes,
         _add_file(ruleset, path, digest, [], [error])
         return
     try:
-        rules, entries, errors = _load_text(text, path, claimed)
+        rules, entries, errors = _load_text(text, path, claimed, reserved_names(digest))
     except Exception as exc:  # a bug must cost this file only, never the others or the service
         log.exception("loading %s failed", path)
         rules, entries = [], 0
@@ -141,15 +144,18 @@ def _position(data: bytes | str, offset: int) -> tuple[int, int]:
 
 
 def _add_file(ruleset: RuleSet, path: Path, digest: str, rules: list[Rule],
-              errors: list[RuleError], entries: int = 0) -> None:
+              found: list[RuleError], entries: int = 0) -> None:
+    errors, warnings = _split(found)
     ruleset.files[path] = FileStatus(path, not errors, len(errors), entries, digest)
     ruleset.errors += errors
+    ruleset.warnings += warnings
     if not errors:
         ruleset.rules += rules
 
 
-def _load_text(text: str, path: Path,
-               claimed: dict[str, RuleSource]) -> tuple[list[Rule], int, list[RuleError]]:
+def _load_text(text: str, path: Path, claimed: dict[str, RuleSource],
+               reserved: frozenset[str] = frozenset()
+               ) -> tuple[list[Rule], int, list[RuleError]]:
     """The file's valid rules, its number of rule entries, and its errors."""
     try:
         data, marks = compose(text)
@@ -164,18 +170,23 @@ def _load_text(text: str, path: Path,
     except yaml.YAMLError as exc:
         return [], 0, [RuleError(path, None, None, "", f"invalid YAML: {exc}")]
     if marks.refused:
-        return [], 0, [_error(path, problem, marks, data) for problem in marks.refused]
+        return [], 0, [_error(path, problem, marks, data, text) for problem in marks.refused]
     rules: list[Rule] = []
     problems = list(marks.problems)
     items = _rule_items(data, problems)
     for index, raw in items:
         rule, found = parse_rule(raw, ("rules", index), path, marks.line)
         problems += found + _claim(raw, ("rules", index), RuleSource(path=path,
-                                   line=marks.line(("rules", index))), claimed)
+                                   line=marks.line(("rules", index))), claimed, reserved)
         if rule is not None:
             rules.append(rule)
-    errors = [_error(path, problem, marks, data) for problem in problems]
+    errors = [_error(path, problem, marks, data, text) for problem in problems]
     return rules, len(items), sorted(errors, key=lambda error: (error.line or 0, error.col or 0))
+
+
+def _split(found: list[RuleError]) -> tuple[list[RuleError], list[RuleError]]:
+    """Errors and warnings (rules that can never fire: reported, but loaded)."""
+    return [e for e in found if not e.warning], [e for e in found if e.warning]
 
 
 def _rule_items(data: Any, problems: list[Problem]) -> list[tuple[int, Any]]:
@@ -199,23 +210,28 @@ def _rule_items(data: Any, problems: list[Problem]) -> list[tuple[int, Any]]:
     return list(enumerate(items))
 
 
-def _claim(raw: Any, at: DataPath, source: RuleSource,
-           claimed: dict[str, RuleSource]) -> list[Problem]:
+def _claim(raw: Any, at: DataPath, source: RuleSource, claimed: dict[str, RuleSource],
+           reserved: frozenset[str] = frozenset()) -> list[Problem]:
     """The first definition of a name keeps it, even if that rule has other errors: the
     duplicate is still a mistake to report now, not after the other one is fixed."""
     name = raw.get("name") if isinstance(raw, dict) else None
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
         return []
+    if name in reserved:
+        return [Problem((*at, "name"), reserved_reason(name))]
     first = claimed.setdefault(name, source)
     if first is source:
         return []
     return [Problem((*at, "name"), f"duplicate rule name '{name}' (first defined at {first})")]
 
 
-def _error(path: Path, problem: Problem, marks: Marks, data: Any) -> RuleError:
+def _error(path: Path, problem: Problem, marks: Marks, data: Any, text: str) -> RuleError:
     where = marks.locate(problem.path, problem.at_key)
+    if where and problem.find:
+        where = _find_word(text, where, *problem.find)
     line, col = where if where else (None, None)
-    return RuleError(path, line, col, _display_path(problem.path, data), problem.message)
+    return RuleError(path, line, col, _display_path(problem.path, data), problem.message,
+                     problem.warning)
 
 
 def _display_path(path: DataPath, data: Any) -> str:
@@ -228,12 +244,47 @@ def _display_path(path: DataPath, data: Any) -> str:
     return field_path(path)
 
 
+def _find_word(text: str, where: tuple[int, int], word: str, occurrence: int
+               ) -> tuple[int, int]:
+    """The line and column of the `occurrence`-th `word` from `where` on (a name inside a
+    template value), or `where` itself if it is not there."""
+    lines = text.splitlines(keepends=True)
+    start = sum(len(line) for line in lines[:where[0] - 1]) + where[1] - 1
+    found = word_matches(word, text[start:])
+    if not found:
+        return where
+    offset = start + found[min(occurrence, len(found) - 1)].start()
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
 def _yaml_error(path: Path, exc: yaml.MarkedYAMLError) -> RuleError:
+    unclosed = _unclosed_flow(path, exc)
+    if unclosed is not None:
+        return unclosed
     mark = exc.problem_mark or exc.context_mark
     message = "invalid YAML: " + (exc.problem or "")
     if exc.context:  # "while parsing a flow mapping": where the unclosed thing started
         started = f" at line {exc.context_mark.line + 1}" if exc.context_mark else ""
         message += f" ({exc.context}{started})"
+    if "'\\t'" in message:
+        message += "; indent with spaces, YAML does not allow tabs"
     if mark is None:
         return RuleError(path, None, None, "", message)
     return RuleError(path, mark.line + 1, mark.column + 1, "", message)
+
+
+def _unclosed_flow(path: Path, exc: yaml.MarkedYAMLError) -> RuleError | None:
+    """A `{` or `[` left open: PyYAML notices only on a later line, where nothing is wrong;
+    the mistake is on the line that opened it."""
+    opened, found = exc.context_mark, exc.problem_mark
+    context = exc.context or ""
+    if opened is None or found is None or found.line <= opened.line or \
+            not context.startswith("while parsing a flow"):
+        return None
+    bracket = "{" if "mapping" in context else "["
+    closing = "}" if bracket == "{" else "]"
+    return RuleError(path, opened.line + 1, opened.column + 1, "",
+                     f"invalid YAML: this '{bracket}' is not closed (expected ',' or "
+                     f"'{closing}' but got {exc.problem.rsplit('got ', 1)[-1]} at line "
+                     f"{found.line + 1})")
