@@ -293,7 +293,8 @@ rules:
           group_by: [job.queue]
           group_wait: 2s
           item: "{{ job.id }} ({{ job.name }})"
-          digest_subject: "{{ digest.total }} {{ digest.noun }} failed in {{ digest.group['job.queue'] }}"
+          digest_subject: >-
+            {{ digest.total }} {{ digest.noun }} failed in {{ digest.group['job.queue'] }}
           digest_body: |
             {% for line in digest.lines %}- {{ line }}
             {% endfor %}({{ rule }}, first at {{ digest.first_at.strftime('%H:%M') }})
