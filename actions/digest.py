@@ -23,7 +23,9 @@ from pydantic.json_schema import SkipJsonSchema
 from watcher import templating
 from watcher.lang.durations import Duration
 
-GROUPING_FIELDS = ("group_by", "group_wait", "repeat_interval", "item", "digest")
+# (An email's `digest_subject`/`digest_body` too: meaningless without `group_by`.)
+GROUPING_FIELDS = ("group_by", "group_wait", "repeat_interval", "item", "digest",
+                   "digest_subject", "digest_body")
 _NAME = re.compile(r"^[A-Za-z_]\w*(\.\w+)*$")
 
 
