@@ -152,9 +152,9 @@ def _attributes(ctx: Context, request: Request, queue: str, seq: int,
         "project": opts.get("P", "_pbs_project_default"), "Submit_Host": ctx.host,
     }
     optional: dict[str, str | None] = {
-                "Account_Name": opts.get("A"), "Mail_Users": opts.get("M"),
-                "Shell_Path_List": opts.get("S"), "umask": request.wattrs.get("umask"),
-                "Submit_arguments": " ".join(argv[1:]) if len(argv) > 1 else None}
+        "Account_Name": opts.get("A"), "Mail_Users": opts.get("M"),
+        "Shell_Path_List": opts.get("S"), "umask": request.wattrs.get("umask"),
+        "Submit_arguments": " ".join(argv[1:]) if len(argv) > 1 else None}
     if request.executable:
         optional["executable"] = encode_executable(request.executable[0])
         if request.executable[1:]:
