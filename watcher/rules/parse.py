@@ -30,6 +30,7 @@ from watcher.rules.errors import (
     type_word,
     unknown_key,
 )
+from watcher.rules.lint import lint_rule
 from watcher.rules.model import ActionCall, Condition, Rule, RuleSource, Trigger
 from watcher.rules.template_check import StepResult, check_template
 from watcher.rules.template_context import STEP_RESULTS, TriggerContext, trigger_context
@@ -208,7 +209,10 @@ def parse_rule(raw: Any, at: DataPath, path: Path, lines: Lines = _no_lines) -> 
             return bool(err["loc"]) and err["loc"][0] in broken
 
         return None, problems + [p.under(at) for p in problems_from(exc, Rule, reported)]
-    return (None if problems else rule), problems
+    if problems:
+        return None, problems
+    return rule, lint_rule(rule, item_paths(raw["when"], (*at, "when")),
+                           item_paths(raw.get("conditions") or [], (*at, "conditions")), at)
 
 
 def _trigger_types(parsed: list[Trigger] | None, raw: Any) -> list[str]:
