@@ -33,7 +33,12 @@ from watcher.rules.errors import (
 from watcher.rules.lint import lint_rule
 from watcher.rules.model import ActionCall, Condition, Rule, RuleSource, Trigger
 from watcher.rules.template_check import StepResult, check_template
-from watcher.rules.template_context import STEP_RESULTS, TriggerContext, trigger_context
+from watcher.rules.template_context import (
+    STEP_RESULTS,
+    TriggerContext,
+    digest_context,
+    trigger_context,
+)
 from watcher.triggers import TRIGGERS
 
 Lines = Callable[[DataPath], int | None]
@@ -241,8 +246,12 @@ def _template_names(kinds: list[str], conditions: list[Condition] | None, raw: d
     for step, path in zip(steps, item_paths(raw.get("do"), (*at, "do")), strict=False):
         item = raw["do"][step.index] if isinstance(raw.get("do"), list) else raw.get("do")
         params = item.get(step.action) if isinstance(item, dict) else None
+        later = getattr(ACTIONS[step.action].params, "RENDERED_LATER", frozenset())
         for where, value in _strings(params, (*path, step.action)):
-            problems += _findings(value, contexts, where, steps, step.index)
+            if len(where) > len(path) + 1 and where[len(path) + 1] in later:
+                problems += _findings(value, [digest_context()], where)
+            else:
+                problems += _findings(value, contexts, where, steps, step.index)
     return problems
 
 
