@@ -10,7 +10,7 @@ import click
 from watcher.cli.errors import WatcherError
 from watcher.config import Settings, SettingsError, load_settings
 from watcher.private import NotPrivate
-from watcher.store.db import Store, open_store
+from watcher.store.db import Store, open_store, without_secrets
 
 
 def _load_settings(_ctx: click.Context, _param: click.Parameter, value: Path | None) -> Settings:
@@ -31,12 +31,13 @@ settings_option = click.option(
 
 
 def open_configured_store(settings: Settings, db_url: str | None) -> Store:
+    url = db_url or settings.store.url
     try:
-        return open_store(db_url or settings.store.url)
+        return open_store(url)
     except NotPrivate as exc:  # says how to fix it; the URL would only repeat the path
         raise WatcherError(f"refusing the store: {exc}") from exc
     except Exception as exc:  # a bad URL or an unreachable server: one clear line
-        raise WatcherError(f"cannot open the store {db_url or settings.store.url}: {exc}") from exc
+        raise WatcherError(without_secrets(f"cannot open the store {url}: {exc}", url)) from exc
 
 
 __all__: list[Any] = ["db_option", "open_configured_store", "rules_option", "settings_option"]

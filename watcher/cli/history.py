@@ -10,13 +10,12 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from watcher.cli.errors import WatcherError
 from watcher.config import SettingsError, load_settings
 from watcher.ledger.history import ActionLine, FiringLine, load_history
-from watcher.store.db import Store, open_store, sqlite_path
+from watcher.store.db import Store, open_store, sqlite_path, without_secrets
 from watcher.store.migrations import SchemaError
 
 _ERROR_WIDTH = 60
@@ -85,10 +84,10 @@ def _configured_url() -> str:
 def _open(url: str) -> Store:
     try:
         return open_store(url)
-    except (SQLAlchemyError, SchemaError) as exc:
-        shown = make_url(url).render_as_string(hide_password=True)
+    except (SQLAlchemyError, SchemaError, ValueError) as exc:  # ValueError: a bad port
         cause = getattr(exc, "orig", None) or exc
-        raise WatcherError(f"cannot open the store at {shown}: {cause}") from exc
+        raise WatcherError(without_secrets(f"cannot open the store at {url}: {cause}", url)
+                           ) from exc
 
 
 def _table(lines: list[FiringLine]) -> Table:

@@ -9,12 +9,14 @@ it with "database is locked" when another process wrote in between. PostgreSQL
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
@@ -56,12 +58,39 @@ class Store:
         self.engine.dispose()
 
 
+def shown_url(url: str) -> str:
+    """The URL as it may be printed or logged: any password replaced by `***`.
+
+    SQLAlchemy's own rendering where the URL parses; where it does not, the text between the
+    user name and the host is masked by hand, since an unparseable URL can still hold one.
+    """
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):  # a bad port, no scheme
+        return _PASSWORD_IN_URL.sub(r"\1***@", url)
+
+
+def without_secrets(text: str, url: str) -> str:
+    """`text` (an error message) with `url` and any password in it masked."""
+    text = text.replace(url, shown_url(url))
+    match = _PASSWORD_IN_URL.search(url)
+    secret = match.group(2) if match else ""
+    return text.replace(secret, "***") if secret else text
+
+
 def sqlite_path(url: str) -> Path | None:
-    """The file behind a SQLite URL; None for other databases and in-memory SQLite."""
-    parsed = make_url(url)
+    """The file behind a SQLite URL; None for other databases, in-memory SQLite and a URL that
+    does not parse (opening it says why)."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return Path(parsed.database)
+
+
+_PASSWORD_IN_URL = re.compile(r"^([^:/?#]+://[^:/?#@]*:)([^@/]*)@")
 
 
 def open_store(url: str, *, migrations: Sequence[Migration] = MIGRATIONS) -> Store:
