@@ -123,10 +123,3 @@ def on_tick(limits: Limits, memory: RuleMemory, now: datetime) -> Decision:
         closed = replace(memory, pending_since=None, pending_event_id=None)
         return Decision(Verdict.SUPPRESSED, closed, decision.reason)
     return decision
-
-
-def due_at(limits: Limits, memory: RuleMemory) -> datetime | None:
-    """When the pending window of this memory elapses (for the loop's next wakeup)."""
-    if limits.for_ is None or memory.pending_since is None:
-        return None
-    return memory.pending_since + limits.for_

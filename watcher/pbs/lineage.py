@@ -22,7 +22,6 @@ from watcher.pbs.snapshot import JobSnapshot
 from watcher.store.db import Store
 from watcher.store.facts import get_fact, put_fact
 
-TAG_PREFIX = "WATCHER_"
 INTENT = "WATCHER_INTENT"
 RESUBMIT_OF = "WATCHER_RESUBMIT_OF"
 ROOT = "WATCHER_ROOT"

@@ -19,7 +19,6 @@ from watcher.workflows.spec import WorkflowSpec
 
 # Sub-steps, and the step names of the log (submitted → credentials → stage-in → running →
 # stage-out → done; or failed, after cleanup).
-JOB_STEPS = ("compute", "cleanup")
 SUBMITTED, CREDENTIALS, STAGE_IN, RUNNING, STAGE_OUT = (
     "submitted", "credentials", "stage-in", "running", "stage-out")
 DONE, FAILED, CLEANUP = "done", "failed", "cleanup"
@@ -57,13 +56,6 @@ def _stem(script: str) -> str:
 
 def get(session: Session, workflow_id: str) -> Workflow | None:
     return session.get(Workflow, workflow_id)
-
-
-def by_job(session: Session, job_id: str) -> Workflow | None:
-    """The workflow whose compute or cleanup job (now or before) is `job_id`."""
-    found = session.exec(select(Workflow).where(or_(
-        col(Workflow.compute_job) == job_id, col(Workflow.cleanup_job) == job_id))).first()
-    return found
 
 
 def by_task(session: Session, task_id: str) -> Workflow | None:

@@ -12,7 +12,6 @@ from globus_sdk.scopes import ScopeParser
 AUTH_RS = "auth.globus.org"
 TRANSFER_RS = "transfer.api.globus.org"
 TRANSFER_ALL = "urn:globus:auth:scope:transfer.api.globus.org:all"
-AUTH_DEFAULT = "openid profile email urn:globus:auth:scope:auth.globus.org:view_identity_set"
 _OIDC = frozenset({"openid", "profile", "email"})
 
 

@@ -16,7 +16,6 @@ import sqlite3
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TextIO
 
 from watcher.sim.pbs import accounting, messages, store
@@ -120,7 +119,3 @@ def seq_of(jobid: str, server: str) -> int | None:
     same = (suffix == server or server.startswith(suffix + ".")
             or suffix.startswith(server + "."))
     return int(match.group(1)) if same else None
-
-
-def home_from(value: str | os.PathLike[str]) -> SimPaths:
-    return SimPaths(Path(value))
