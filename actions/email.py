@@ -40,6 +40,7 @@ from pydantic import Field
 
 from watcher.actions.base import ActionContext, ActionParams, Outcome, record_effect
 from watcher.actions.digest import Digest, GroupingParams
+from watcher.kinds import kind_of
 from watcher.mail.message import (
     MessageError,
     build_message,
@@ -152,13 +153,10 @@ async def execute(ctx: ActionContext, params: Params) -> Outcome:
     return Outcome.done(sent(reply), message_id=message_id)
 
 
-_NOUNS = {"pbs_job": "jobs", "globus_task": "transfers"}
-
-
 def digest_context(rule: str, digest: Digest, now: datetime) -> dict[str, Any]:
     """What `digest_subject` and `digest_body` templates see (DIGEST_VARIABLES)."""
     kinds = {item.kind for item in digest.items}
-    noun = _NOUNS.get(next(iter(kinds)), "events") if len(kinds) == 1 else "events"
+    noun = kind_of(next(iter(kinds))).plural if len(kinds) == 1 else "events"
     return {"rule": rule, "now": now, "digest": {
         "total": digest.total, "noun": noun, "group": dict(digest.group),
         "omitted": digest.omitted, "lines": [item.line for item in digest.items],
@@ -181,7 +179,7 @@ def _digest_templates(ctx: ActionContext, params: Params, subject: str, body: st
 def digest_text(rule: str, digest: Digest) -> tuple[str, str]:
     """Subject and body of a digest: one line per item, oldest first. Pure."""
     kinds = {item.kind for item in digest.items}
-    noun = _NOUNS.get(kinds.pop(), "events") if len(kinds) == 1 else "events"
+    noun = kind_of(kinds.pop()).plural if len(kinds) == 1 else "events"
     labels = ", ".join(f"{k}={v}" for k, v in digest.group.items() if k != "rule")
     subject = f"[watcher] {digest.total} {noun}: rule {rule}" + (f" ({labels})" if labels else "")
     first, last = (item.at.astimezone(UTC) for item in (digest.items[0], digest.items[-1]))

@@ -25,7 +25,8 @@ LAYERS: list[set[str]] = [
     {"store"},
     # The outside world's clients: PBS commands, Globus SDK, SMTP.
     {"pbs", "globus", "mail"},
-    # Templates see PBS values in their own terms (durations).
+    # Each event kind's knowledge (a job's view uses PBS durations), then the templates.
+    {"kinds"},
     {"templating"},
     # Plugins that observe, and the workflow records; the simulators (they speak PBS).
     {"sources", "workflows", "sim"},

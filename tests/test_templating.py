@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from watcher import templating
-from watcher.events import PBS_JOB, SOURCE_DOWN, VANISHED, Event
+from watcher.events import GLOBUS_TASK, PBS_JOB, QUOTA, SOURCE_DOWN, VANISHED, Event
 from watcher.templating import TemplateError, build_context, render, render_params
 
 JOB = {"id": "12.srv", "name": "sim-1", "exit_status": -29, "variables": {"STAGE": "final"}}
@@ -99,3 +99,13 @@ def test_build_context_vanished_job_and_other_kinds() -> None:
     assert build_context(rule="r", event=gone, now=at)["job"] == {"state": "Q"}
     down = Event(SOURCE_DOWN, "pbs", at)
     assert "job" not in build_context(rule="r", event=down, now=at)
+
+
+@pytest.mark.parametrize(("kind", "variable"), [(GLOBUS_TASK, "task"), (QUOTA, "quota")])
+def test_each_kind_puts_its_subject_under_its_own_variable(kind: str, variable: str) -> None:
+    at = datetime(2026, 1, 2, tzinfo=UTC)
+    event = Event(kind, "s", at, previous={"status": "ACTIVE"}, current={"status": "SUCCEEDED"})
+    context = build_context(rule="r", event=event, now=at)
+    assert context[variable] == {"status": "SUCCEEDED"}
+    assert context["previous"] == {"status": "ACTIVE"}
+    assert not ({"job", "task", "quota"} - {variable}) & context.keys()

@@ -83,7 +83,9 @@ class QuotaSettings(_Section):
 
     def source(self) -> QuotaSource:
         """The source for these paths, paced at `poll_interval` (see `QuotaSource.due`)."""
-        return QuotaSource(self.paths, timeout=self.command_timeout, interval=self.poll_interval)
+        source = QuotaSource(self.paths, timeout=self.command_timeout, interval=self.poll_interval)
+        source.down_after = self.down_after
+        return source
 
 
 class Settings(_Section):

@@ -39,8 +39,8 @@ from typing import Any
 import jinja2
 
 from watcher import sandbox
-from watcher.events import PBS_JOB, QUOTA, Event
-from watcher.pbs.durations import job_view
+from watcher.events import Event
+from watcher.kinds import kind_of
 
 # The sandbox also bounds each render's cost (`watcher.sandbox`): a slow template fails its own
 # action, it cannot hold up the poll or the other rules.
@@ -151,11 +151,10 @@ def build_context(
         "vars": dict(vars or {}),
         "now": now,
     }
-    if event.kind == PBS_JOB:  # resources and used with durations: `walltime * 2` computes
-        context["job"] = job_view(attrs) if attrs is not None else None
+    kind = kind_of(event.kind)
+    if kind.variable is not None:  # `job`, `quota`, `task`: the subject in its kind's view
+        context[kind.variable] = kind.view(attrs) if attrs is not None else None
         if event.previous is not None:
-            context["previous"] = job_view(event.previous)
-    elif event.kind == QUOTA:
-        context["quota"] = dict(attrs) if attrs is not None else None
+            context["previous"] = kind.view(event.previous)
     context.update(extra)
     return context

@@ -44,7 +44,8 @@ def test_logged_in_globus_brings_two_sources_and_the_transfer_client(
     assert parts is not None
     assert [s.name for s in parts.sources] == ["globus", "globus-endpoints"]
     assert parts.services()["globus_transfer"] is parts.clients.transfer
-    assert parts.down_after == {"globus": 2, "globus-endpoints": NEVER}
+    assert {s.name: s.down_after for s in parts.sources} == {"globus": 2,
+                                                             "globus-endpoints": NEVER}
 
 
 def test_watched_ids_are_the_watch_list_and_ids_pinned_in_rules(store: Store) -> None:

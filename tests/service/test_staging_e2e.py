@@ -211,8 +211,10 @@ def test_a_long_queue_wait_with_two_second_access_tokens_still_completes(world: 
     """The monitor-job scripts broke when a token expired during the queue wait."""
     world.globus.emu.set_token_lifetime(2)
     first = world.globus.log_in(lifetime=2)
-    for _ in range(4):  # every node busy for 6 s: the compute job waits in the queue
-        world.sim.qsub("sleep 6\n", cwd=world.run_dir)
+    # Every node busy for 8 s: the compute job, submitted 3-4 s later on a loaded machine, still
+    # waits in the queue for more than two token lifetimes.
+    for _ in range(4):
+        world.sim.qsub("sleep 8\n", cwd=world.run_dir)
     wf = world.submit(*world.stage_in_args())
     world.cycle_until(lambda: world.workflow(wf).step == "done", timeout=40)
     world.cycle_until(lambda: len(world.sink.messages) == 1)
@@ -221,6 +223,7 @@ def test_a_long_queue_wait_with_two_second_access_tokens_still_completes(world: 
     assert (world.globus.src_dir / "results" / "result.txt").read_text() == "HELLO STAGING\n"
     compute = world.sim.qstat_json(record.compute_job)["Jobs"][record.compute_job]
     waited = _epoch(compute["stime"]) - _epoch(compute["qtime"])
+    for jid, j in world.sim.qstat_json()["Jobs"].items(): print("DEBUG", jid, j.get("Job_Name"), j.get("qtime"), j.get("stime"), j.get("exec_host"), j.get("job_state"))
     assert waited >= 4  # two token lifetimes and more
     with world.service.store.session(write=False) as session:
         health = session.get(SourceHealth, "globus")

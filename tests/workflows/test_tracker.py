@@ -107,4 +107,3 @@ def test_the_context_names_the_workflow_and_the_role_or_none(store: Store, wf_id
     assert mine["workflow"]["stage_out"]["destination_endpoint"] == "bbbb"
     assert other == {"workflow": None}
     assert transfer["workflow"]["role"] == "stage-in"
-    assert transfer["task"]["status"] == "ACTIVE"

@@ -25,7 +25,7 @@ STATUSES = (ACTIVE, INACTIVE, SUCCEEDED, FAILED)
 TERMINAL = frozenset({SUCCEEDED, FAILED})
 
 # Copied as they are from the task document. Byte and file counters are kept for templates
-# and `watcher status` but are not watched (see `watcher.state.diff.WATCHED_FIELDS`).
+# and `watcher status` but are not watched (see `watcher.kinds`).
 _COPIED = (
     "task_id", "type", "status", "nice_status", "nice_status_short_description", "label",
     "is_paused", "fatal_error", "bytes_transferred", "files", "files_transferred",

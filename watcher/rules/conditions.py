@@ -33,7 +33,7 @@ from pydantic import (
 )
 
 from watcher import templating
-from watcher.events import GLOBUS_TASK, PBS_JOB
+from watcher.kinds import kind_of
 from watcher.lang.errors import expected_one_of, type_word
 from watcher.lang.matchers import MatcherField
 from watcher.rules.condition_errors import (
@@ -43,8 +43,6 @@ from watcher.rules.condition_errors import (
     ConditionErrorMessage,
 )
 from watcher.triggers.base import describe_fields
-
-_NOUNS = {PBS_JOB: "job", GLOBUS_TASK: "task"}
 
 
 @dataclass(frozen=True)
@@ -59,7 +57,7 @@ class ConditionContext:
 
     @property
     def label(self) -> str:
-        return f"{_NOUNS.get(self.kind, 'subject')} {self.subject}"
+        return f"{kind_of(self.kind).noun} {self.subject}"
 
 
 class ConditionType(ABC):

@@ -42,7 +42,6 @@ class GlobusParts:
     clients: GlobusClients
     tasks: GlobusSource
     endpoints: GlobusEndpointSource
-    down_after: dict[str, int]
 
     @property
     def sources(self) -> list[Source]:
@@ -70,8 +69,8 @@ def globus_parts(settings: GlobusSettings, store: Store, rules: Callable[[], Seq
                                      interval=settings.endpoint_interval,
                                      backoff_max=settings.backoff_max, now=now,
                                      kept_consents=lambda: login_collections(clients.tokens))
-    down_after = {tasks.name: settings.down_after, endpoints.name: NEVER}
-    return GlobusParts(clients, tasks, endpoints, down_after)
+    tasks.down_after, endpoints.down_after = settings.down_after, NEVER
+    return GlobusParts(clients, tasks, endpoints)
 
 
 def watched_task_ids(store: Store, rules: Iterable[Rule]) -> set[str]:

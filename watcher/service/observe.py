@@ -21,9 +21,10 @@ from typing import Any
 from sqlalchemy import event as sa_event
 from sqlmodel import Session, select
 
-from watcher.events import APPEARED, GLOBUS_TASK, PBS_JOB, Event
+from watcher.events import APPEARED, Event
+from watcher.kinds import kind_of
 from watcher.sources.base import Observation
-from watcher.state.diff import AGES_OUT, PrevEntry, diff_observation
+from watcher.state.diff import PrevEntry, diff_observation
 from watcher.state.health import SourceHealthState, update_health
 from watcher.store.models import Snapshot, SourceHealth
 
@@ -44,8 +45,9 @@ class SourceMemory:
         # The last good answer, in memory only (an idle cycle writes nothing): it goes into the
         # row when the source starts failing, so `watcher status` can say since when.
         self._last_ok = health.last_ok_at if health else None
-        # Only PBS has a history to ignore; a grafted Globus task already SUCCEEDED must count.
-        self._baseline = kind == PBS_JOB and not rows and health is None
+        # Only a kind with a history has one to ignore (PBS); a grafted Globus task that
+        # already SUCCEEDED must count.
+        self._baseline = kind_of(kind).has_history and not rows and health is None
         self.health = SourceHealthState(
             failures=health.failures if health else 0,
             healthy=health.healthy if health else True,
@@ -139,11 +141,8 @@ def _announce_again(previous: dict[str, PrevEntry], obs: Observation, kind: str
     next event is APPEARED again, so the rules of whoever asked to watch them see the end.
     A rule that already fired for that end (a `label:` rule on the user's own tasks) fires
     once more for it."""
-    over = AGES_OUT.get(kind)
-    if kind != GLOBUS_TASK or over is None:
-        return previous
     again = {s for s in obs.detail.get("rewatched", ()) if s in previous
-             and previous[s].attrs.get(over[0]) in over[1]}
+             and kind_of(kind).aged_out(previous[s].attrs)}
     if not again:
         return previous
     return {s: entry for s, entry in previous.items() if s not in again}
@@ -151,6 +150,5 @@ def _announce_again(previous: dict[str, PrevEntry], obs: Observation, kind: str
 
 def _already_over(event: Event) -> bool:
     """A subject first seen, at the baseline, in a final state (a finished job)."""
-    rule = AGES_OUT.get(event.kind)
-    return (event.change == APPEARED and rule is not None and event.current is not None
-            and event.current.get(rule[0]) in rule[1])
+    return (event.change == APPEARED and event.current is not None
+            and kind_of(event.kind).aged_out(event.current))

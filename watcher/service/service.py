@@ -17,12 +17,12 @@ from typing import Any
 
 from watcher.config import Settings
 from watcher.engine.engine import Engine, FiringReport
-from watcher.events import QUOTA
 from watcher.lang.durations import format_duration
 from watcher.ledger.failures import any_untold, tell
 from watcher.ledger.report import RunReport
 from watcher.ledger.runner import ActionRunner, default_owner
 from watcher.memory import release_free_memory
+from watcher.pbs.commands import PbsCommands
 from watcher.service.globus_parts import globus_parts
 from watcher.service.observe import SourceMemory
 from watcher.service.rulebook import RULEBOOK_FACT, Loaded, RuleBook
@@ -43,6 +43,13 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _pbs_source(settings: Settings, pbs: PbsCommands, user: str,
+                now: Callable[[], datetime]) -> PbsSource:
+    source = PbsSource(pbs, watch=settings.pbs.watch, user=user, now=now)
+    source.down_after = settings.pbs.down_after
+    return source
+
+
 class Service:
     def __init__(
         self,
@@ -58,7 +65,7 @@ class Service:
         self.user = {"name": getpass.getuser(), "email": settings.user_email}
         pbs = settings.pbs.commands_runner()
         self.sources: list[Source] = list(sources) if sources is not None else [
-            PbsSource(pbs, watch=settings.pbs.watch, user=self.user["name"], now=now)]
+            _pbs_source(settings, pbs, self.user["name"], now)]
         if sources is None and settings.quota.paths:  # paths listed under `quota:` in settings
             self.sources.append(settings.quota.source())
         # Globus joins when the user logged in (`watcher login`); see watcher.service.globus_parts.
@@ -107,8 +114,7 @@ class Service:
     async def poll(self, source: Source) -> list[FiringReport]:
         """Poll one source and commit what it shows; run new actions at once. A source with
         its own pace (Globus: interval, backoff, paused on dead credentials) may say not yet."""
-        due = getattr(source, "due", None)
-        if due is not None and not due():
+        if not source.due():
             return []
         obs = await source.poll()
         if not obs.ok:
@@ -171,16 +177,9 @@ class Service:
             if memory is None:
                 memory = self._memories[source.name] = SourceMemory(source.name, source.kind,
                                                                     session)
-            events = memory.apply(session, obs, down_after=self._down_after(source), now=now)
+            events = memory.apply(session, obs, down_after=source.down_after, now=now)
             track(session, events, now)  # workflows first: their rules read the new state
             return self.engine.process(session, [*told, *events], now)
-
-    def _down_after(self, source: Source) -> int:
-        if source.kind == QUOTA:
-            return self.settings.quota.down_after
-        if self.globus is not None and source.name in self.globus.down_after:
-            return self.globus.down_after[source.name]
-        return self.settings.pbs.down_after
 
     def _any_untold(self) -> bool:
         with self.store.session(write=False) as session:

@@ -50,6 +50,14 @@ class Source(ABC):
 
     name: str
     kind: str
+    # Failed polls in a row before its `source_down` event. Whoever builds the source sets it
+    # from the settings; sys.maxsize means never (a probe whose outage another source reports).
+    down_after: int = 3
+
+    def due(self) -> bool:
+        """Whether a poll is due now. A source with a pace of its own (an interval, a backoff,
+        paused on dead credentials) may say not yet; the others are due whenever asked."""
+        return True
 
     @abstractmethod
     async def poll(self) -> Observation:

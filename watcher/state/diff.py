@@ -2,7 +2,8 @@
 
 - A subject seen for the first time: APPEARED (previous None).
 - A subject whose watched fields changed: CHANGED, with both sides and the fields that moved.
-  Other fields (a job's variables, a task's byte counters) are stored but make no event.
+  Other fields (a job's comment, a task's byte counters) are stored but make no event; each
+  kind declares its watched fields and what ages out in `watcher.kinds`.
 - A subject missing from a healthy answer: its miss count grows; at `vanish_after` (2)
   consecutive misses it is VANISHED (current None) and forgotten. A job last seen finished
   (state F, or X for a subjob) that goes missing has aged out of the server's history: it is
@@ -17,45 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from watcher.events import (
-    APPEARED,
-    CHANGED,
-    GLOBUS_ENDPOINT,
-    GLOBUS_TASK,
-    PBS_JOB,
-    QUOTA,
-    VANISHED,
-    Event,
-)
+from watcher.events import APPEARED, CHANGED, VANISHED, Event
+from watcher.kinds import kind_of
 from watcher.sources.base import Observation
-
-# The fields whose change is an event, per event kind; a kind not listed here compares every
-# field. One place only: a source whose attributes tick (byte counters, used walltime) must
-# list its fields here, or every poll becomes an event.
-WATCHED_FIELDS: dict[str, frozenset[str]] = {
-    # Not comment: the scheduler rewrites it with live counts ("Not Running: ... (R: A: T:)")
-    # on queued jobs, which would make an event of nearly every poll. name/queue/variables are
-    # here because moving into a rule's selection is an entry (qalter -N, routing queues).
-    PBS_JOB: frozenset(
-        {"state", "substate", "exit_status", "hold_types", "run_count", "queue", "name",
-         "variables"}
-    ),
-    # Not used_bytes: it moves on every poll while a job writes. The percentages (floored to
-    # tenths by the source) move when a threshold could be crossed; a changed limit can cross
-    # one by itself.
-    QUOTA: frozenset({"used_percent", "files_percent", "over_limit", "limit_bytes",
-                      "files_limit"}),
-    # Not bytes_transferred, files_transferred, ...: they tick on every poll of a moving task.
-    GLOBUS_TASK: frozenset({"status", "nice_status", "is_paused", "fatal_error", "label"}),
-    GLOBUS_ENDPOINT: frozenset({"inactive", "consent_required"}),
-}
-
-# Subjects whose disappearance is expected once they reach these values: (field, values).
-AGES_OUT: dict[str, tuple[str, frozenset[str]]] = {
-    PBS_JOB: ("state", frozenset({"F", "X"})),
-    # A finished task leaves the watch list when its workflow is done: not a disappearance.
-    GLOBUS_TASK: ("status", frozenset({"SUCCEEDED", "FAILED"})),
-}
 
 VANISH_AFTER = 2
 
@@ -96,7 +61,7 @@ def diff_observation(
     result = DiffResult()
     if not obs.ok:
         return result
-    watched = WATCHED_FIELDS.get(kind)
+    watched = kind_of(kind).watched
     for subject, attrs in obs.subjects.items():
         prev = previous.get(subject)
         if prev is None:
@@ -123,13 +88,8 @@ def _missed(
         result.missing[subject] = misses
         return
     result.forget.add(subject)
-    if not _aged_out(kind, prev.attrs):
+    if not kind_of(kind).aged_out(prev.attrs):
         result.events.append(_event(kind, subject, obs, VANISHED, prev.attrs, None))
-
-
-def _aged_out(kind: str, attrs: Mapping[str, Any]) -> bool:
-    rule = AGES_OUT.get(kind)
-    return rule is not None and attrs.get(rule[0]) in rule[1]
 
 
 def _changed_fields(

@@ -3,9 +3,7 @@
 The engine asks `workflow_context(session, event)` for every firing; the answer is
 `{"workflow": {...}}` for an event about a workflow's job or transfer and
 `{"workflow": None}` for any other, so a condition like `workflow and workflow.role ==
-'stage-in'` works for every subject. For a Globus task event it also gives `task`, the task's
-attributes after the change (status, nice_status, fatal_error, files_transferred, ...), which
-the templating module leaves to later features. Reading at firing time (not when the rule was
+'stage-in'` works for every subject. Reading at firing time (not when the rule was
 loaded) is what lets `{{ workflow.compute_job }}` name the compute job even after it was submitted
 again under a new id.
 """
@@ -17,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from watcher.events import GLOBUS_TASK, Event
+from watcher.events import Event
 from watcher.store.models import Workflow
 from watcher.workflows import record
 from watcher.workflows.show import log_line
@@ -25,12 +23,9 @@ from watcher.workflows.tracker import resolve
 
 
 def workflow_context(session: Session, event: Event) -> Mapping[str, Any]:
-    """`workflow` for every event; `task` (the task's attributes) for Globus task events."""
+    """`workflow` for every event: the workflow the subject belongs to, or None."""
     found = resolve(session, event)
     context: dict[str, Any] = {"workflow": None if found is None else view(session, *found)}
-    if event.kind == GLOBUS_TASK:
-        attrs = event.current if event.current is not None else event.previous
-        context["task"] = dict(attrs) if attrs is not None else None
     return context
 
 
