@@ -66,6 +66,15 @@ def test_every_nodes_form_runs_where_pbs_would(cluster: PbsSim, tmp_path: Path, 
     assert listed == [h for h in hosts for _ in range(per_chunk)]
 
 
+@pytest.mark.parametrize("spec", ["0", "2:foo=1", "1:ppn=0", "1:"])
+def test_a_bad_nodes_spec_is_refused_by_the_server(cluster: PbsSim, tmp_path: Path,
+                                                   spec: str) -> None:
+    """resc_attr.c set_node_ct() -> validate_nodespec(): PBSE_BADNODESPEC (15089), no usage."""
+    result = cluster.run("qsub", "-l", f"nodes={spec}", stdin="true\n", cwd=tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        15089 % 256, "", "qsub: node(s) specification error\n")
+
+
 def test_host_and_vnode_selects_land_on_the_named_host(cluster: PbsSim, tmp_path: Path) -> None:
     on_two = cluster.qsub("exit 0\n", "-l", "select=1:ncpus=1:host=pbs-cc2", cwd=tmp_path)
     on_three = cluster.qsub("exit 0\n", "-l", "select=1:vnode=pbs-cc3", cwd=tmp_path)

@@ -56,11 +56,7 @@ def _normalise(name: str, value: str) -> str:
         return hms(seconds)
     if name == "select":
         parse_select(value)
-    elif name == "nodes":
-        try:
-            nodespec.to_select(value)
-        except nodespec.NodeSpecError:
-            raise ResourceError(value) from None
+    # `nodes` is checked by the server, not qsub (resc_attr.c set_node_ct): see qsub.py
     elif name in ("ncpus", "mpiprocs", "ngpus") and not value.isdigit():
         raise ResourceError(value)
     return value
