@@ -145,11 +145,18 @@ def intent_counts(inputs: StatusInputs) -> Section:
 
 
 def workflows(inputs: StatusInputs) -> Section:
+    from watcher.workflows.lifetime_check import workflow_credentials
     from watcher.workflows.show import workflow_rows
 
-    rows = [] if inputs.session is None else workflow_rows(inputs.session, datetime.now(UTC))
+    now = datetime.now(UTC)
+    rows = [] if inputs.session is None else workflow_rows(inputs.session, now)
+    if inputs.session is not None and inputs.settings is not None:
+        for row in rows:
+            row["credentials"] = workflow_credentials(inputs.session, inputs.settings.globus,
+                                                      row["id"], now)
     columns = {"id": "Workflow", "name": "Name", "step": "Step", "age": "Age",
-               "last_event": "Last event", "last_event_at": "When (UTC)"}
+               "last_event": "Last event", "last_event_at": "When (UTC)",
+               "credentials": "Credentials"}
     return Section("workflows", "Workflows", columns, rows, inputs.empty())
 
 

@@ -75,3 +75,4 @@ def _age(span: timedelta) -> str:
 
 
 
+
