@@ -19,9 +19,7 @@ from pydantic_core import ErrorDetails
 
 from watcher import templating
 from watcher.actions import ACTIONS
-from watcher.rules._validation import allowed_keys, problems_from
-from watcher.rules.conditions import CONDITIONS
-from watcher.rules.errors import (
+from watcher.lang.errors import (
     DataPath,
     Problem,
     a,
@@ -31,6 +29,8 @@ from watcher.rules.errors import (
     type_word,
     unknown_key,
 )
+from watcher.lang.validation import allowed_keys, problems_from
+from watcher.rules.conditions import CONDITIONS
 from watcher.rules.lint import lint_rule
 from watcher.rules.model import ActionCall, Condition, Rule, RuleSource, Trigger
 from watcher.rules.template_check import StepResult, check_template

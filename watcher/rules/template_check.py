@@ -22,7 +22,7 @@ import jinja2
 from jinja2 import nodes
 
 from watcher import templating
-from watcher.rules.errors import did_you_mean
+from watcher.lang.errors import did_you_mean
 from watcher.rules.template_context import (
     ANY,
     JOB,
