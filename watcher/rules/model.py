@@ -119,6 +119,7 @@ class ActionCall(_Frozen):
     type: str
     params: dict[str, Any] = Field(default_factory=dict)
     line: int | None = None
+    name: str | None = None  # `- name: retry` beside the action: later steps' `steps.retry`
 
     def bind(self, context: Mapping[str, Any], field_path: str = "") -> ActionParams:
         """Render the params' templates and validate the result against the action's model.
