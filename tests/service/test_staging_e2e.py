@@ -223,7 +223,6 @@ def test_a_long_queue_wait_with_two_second_access_tokens_still_completes(world: 
     assert (world.globus.src_dir / "results" / "result.txt").read_text() == "HELLO STAGING\n"
     compute = world.sim.qstat_json(record.compute_job)["Jobs"][record.compute_job]
     waited = _epoch(compute["stime"]) - _epoch(compute["qtime"])
-    for jid, j in world.sim.qstat_json()["Jobs"].items(): print("DEBUG", jid, j.get("Job_Name"), j.get("qtime"), j.get("stime"), j.get("exec_host"), j.get("job_state"))
     assert waited >= 4  # two token lifetimes and more
     with world.service.store.session(write=False) as session:
         health = session.get(SourceHealth, "globus")
