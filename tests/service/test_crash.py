@@ -106,6 +106,11 @@ def finish(rig: WatcherRig, workload: Workload, store: Store) -> list[Tally]:
     return workload.tallies(parents=workload.parents())
 
 
+def resumes(rig: WatcherRig) -> list[float]:
+    """For each restart that took over a killed run's claims: seconds until it claimed one."""
+    return [t for t in (run.resumed_after() for run in rig.runs) if t is not None]
+
+
 def summary(kills: Counter[str], rig: WatcherRig, tallies: list[Tally], seconds: float) -> str:
     by_point = ", ".join(f"{name} {n}" for name, n in sorted(kills.items()))
     effects = "; ".join(f"{t.kind} {t.seen}/{t.expected} dup {t.duplicated} "
@@ -115,7 +120,8 @@ def summary(kills: Counter[str], rig: WatcherRig, tallies: list[Tally], seconds:
             f"restarts, effects expected {sum(t.expected for t in tallies)} seen "
             f"{sum(t.seen for t in tallies)} duplicated {sum(t.duplicated for t in tallies)} "
             f"missing {sum(t.missing for t in tallies)} ({effects}); earlier effects found by: "
-            f"{found}; {seconds:.0f}s")
+            f"{found}; {len(resumes(rig))} restarts took over claims, resumed after "
+            f"{max(resumes(rig), default=0):.2f}s at worst; {seconds:.0f}s")
 
 
 def assert_exactly_once(workload: Workload, store: Store, tallies: list[Tally]) -> None:
@@ -146,6 +152,8 @@ def test_fifty_kills_lose_nothing_and_repeat_nothing(
         print(f"\n{line}")
     assert set(kills) == {"after-claim", "after-execute", "mid-email"}, line
     assert_exactly_once(workload, store, tallies)
+    # A restart takes over a killed run's claims and runs them within one poll interval.
+    assert resumes(rig) and max(resumes(rig)) <= rig.interval, line
 
 
 @pytest.mark.parametrize("point", ["after-claim", "after-execute", "mid-email"])
