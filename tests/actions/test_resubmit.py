@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from actions import ACTIONS
-from actions.base import ActionContext, Outcome
-from actions.resubmit import Params, command_line, execute
+from watcher.actions import ACTIONS
+from watcher.actions.base import ActionContext, Outcome
+from watcher.actions.resubmit import Params, command_line, execute
 from watcher.pbs.commands import PbsCommands
 from watcher.pbs.lineage import Lineage, lineage_of
 from watcher.pbs.snapshot import JobSnapshot
@@ -181,7 +181,7 @@ def test_command_line_drops_what_must_not_be_repeated() -> None:
     changed = Params(job="8.srv", hold=True, walltime="2:00:00", queue="long",
                      variables={"A": "2"})
     assert command_line(snapshot("-q short -N n job.sh"), changed, {}) == [
-        "-N", "n", "-h", "-l", "walltime=2:00:00", "-q", "long", "-v", "A=2", "job.sh"]
+        "-N", "n", "-h", "-l", "walltime=02:00:00", "-q", "long", "-v", "A=2", "job.sh"]
 
 
 def test_command_line_refuses_an_interactive_job() -> None:
