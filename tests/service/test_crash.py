@@ -35,6 +35,7 @@ emu, globus = _world.emu, _world.globus  # the Globus world's fixtures
 
 KILLS = 50
 RATES = "after-claim=0.3,after-execute=0.3,mid-email=0.3"
+RESUME_BOUND = 2.0  # seconds from a restart's takeover to its claim of what it took over
 RUN_TIMEOUT = 15.0  # a run that neither dies nor finishes its work in this long is stopped
 
 
@@ -111,6 +112,10 @@ def resumes(rig: WatcherRig) -> list[float]:
     return [t for t in (run.resumed_after() for run in rig.runs) if t is not None]
 
 
+def within(rig: WatcherRig) -> int:
+    return sum(1 for t in resumes(rig) if t <= rig.interval)
+
+
 def summary(kills: Counter[str], rig: WatcherRig, tallies: list[Tally], seconds: float) -> str:
     by_point = ", ".join(f"{name} {n}" for name, n in sorted(kills.items()))
     effects = "; ".join(f"{t.kind} {t.seen}/{t.expected} dup {t.duplicated} "
@@ -120,8 +125,9 @@ def summary(kills: Counter[str], rig: WatcherRig, tallies: list[Tally], seconds:
             f"restarts, effects expected {sum(t.expected for t in tallies)} seen "
             f"{sum(t.seen for t in tallies)} duplicated {sum(t.duplicated for t in tallies)} "
             f"missing {sum(t.missing for t in tallies)} ({effects}); earlier effects found by: "
-            f"{found}; {len(resumes(rig))} restarts took over claims, resumed after "
-            f"{max(resumes(rig), default=0):.2f}s at worst; {seconds:.0f}s")
+            f"{found}; {len(resumes(rig))} restarts took over claims and resumed them after "
+            f"{max(resumes(rig), default=0):.2f}s at worst ({within(rig)} within one poll "
+            f"interval, {rig.interval:g}s); {seconds:.0f}s")
 
 
 def assert_exactly_once(workload: Workload, store: Store, tallies: list[Tally]) -> None:
@@ -152,8 +158,10 @@ def test_fifty_kills_lose_nothing_and_repeat_nothing(
         print(f"\n{line}")
     assert set(kills) == {"after-claim", "after-execute", "mid-email"}, line
     assert_exactly_once(workload, store, tallies)
-    # A restart takes over a killed run's claims and runs them within one poll interval.
-    assert resumes(rig) and max(resumes(rig)) <= rig.interval, line
+    # A restart takes over a killed run's claims at once and claims them again in its first
+    # act, within one poll interval on an idle machine. The bound leaves room for a loaded CI
+    # box (2 cores, busy) and still fails on any wait for a lease (30 s).
+    assert resumes(rig) and max(resumes(rig)) <= RESUME_BOUND, line
 
 
 @pytest.mark.parametrize("point", ["after-claim", "after-execute", "mid-email"])

@@ -58,7 +58,7 @@ async def run_forever(service: Service, *, poll_interval: float,
                           next_run_time=datetime.now(UTC), id=f"poll-{source.name}", **once)
     # Separate jobs: a failing `for:` window must not hold up due actions, nor the reverse.
     scheduler.add_job(running.tracked(service.act), "interval", seconds=ACT_INTERVAL,
-                      next_run_time=datetime.now(UTC), id="act", **once)
+                      id="act", **once)
     scheduler.add_job(running.tracked(service.tick), "interval", seconds=ACT_INTERVAL,
                       id="tick", **once)
     # A coroutine: the files load in a worker thread, the rules in force swap on the loop (a
@@ -71,6 +71,8 @@ async def run_forever(service: Service, *, poll_interval: float,
                       id="prune", **once)
     beating = asyncio.ensure_future(_beat(service, heartbeat or
                                           service.settings.store.heartbeat.total_seconds()))
+    # Due actions first (those of a gone instance among them), before the first polls start.
+    first_act = asyncio.ensure_future(running.tracked(service.act)())
     scheduler.start()
     log.info("watcher running: %d rules, polling every %gs", len(service.rulebook.rules),
              poll_interval)
@@ -82,6 +84,7 @@ async def run_forever(service: Service, *, poll_interval: float,
         scheduler.shutdown(wait=False)
         log.info("stopping on %s%s", stop.name, _waiting(service.runner.holding))
         await running.finish()
+        await first_act
         beating.cancel()
         await _drain(service)
         await service.stop()
