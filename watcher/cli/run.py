@@ -14,7 +14,7 @@ from watcher.cli._common import db_option, open_configured_store, rules_option, 
 from watcher.cli.errors import WatcherError
 from watcher.config import Settings
 from watcher.engine.engine import FiringReport
-from watcher.service.scheduler import run_forever
+from watcher.service.scheduler import beat_forever, run_forever
 from watcher.service.service import Service
 from watcher.store.db import Store, sqlite_path
 
@@ -57,9 +57,12 @@ def run(rules: tuple[Path, ...], db_url: str | None, settings: Settings, once: b
 async def _once(service: Service, poll_interval: float) -> list[FiringReport]:
     """One cycle as an instance: what a gone one claimed is taken over, sources shared."""
     await service.start(poll_interval)
+    beating = asyncio.ensure_future(
+        beat_forever(service, service.settings.store.heartbeat.total_seconds()))
     try:
         return await service.cycle()
     finally:
+        beating.cancel()
         await service.stop()
 
 

@@ -69,7 +69,7 @@ async def run_forever(service: Service, *, poll_interval: float,
     scheduler.add_job(running.tracked(service.prune), "interval", seconds=PRUNE_INTERVAL,
                       next_run_time=datetime.now(UTC) + timedelta(seconds=PRUNE_DELAY),
                       id="prune", **once)
-    beating = asyncio.ensure_future(_beat(service, heartbeat or
+    beating = asyncio.ensure_future(beat_forever(service, heartbeat or
                                           service.settings.store.heartbeat.total_seconds()))
     # Due actions first (those of a gone instance among them), before the first polls start.
     first_act = asyncio.ensure_future(running.tracked(service.act)())
@@ -123,7 +123,7 @@ def _poller(scheduler: AsyncIOScheduler, service: Service) -> Callable[[Source],
     return poll
 
 
-async def _beat(service: Service, every: float) -> None:
+async def beat_forever(service: Service, every: float) -> None:
     """The heartbeat, apart from the scheduler: it must go on while a stop waits for actions."""
     while True:
         await asyncio.sleep(every)
