@@ -84,7 +84,10 @@ class Params(ActionParams):
         for name, text in value.items():
             if not _VAR_NAME.match(name) or name in lin.LINEAGE_TAGS or name.startswith("PBS_O_"):
                 raise ValueError(f"{name!r} is not a variable name a job may be given")
-            quote_value(text)  # raises for a value qsub -v cannot carry
+            try:
+                quote_value(text, name)  # raises for a value qsub -v cannot carry intact
+            except SubmitArgsError as exc:
+                raise ValueError(str(exc)) from None
         return value
 
 
@@ -170,7 +173,7 @@ def command_line(old: JobSnapshot, params: Params, tags: dict[str, str]) -> list
         args = args.without("q").plus("q", params.queue)
     if not args.has("N") and old.name:
         args = args.plus("N", old.name)
-    args = set_variables(args, {**params.variables, **tags}, known=old.variables,
+    args = set_variables(args, params.variables, tags=tags, known=old.variables,
                          drop=lambda name: name in lin.LINEAGE_TAGS)
     if args.script is None and not args.command:
         if params.script is None:

@@ -43,6 +43,8 @@ TransferFactory = Callable[[], globus_sdk.TransferClient]
 Ids = Callable[[], Iterable[str]]
 
 
+# Observation detail: task ids newly on the watch list (see `watcher.service.observe`).
+REWATCHED = "rewatched"
 # How far before the previous poll the own-task listing starts (clock skew, slow answers).
 OWN_OVERLAP = timedelta(minutes=5)
 
@@ -118,6 +120,7 @@ class GlobusSource(_GlobusPolling):
         self.overlap = overlap
         self.live: set[str] = set(live)  # own tasks last seen not ended
         self._since: datetime | None = None  # the start of the last good poll
+        self._watched: set[str] | None = None  # the watch list at the last good poll
         # Every endpoint a watched task used, for the endpoint probe.
         self.endpoints: set[str] = set()
 
@@ -137,14 +140,19 @@ class GlobusSource(_GlobusPolling):
         wanted = ids | self.live | listed if client is not None else ids
         subjects = {doc["task_id"]: task_attributes(doc) for doc in docs
                     if doc.get("task_id") in wanted}
+        detail = {"watched": len(ids), "own": len(listed - ids), "requests": requests,
+                  DETAIL_KEY: "ok"}
         if client is not None:
             self.live = {task for task, attrs in subjects.items()
                          if attrs["status"] not in TERMINAL}
             self._since = at
+            # Put on the watch list since the last poll (a grafted stage-in, a stage-out):
+            # the listing may have shown it ended before anyone asked for it.
+            newly = ids - self._watched if self._watched is not None else set()
+            detail[REWATCHED] = sorted(newly & set(subjects))
+            self._watched = ids
         self.endpoints |= endpoints_of(subjects)
-        return Observation(self.name, True, at, subjects=subjects,
-                           detail={"watched": len(ids), "own": len(listed - ids),
-                                   "requests": requests, DETAIL_KEY: "ok"})
+        return Observation(self.name, True, at, subjects=subjects, detail=detail)
 
 
 class GlobusEndpointSource(_GlobusPolling):

@@ -17,7 +17,9 @@ ROUTES = Router("admin")
 
 # route name -> (Emulator method, required keys, optional keys)
 _ACTIONS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "endpoints": ("add_endpoint", ("path",), ("endpoint_id", "display_name")),
+    "endpoints": ("add_endpoint", ("path",), ("endpoint_id", "display_name", "entity_type",
+                                              "requires_consent", "high_assurance",
+                                              "host_endpoint_id")),
     "tokens": ("issue_tokens", (), ("user", "lifetime", "scopes", "client_id")),
     "fail-task": ("fail_task", ("task_id",), ("code", "description")),
     "pause-endpoint": ("pause_endpoint", ("endpoint_id",), ()),
@@ -31,7 +33,8 @@ _ACTIONS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "bandwidth": ("set_bandwidth", ("bytes_per_second",), ()),
     "flaky": ("flaky", (), ("status", "share", "count", "retry_after", "service")),
     "reset": ("reset_faults", (), ()),
-    "reset-counters": ("reset_counters", (), ()),
+    "reset-counters": ("reset_counters", (), ("client",)),
+    "remove-endpoint": ("remove_endpoint", ("endpoint_id",), ()),
 }
 
 
@@ -47,7 +50,14 @@ def status(emu: Emulator, req: Request) -> Response:
 
 @ROUTES.route("GET", "/_emulator/counters")
 def counters(emu: Emulator, req: Request) -> Response:
-    return Response(200, emu.counters())
+    """All API requests per route; `?client=<id>` for one client's."""
+    client = (req.query.get("client") or [None])[0]
+    return Response(200, emu.counters(client))
+
+
+@ROUTES.route("GET", "/_emulator/counters/by-client")
+def counters_by_client(emu: Emulator, req: Request) -> Response:
+    return Response(200, emu.counters_by_client())
 
 
 @ROUTES.route("GET", "/_emulator/tasks")
