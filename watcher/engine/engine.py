@@ -20,7 +20,7 @@ from watcher.engine import grouping, silences
 from watcher.engine.decide import Decision, Limits, RuleMemory, Verdict, fired, on_event, on_tick
 from watcher.engine.index import TriggerIndex
 from watcher.engine.memory import load_memory, save_memory
-from watcher.events import ACTION_FAILED, Event
+from watcher.events import ACTION_FAILED, APPEARED, Event
 from watcher.ledger.outbox import NewIntent, enqueue
 from watcher.pbs.meanings import TEMPLATE_HELPER
 from watcher.rules.condition_errors import ConditionError
@@ -119,6 +119,10 @@ class Engine:
         entered = [t for t in triggers if t.matches_transition(event)]
         holding = _inside(rule, event)
         memory = load_memory(session.get(RuleState, (rule.name, event.subject)))
+        if entered and memory.in_condition and event.change == APPEARED:
+            # Seen inside before, forgotten, listed again (a Globus task announced again when
+            # it joins the watch list): no new entry for a rule that saw it, so no second fire.
+            entered = []
         why = f"{_describe(event)} entered {entered[0]}" if entered else ""
         decision = on_event(_limits(rule), memory, entered=bool(entered), holding=holding,
                             at=event.at, event_id=event_id, why=why)

@@ -102,7 +102,8 @@ class SourceLeases:
 
     @asynccontextmanager
     async def kept(self, source: str) -> AsyncIterator[None]:
-        """Renew the lease of `source` while the block (a poll) runs."""
+        """Renew the lease of `source` while the block (a poll, its commit and the actions it
+        started) runs, and once more at its end."""
         async def keep() -> None:
             while True:
                 await asyncio.sleep(self.length.total_seconds() / 3)
@@ -113,6 +114,8 @@ class SourceLeases:
             yield
         finally:
             keeper.cancel()
+        # A full lease from the end of the block: the next poll, an interval on, renews it.
+        await asyncio.to_thread(self.take, source)
 
     def release_all(self) -> None:
         """On a clean stop: every lease held ends now, so another instance takes over at once."""

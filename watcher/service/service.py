@@ -150,14 +150,16 @@ class Service:
         its own pace (Globus: interval, backoff, paused on dead credentials) may say not yet."""
         if self.leases is not None and not await self._hold(source):
             return []
+        if self.leases is None:
+            return await self._poll(source)
+        async with self.leases.kept(source.name):  # a slow qstat or the actions: still ours
+            return await self._poll(source)
+
+    async def _poll(self, source: Source) -> list[FiringReport]:
         due = getattr(source, "due", None)
         if due is not None and not due():
             return []
-        if self.leases is not None:
-            async with self.leases.kept(source.name):
-                obs = await source.poll()
-        else:
-            obs = await source.poll()
+        obs = await source.poll()
         if not obs.ok:
             log.warning("source %s unavailable: %s", source.name, obs.error)
         reports = await self._write(self._commit_observation, source, obs)
@@ -214,6 +216,7 @@ class Service:
         if took.new:  # another instance polled it meanwhile: what this one remembers is old
             self._memories.pop(source.name, None)
             self._credentials = None
+            source.resume()
         return True
 
     async def _write(self, fn: Callable[..., Any], *args: Any) -> Any:
