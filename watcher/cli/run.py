@@ -14,6 +14,7 @@ from watcher.cli._common import db_option, open_configured_store, rules_option, 
 from watcher.cli.errors import WatcherError
 from watcher.config import Settings
 from watcher.engine.engine import FiringReport
+from watcher.private import FILE_MODE
 from watcher.service.scheduler import beat_forever, run_forever
 from watcher.service.service import Service
 from watcher.store.db import Store, sqlite_path
@@ -74,7 +75,7 @@ def _single_instance(store: Store) -> FileLock | None:
     db_path = sqlite_path(str(store.engine.url))
     if db_path is None:
         return None
-    lock = FileLock(f"{db_path}.lock")
+    lock = FileLock(f"{db_path}.lock", mode=FILE_MODE)  # 0600 whatever the umask
     try:
         lock.acquire(timeout=0)
     except Timeout:

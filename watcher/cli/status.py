@@ -27,7 +27,9 @@ from watcher.config import Settings
 from watcher.globus.report import PAUSED, credential_row, paused
 from watcher.rules.errors import RuleError
 from watcher.rules.loader import RuleSet, load_rules
+from watcher.service.rulebook import RULEBOOK_FACT, service_view
 from watcher.store.db import sqlite_path
+from watcher.store.facts import get_fact
 from watcher.store.models import (
     DEAD,
     STATUSES,
@@ -116,12 +118,15 @@ def credentials(inputs: StatusInputs) -> Section:
 
 def rules_in_trouble(inputs: StatusInputs) -> Section:
     rows: list[dict[str, Any]] = []
+    report = None if inputs.session is None else get_fact(inputs.session, RULEBOOK_FACT)
     for error in _first_errors(inputs.ruleset):
         where = f"line {error.line}: " if error.line else ""
         field = f"{error.field_path}: " if error.field_path else ""
+        status = inputs.ruleset.files.get(error.path)
+        state = service_view(report, error.path, status.sha256 if status else "")
         rows.append({"name": str(error.path), "rule": None, "file": str(error.path),
                      "line": error.line,
-                     "problem": f"invalid, not in force: {where}{field}{error.message}"})
+                     "problem": f"{state}: {where}{field}{error.message}"})
     dead = _all(inputs, select(Intent.rule, func.count()).where(Intent.status == DEAD)
                 .group_by(col(Intent.rule)).order_by(col(Intent.rule)))
     for rule, count in dead:

@@ -128,12 +128,16 @@ class ActionCall(_Frozen):
         field_path = field_path or self.type
         model = ACTIONS[self.type].params
         # Defaults that are templates (an email's default subject) render like written params.
+        # Fields rendered later by the action itself (a digest's subject) stay as written.
+        later: frozenset[str] = getattr(model, "RENDERED_LATER", frozenset())
         defaults = {
             name: info.default for name, info in model.model_fields.items()
             if name not in self.params and isinstance(info.default, str)
-            and templating.is_template(info.default)
+            and templating.is_template(info.default) and name not in later
         }
-        rendered = templating.render_params({**defaults, **self.params}, context, field_path)
+        now = {k: v for k, v in self.params.items() if k not in later}
+        rendered = templating.render_params({**defaults, **now}, context, field_path)
+        rendered.update({k: v for k, v in self.params.items() if k in later})
         try:
             return model.model_validate(rendered)
         except ValidationError as exc:

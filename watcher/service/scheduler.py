@@ -73,9 +73,11 @@ async def run_forever(service: Service, *, poll_interval: float,
                                           service.settings.store.heartbeat.total_seconds()))
     # Due actions first (those of a gone instance among them), before the first polls start.
     first_act = asyncio.ensure_future(running.tracked(service.act)())
+    await asyncio.to_thread(service.record_rulebook)
     scheduler.start()
-    log.info("watcher running: %d rules, polling every %gs", len(service.rulebook.rules),
-             poll_interval)
+    staging = len(service.engine.rules) - len(service.rulebook.rules)
+    log.info("watcher running: %d rules of yours and %d staging rules in force, polling every "
+             "%gs", len(service.rulebook.rules), staging, poll_interval)
     try:
         await stop.event.wait()
     finally:
