@@ -25,7 +25,7 @@ from watcher import paths
 from watcher.cli._common import db_option, open_configured_store, rules_option, settings_option
 from watcher.config import Settings
 from watcher.globus.report import PAUSED, credential_row, paused
-from watcher.rules.errors import RuleError
+from watcher.lang.errors import RuleError
 from watcher.rules.loader import RuleSet, load_rules
 from watcher.service.rulebook import RULEBOOK_FACT, service_view
 from watcher.store.db import sqlite_path
@@ -174,11 +174,18 @@ def intent_counts(inputs: StatusInputs) -> Section:
 
 
 def workflows(inputs: StatusInputs) -> Section:
+    from watcher.workflows.lifetime_check import workflow_credentials
     from watcher.workflows.show import workflow_rows
 
-    rows = [] if inputs.session is None else workflow_rows(inputs.session, datetime.now(UTC))
+    now = datetime.now(UTC)
+    rows = [] if inputs.session is None else workflow_rows(inputs.session, now)
+    if inputs.session is not None and inputs.settings is not None:
+        for row in rows:
+            row["credentials"] = workflow_credentials(inputs.session, inputs.settings.globus,
+                                                      row["id"], now)
     columns = {"id": "Workflow", "name": "Name", "step": "Step", "age": "Age",
-               "last_event": "Last event", "last_event_at": "When (UTC)"}
+               "last_event": "Last event", "last_event_at": "When (UTC)",
+               "credentials": "Credentials"}
     return Section("workflows", "Workflows", columns, rows, inputs.empty())
 
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import yaml
 
-from watcher.rules.errors import DataPath, Problem, RuleError, field_path, type_word, unknown_key
-from watcher.rules.limits import MAX_RULES, LimitError, check_size
-from watcher.rules.marks import Marks, compose
+from watcher.lang.errors import DataPath, Problem, RuleError, field_path, type_word, unknown_key
+from watcher.lang.limits import MAX_RULES, LimitError, check_size
+from watcher.lang.marks import Marks, compose
 from watcher.rules.model import NAME_PATTERN, Rule, RuleSource
 from watcher.rules.parse import parse_rule
 from watcher.rules.reserved import reserved_names, reserved_reason

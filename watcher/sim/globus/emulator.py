@@ -164,7 +164,7 @@ class Emulator:
         """Add an endpoint or collection; `kind`: `entity_type` (`mapped`, `guest`,
         `gcsv5-endpoint`, `gcp`, `gcsv4`, ... or Transfer's name), `requires_consent`
         (a mapped collection refusing users without its data_access consent),
-        `high_assurance`, `host_endpoint_id`."""
+        `high_assurance`, `host_endpoint_id`, `authentication_timeout_mins`."""
         with self.mutate():
             return self.endpoints.add(path, endpoint_id, display_name, **kind).id
 
@@ -287,6 +287,7 @@ class Emulator:
         with self.lock:
             by_status = Counter(t.status for t in self.transfers.tasks.values())
             return {"tasks": dict(by_status), "counters": self.counters(),
+                    "counters_by_client": self.counters_by_client(),
                     "faults": self.faults.to_dict(),
                     "endpoints": [vars(e) for e in self.endpoints.all()],
                     "bandwidth": self.transfers.bandwidth,

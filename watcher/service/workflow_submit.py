@@ -10,8 +10,9 @@ without doing anything twice.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import globus_sdk
@@ -27,6 +28,8 @@ from watcher.ledger.runner import default_owner
 from watcher.store.db import Store
 from watcher.workflows import record
 from watcher.workflows.complete import CompleteError, Completer
+from watcher.workflows.lifetime import lapses_before
+from watcher.workflows.lifetime_check import credential_lapses, expected_span
 from watcher.workflows.spec import WorkflowSpec
 
 
@@ -92,9 +95,31 @@ def check_collections(settings: Settings, spec: WorkflowSpec) -> None:
         raise ConsentMissing(report.message(info.collections if info else ()), report.missing)
 
 
+def lifetime_warnings(settings: Settings, store: Store, spec: WorkflowSpec, now: datetime,
+                      queue_wait: timedelta) -> list[str]:
+    """Each credential that lapses before the workflow's expected stage-out, as a warning
+    (`watcher.workflows.lifetime`)."""
+    try:
+        info = read_login(settings.globus.token_db)
+    except (OSError, sqlite3.Error, ValueError):
+        info = None
+    try:
+        tc: globus_sdk.TransferClient | None = build_clients(settings.globus).ready_transfer()
+    except CredentialsExpired:
+        tc = None
+    collections = [loc.endpoint
+                   for pair in ([] if spec.stage_in_task else spec.stage_in) + spec.stage_out
+                   for loc in (pair.source, pair.destination)]
+    with store.session(write=False) as session:
+        span = expected_span(tc, session, spec, queue_wait)
+    return lapses_before(credential_lapses(tc, info, collections, now), now, span)
+
+
 def submit(settings: Settings, store: Store, spec: WorkflowSpec, workdir: Path,
            now: Callable[[], datetime] = _utc_now,
-           recorded: Callable[[str], None] = lambda workflow_id: None) -> tuple[str, list[str]]:
+           recorded: Callable[[str], None] = lambda workflow_id: None, *,
+           strict: bool = False, queue_wait: timedelta = timedelta(),
+           warn: Callable[[str], None] = lambda text: None) -> tuple[str, list[str]]:
     """Record the workflow, then submit its jobs and start (or graft) its stage-in.
 
     `recorded(id)` is called once the record is committed (the CLI shows the id then, so
@@ -108,6 +133,11 @@ def submit(settings: Settings, store: Store, spec: WorkflowSpec, workdir: Path,
             for collection, scopes in exc.missing.items():
                 note_missing(session, collection, scopes, "watcher stage submit")
         raise
+    warnings = lifetime_warnings(settings, store, spec, now(), queue_wait)
+    if warnings and strict:
+        raise SubmitProblem("; ".join(warnings) + " (--strict: nothing was submitted)")
+    for text in warnings:
+        warn(text)
     with store.session() as session:
         wf = record.create(session, spec, str(workdir), now())
         workflow_id = wf.id
