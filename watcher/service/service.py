@@ -173,6 +173,8 @@ class Service:
         obs = await source.poll()
         if not obs.ok:
             log.warning("source %s unavailable: %s", source.name, obs.error)
+        else:
+            log.debug("polled %s: %d subjects", source.name, len(obs.subjects))
         reports = await self._write(self._commit_observation, source, obs)
         # The answer's text and decoded tree are freed by now: give their pages back.
         await asyncio.to_thread(release_free_memory)
