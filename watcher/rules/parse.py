@@ -204,8 +204,10 @@ def _template_syntax(value: Any, at: DataPath) -> list[Problem]:
     return []
 
 
-def parse_rule(raw: Any, at: DataPath, path: Path, lines: Lines = _no_lines) -> Parsed:
-    """One rule from YAML data; returns (Rule or None, every problem found)."""
+def parse_rule(raw: Any, at: DataPath, path: Path, lines: Lines = _no_lines, *,
+               checked: bool = True) -> Parsed:
+    """One rule from YAML data; returns (Rule or None, every problem found). `checked=False`
+    skips the template names and lint (the shipped staging rules: tested, loaded each start)."""
     if not isinstance(raw, dict):
         return None, [Problem(at, "expected a rule (a mapping with name, when and do) but got "
                                   f"{type_word(raw)}")]
@@ -222,7 +224,7 @@ def parse_rule(raw: Any, at: DataPath, path: Path, lines: Lines = _no_lines) -> 
     if not broken & {"when", "conditions"}:
         problems += _subject_fields(data.get("when"), data.get("conditions"),
                                     raw.get("conditions"), (*at, "conditions"))
-    kinds = _trigger_types(data.get("when"), raw.get("when"))
+    kinds = _trigger_types(data.get("when"), raw.get("when")) if checked else []
     if kinds:  # a broken trigger config still says which context its firings have
         problems += _template_names(kinds, data.get("conditions"), raw, at,
                                     "conditions" in broken)
@@ -236,8 +238,8 @@ def parse_rule(raw: Any, at: DataPath, path: Path, lines: Lines = _no_lines) -> 
             return bool(err["loc"]) and err["loc"][0] in broken
 
         return None, problems + [p.under(at) for p in problems_from(exc, Rule, reported)]
-    if problems:
-        return None, problems
+    if problems or not checked:
+        return (None if problems else rule), problems
     return rule, lint_rule(rule, item_paths(raw["when"], (*at, "when")),
                            item_paths(raw.get("conditions") or [], (*at, "conditions")), at)
 
