@@ -119,9 +119,11 @@ class Engine:
         entered = [t for t in triggers if t.matches_transition(event)]
         holding = _inside(rule, event)
         memory = load_memory(session.get(RuleState, (rule.name, event.subject)))
-        if entered and memory.in_condition and event.change == APPEARED:
+        if (entered and event.change == APPEARED and memory.in_condition
+                and memory.last_fired_at is not None):
             # Seen inside before, forgotten, listed again (a Globus task announced again when
-            # it joins the watch list): no new entry for a rule that saw it, so no second fire.
+            # it joins the watch list): a rule that fired for it does not fire again; one whose
+            # conditions held it back then (not yet a workflow's stage-in) decides anew.
             entered = []
         why = f"{_describe(event)} entered {entered[0]}" if entered else ""
         decision = on_event(_limits(rule), memory, entered=bool(entered), holding=holding,
