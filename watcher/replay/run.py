@@ -23,8 +23,8 @@ from sqlmodel import Session, col, select
 
 from watcher.engine.decide import Verdict
 from watcher.engine.engine import Engine, FiringReport
-from watcher.engine.steps import DEFERRED
 from watcher.events import PBS_JOB, Event
+from watcher.ledger.deferred import DEFERRED
 from watcher.replay.timeline import Step, Timeline
 from watcher.rules.model import Rule
 from watcher.service.observe import SourceMemory
