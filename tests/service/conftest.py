@@ -23,7 +23,8 @@ def sim(tmp_path: Path) -> Iterator[PbsSim]:
 
 @pytest.fixture
 def settings(tmp_path: Path, sim: PbsSim) -> Settings:
-    return Settings(pbs=PbsSettings(bin_dir=sim.bin_dir, poll_interval=0.2, down_after=2),
+    return Settings(pbs=PbsSettings(bin_dir=sim.bin_dir, poll_interval=0.2,
+                                    min_poll_interval=0, down_after=2),
                     store=StoreSettings(url=f"sqlite:///{tmp_path / 'watcher.db'}"))
 
 

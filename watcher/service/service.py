@@ -24,11 +24,13 @@ from watcher.ledger.failures import any_untold, tell
 from watcher.ledger.report import RunReport
 from watcher.ledger.runner import ActionRunner, default_owner
 from watcher.memory import release_free_memory
+from watcher.pbs.commands import PbsCommands
 from watcher.rules.durations import format_duration
 from watcher.service.observe import SourceMemory
 from watcher.service.rulebook import RuleBook
 from watcher.sources.base import Source
 from watcher.sources.pbs import PbsSource
+from watcher.sources.pbs_select import SelectPbsSource
 from watcher.store.db import Store
 from watcher.store.retention import Pruned, prune
 from watcher.workflows.context import workflow_context
@@ -40,6 +42,17 @@ log = logging.getLogger(__name__)
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def pbs_source(settings: Settings, commands: PbsCommands, user: str,
+               now: Callable[[], datetime]) -> Source:
+    """The PBS source `pbs.discovery` names: qselect-driven (default) or the full listing."""
+    pbs = settings.pbs
+    if pbs.discovery == "listing":
+        return PbsSource(commands, watch=pbs.watch, user=user, now=now)
+    return SelectPbsSource(commands, watch=pbs.watch, user=user, now=now,
+                           margin=pbs.clock_skew_margin, batch=pbs.qstat_batch,
+                           full_every=pbs.full_every)
 
 
 class Service:
@@ -57,7 +70,7 @@ class Service:
         self.user = {"name": getpass.getuser(), "email": settings.user_email}
         pbs = settings.pbs.commands_runner()
         self.sources: list[Source] = list(sources) if sources is not None else [
-            PbsSource(pbs, watch=settings.pbs.watch, user=self.user["name"], now=now)]
+            pbs_source(settings, pbs, self.user["name"], now)]
         if sources is None and settings.quota.paths:  # paths listed under `quota:` in settings
             self.sources.append(settings.quota.source())
         # Globus joins when the user logged in (`watcher login`); see watcher.globus.wiring.
