@@ -25,6 +25,7 @@ not jobs gone: the rest are asked one by one, from then on one id a call, with o
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import logging
 import time
@@ -78,15 +79,13 @@ class SelectPbsSource(Source):
         at, started = self._now(), self._clock()
         self._polls += 1
         full = self._polls % self.full_every == 0
-        listed = await self._select()
-        if not listed.ok:
-            return Observation.failed(self.name, at, listed.error or "qselect failed")
-        changed: set[str] = set()
-        if self._last_good is not None:
-            answer = await self._select(changed_since(self._last_good - self.margin))
-            if not answer.ok:
-                return Observation.failed(self.name, at, answer.error or "qselect failed")
-            changed = set(answer.ids)
+        # The two questions are independent: asked together, a poll waits for one round trip.
+        window = None if self._last_good is None else changed_since(self._last_good - self.margin)
+        listed, answer = await asyncio.gather(self._select(), self._window(window))
+        for reply in (listed, answer):
+            if not reply.ok:
+                return Observation.failed(self.name, at, reply.error or "qselect failed")
+        changed = set(answer.ids)
         extra = [i for i in (self.extra_ids() if self.extra_ids else ()) if i not in
                  IdSet(listed.ids)]
         wanted = self._to_read(listed.ids, changed, extra, full)
@@ -103,14 +102,19 @@ class SelectPbsSource(Source):
         return Observation(obs.source, True, at, subjects=obs.subjects,
                            missing_ok=obs.missing_ok, unreadable=obs.unreadable, detail=detail)
 
+    async def _window(self, window: str | None) -> SelectAnswer:
+        """The ids saved since the window's start; none to ask before a first good poll."""
+        return await self._select(window) if window else SelectAnswer(True)
+
     async def _select(self, window: str | None = None) -> SelectAnswer:
         args = [*(["-x"] if self._history else []),
                 *(["-u", self.user] if self.watch == "mine" else []),
                 *(["-t", window] if window else [])]
         answer = read_select(await self.commands.run("qselect", *args))
-        if answer.history_off and self._history:
-            log.warning("the PBS server keeps no job history (job_history_enable is off): "
-                        "finished jobs leave qselect at once and will read as vanished")
+        if answer.history_off and "-x" in args:  # asked without -x, it cannot say this again
+            if self._history:
+                log.warning("the PBS server keeps no job history (job_history_enable is off): "
+                            "finished jobs leave qselect at once and will read as vanished")
             self._history = False
             return await self._select(window)
         return answer
