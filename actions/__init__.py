@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actions import (
+from watcher.actions import (
     email,
     qdel,
     qhold,
@@ -13,7 +13,7 @@ from actions import (
     stage_out_workflow,
     transfer,
 )
-from actions.base import ActionType
+from watcher.actions.base import ActionType
 
 ACTIONS: dict[str, ActionType] = {
     "qrls": ActionType("qrls", qrls.Params, qrls.execute, "release a hold on a PBS job"),

@@ -34,7 +34,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from actions.base import ActionContext, ActionParams, Outcome, record_effect
+from watcher.actions.base import ActionContext, ActionParams, Outcome, record_effect
 from watcher.config import SmtpSettings
 from watcher.engine.grouping import Digest, GroupingParams
 from watcher.mail.message import (

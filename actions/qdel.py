@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actions.base import (
+from watcher.actions.base import (
     PBS_JOB_FINISHED,
     PBS_UNKNOWN_JOB,
     ActionContext,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from actions.base import ActionContext, ActionParams, Outcome, pbs_outcome
+from watcher.actions.base import ActionContext, ActionParams, Outcome, pbs_outcome
 
 
 class Params(ActionParams):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from actions.base import ActionContext, ActionParams, Outcome
+from watcher.actions.base import ActionContext, ActionParams, Outcome
 from watcher.templating import is_template
 from watcher.workflows.complete import CompleteError, Completer
 

@@ -30,13 +30,15 @@ import asyncio
 import re
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from actions.base import ActionContext, ActionParams, Outcome
+from watcher.actions.base import ActionContext, ActionParams, Outcome
 from watcher.pbs import lineage as lin
 from watcher.pbs.commands import CommandResult
+from watcher.pbs.durations import PbsDuration
 from watcher.pbs.errors import parse_qstat_stderr
 from watcher.pbs.parse import QstatDocument, parse_qstat_json
 from watcher.pbs.snapshot import JobSnapshot
@@ -48,6 +50,8 @@ from watcher.pbs.submit_args import (
     replace_resource,
     set_variables,
 )
+from watcher.rules.durations import parse_duration
+from watcher.rules.errors import type_word
 from watcher.sources.pbs import IdSet
 from watcher.templating import is_template
 
@@ -62,11 +66,17 @@ class Params(ActionParams):
 
     job: str = Field(DEFAULT_JOB, min_length=1)
     max_attempts: int = Field(3, ge=1)
-    walltime: str | None = Field(None, pattern=r"^\d+(:\d+){0,2}(\.\d+)?$")
+    # `04:00:00`, `4h`, 14400 (seconds) or `{{ job.resources.walltime * 2 }}`; sent as HH:MM:SS.
+    walltime: str | None = None
     queue: str | None = Field(None, pattern=r"^\S+$")
     hold: bool = False
     variables: dict[str, str] = Field(default_factory=dict)
     script: str | None = Field(None, min_length=1)
+
+    @field_validator("walltime", mode="before")
+    @classmethod
+    def _walltime(cls, value: object) -> str | None:
+        return None if value is None else walltime_text(value)
 
     @field_validator("variables")
     @classmethod
@@ -74,7 +84,10 @@ class Params(ActionParams):
         for name, text in value.items():
             if not _VAR_NAME.match(name) or name in lin.LINEAGE_TAGS or name.startswith("PBS_O_"):
                 raise ValueError(f"{name!r} is not a variable name a job may be given")
-            quote_value(text)  # raises for a value qsub -v cannot carry
+            try:
+                quote_value(text, name)  # raises for a value qsub -v cannot carry intact
+            except SubmitArgsError as exc:
+                raise ValueError(str(exc)) from None
         return value
 
 
@@ -131,6 +144,21 @@ async def _resubmit(ctx: ActionContext, params: Params, old: JobSnapshot) -> Out
                         attempt=attempt, root=lineage.root)
 
 
+def walltime_text(value: object) -> str:
+    """A walltime as qsub takes it (`HH:MM:SS`), from PBS's own forms or a rule duration."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | timedelta):
+        raise ValueError(f"expected a walltime like '04:00:00', '4h' or seconds but got "
+                         f"{type_word(value)}")
+    try:
+        duration = parse_duration(value)
+    except ValueError as exc:
+        if "from 00 to 59" in str(exc):  # the form is right, a field is out of range
+            raise
+        raise ValueError(f"expected a walltime like '04:00:00', '4h' or seconds but got "
+                         f"'{value}'") from None
+    return str(PbsDuration.of(duration))
+
+
 def command_line(old: JobSnapshot, params: Params, tags: dict[str, str]) -> list[str]:
     """The qsub arguments that submit `old` again with the params' changes (pure)."""
     args = parse_submit_arguments(old.submit_arguments)
@@ -145,7 +173,7 @@ def command_line(old: JobSnapshot, params: Params, tags: dict[str, str]) -> list
         args = args.without("q").plus("q", params.queue)
     if not args.has("N") and old.name:
         args = args.plus("N", old.name)
-    args = set_variables(args, {**params.variables, **tags}, known=old.variables,
+    args = set_variables(args, params.variables, tags=tags, known=old.variables,
                          drop=lambda name: name in lin.LINEAGE_TAGS)
     if args.script is None and not args.command:
         if params.script is None:

@@ -7,7 +7,7 @@
           source_path: "{{ job.workdir }}/out/"
           destination_path: "/archive/{{ job.name }}/"
 
-The same action as `transfer` (one implementation, `actions.transfer.execute`), with other
+The same action as `transfer` (one implementation, `watcher.actions.transfer.execute`), with other
 defaults: items are directories (`recursive: true`); files keep their modification times and
 are compared by them (`preserve_timestamp: true`, `sync_level: mtime`), so staging the same
 directory out again after a rerun copies only what changed, without checksumming every byte
@@ -16,8 +16,8 @@ on both sides; `verify_checksum` stays on for what is copied.
 
 from __future__ import annotations
 
-from actions import transfer
-from actions.transfer import SyncLevel
+from watcher.actions import transfer
+from watcher.actions.transfer import SyncLevel
 
 
 class Params(transfer.Params):

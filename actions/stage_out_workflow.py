@@ -6,7 +6,7 @@
 The pairs come from the workflow's spec (`watcher stage submit --stage-out SRC DST`), which
 `stage_out`'s parameters cannot say in a rule file (a template renders text, not a list of
 items). Everything else is `stage_out`: its defaults (recursive directories, mtime sync,
-timestamps kept) and its exactly-once submission (`actions.transfer.execute`, keyed by this
+timestamps kept) and its exactly-once submission (`watcher.actions.transfer.execute`, keyed by this
 intent). The task is labelled `watcher <workflow> stage-out`, which is how the workflow's
 tracker and rules know it, and is recorded on the workflow at once.
 """
@@ -18,8 +18,8 @@ from typing import Any
 
 from pydantic import Field
 
-from actions import stage_out
-from actions.base import ActionContext, ActionParams, Outcome
+from watcher.actions import stage_out
+from watcher.actions.base import ActionContext, ActionParams, Outcome
 from watcher.store.db import Store
 from watcher.templating import is_template
 from watcher.workflows import record

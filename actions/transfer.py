@@ -28,7 +28,7 @@ from typing import Literal
 import globus_sdk
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from actions.base import ActionContext, ActionParams, Outcome
+from watcher.actions.base import ActionContext, ActionParams, Outcome
 from watcher.globus.submit import STORE_SERVICE, TRANSFER_SERVICE, SubmitError, submit_once
 from watcher.rules.durations import parse_duration
 from watcher.templating import is_template

@@ -75,9 +75,12 @@ def watcher_settings(tmp: Path, pbs_bin: Path, globus: GlobusSettings | None = N
 
 def globus_settings(tmp: Path, client_id: str, *, chunk: int, endpoint_interval: float
                     ) -> GlobusSettings:
-    """The watcher polls Globus on every cycle (poll_interval 0): the cycle is the cadence."""
+    """The watcher polls Globus on every cycle (poll_interval 0): the cycle is the cadence.
+
+    The targets are about the watched ids (ceil(N/chunk) requests), so the own-task listing is
+    off: on, it adds one paged request a poll and answers the live watched tasks itself."""
     return GlobusSettings(client_id=client_id, token_db=tmp / "tokens.db", poll_interval=0,
-                          endpoint_interval=endpoint_interval, chunk=chunk,
+                          endpoint_interval=endpoint_interval, chunk=chunk, own_tasks=False,
                           request_timeout=60, max_sleep=0.5)
 
 

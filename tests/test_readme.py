@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import yaml
 
-from actions import ACTIONS
+from watcher.actions import ACTIONS
 from watcher.cli import cli
 from watcher.config import Settings
 from watcher.rules.conditions import CONDITIONS

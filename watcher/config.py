@@ -119,6 +119,9 @@ class GlobusSettings(_Section):
     token_db: Path = Field(default_factory=lambda: paths.data_dir() / "globus-tokens.db")
     poll_interval: float = Field(default=60.0, ge=0)
     chunk: int = Field(default=100, ge=1, le=1000)
+    # Also watch every task of the user's (web app, globus-cli, scripts): one more paged
+    # task_list a poll, listing the tasks live or ended since the last one.
+    own_tasks: bool = True
     # Endpoints probed for inactive / consent required, besides those of watched live tasks.
     endpoints: list[str] = Field(default_factory=list)
     endpoint_interval: float = Field(default=300.0, ge=0)

@@ -16,8 +16,9 @@ The context a rule's templates see (built by `build_context`):
   `action_failed`: `rule action step attempts error`) and `data` (extra facts of the event,
   e.g. a `source_down`'s `error`).
 - `job`: for PBS events, the subject's attributes (`id name owner queue state substate
-  exit_status hold_types comment run_count depend submit_arguments variables workdir`), after
-  the change; for a vanished job, its last known attributes.
+  exit_status hold_types comment run_count depend submit_arguments variables workdir resources
+  used`), after the change; for a vanished job, its last known attributes. `resources` and
+  `used` (Resource_List, resources_used) hold times as `PbsDuration`s.
 - `quota`: for quota events, the path's usage (`path used_percent used_bytes limit_bytes
   over_limit files files_limit files_percent grace inaccurate`), after the change.
 - `previous`: the subject's attributes before the change (None for a job that just appeared).
@@ -36,11 +37,17 @@ from functools import lru_cache
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from watcher import sandbox
 from watcher.events import PBS_JOB, QUOTA, Event
+from watcher.pbs.durations import job_view
 
-_ENV = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+# The sandbox also bounds each render's cost (`watcher.sandbox`): a slow template fails its own
+# action, it cannot hold up the poll or the other rules.
+_ENV = sandbox.LimitedSandbox(undefined=jinja2.StrictUndefined, autoescape=False)
+# Templates that ran over their time budget fail at once from then on: one slow template costs
+# one budget per process, not one per firing (a burst of 5,000 firings would be 40 minutes).
+_OVER_BUDGET: dict[str, str] = {}
 
 
 class TemplateError(Exception):
@@ -62,6 +69,18 @@ def _compile(template: str) -> jinja2.Template:
     return _ENV.from_string(template)
 
 
+def parse(template: str) -> jinja2.nodes.Template:
+    """The template's syntax tree, for the rule checker; raises `jinja2.TemplateSyntaxError`,
+    or `sandbox.TemplateLimit` for one too long or deep to parse (as `check_syntax` says)."""
+    sandbox.check_shape(template)
+    return _ENV.parse(template)
+
+
+def global_names() -> frozenset[str]:
+    """Names every template may use besides its context (`range`, `dict`, `namespace`...)."""
+    return frozenset(_ENV.globals)
+
+
 def check_syntax(template: str, field_path: str = "") -> None:
     """Raise `TemplateError` if the template does not parse (used when rules are loaded)."""
     try:
@@ -69,15 +88,27 @@ def check_syntax(template: str, field_path: str = "") -> None:
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(field_path, f"template syntax error: {(exc.message or '').rstrip('.')} "
                                         f"(template line {exc.lineno})") from exc
+    except sandbox.TemplateLimit as exc:
+        raise TemplateError(field_path, f"template refused: {exc}") from exc
+    except RecursionError as exc:  # a shape `check_shape` does not count (`- - - - ... 1`)
+        raise TemplateError(field_path, "template refused: nested too deeply") from exc
 
 
 def render(template: str, context: Mapping[str, Any], field_path: str = "") -> str:
     """Render one template string; every failure becomes a `TemplateError` naming the field."""
     check_syntax(template, field_path)
+    if template in _OVER_BUDGET:
+        raise TemplateError(field_path, _OVER_BUDGET[template])
     try:
-        return _compile(template).render(context)
+        compiled = _compile(template)
+        return sandbox.render_bounded(compiled.generate(context))
     except jinja2.UndefinedError as exc:
         raise TemplateError(field_path, f"undefined in template: {exc.message}") from exc
+    except sandbox.OverBudget as exc:
+        _OVER_BUDGET[template] = f"template stopped: {exc} (it fails at once until changed)"
+        raise TemplateError(field_path, f"template stopped: {exc}") from exc
+    except sandbox.TemplateLimit as exc:
+        raise TemplateError(field_path, f"template stopped: {exc}") from exc
     except jinja2.exceptions.SecurityError as exc:
         raise TemplateError(field_path, f"not allowed in a template: {exc}") from exc
     except Exception as exc:  # a template can raise anything (1/0, bad filter arguments)
@@ -120,8 +151,10 @@ def build_context(
         "vars": dict(vars or {}),
         "now": now,
     }
-    if event.kind == PBS_JOB:
-        context["job"] = dict(attrs) if attrs is not None else None
+    if event.kind == PBS_JOB:  # resources and used with durations: `walltime * 2` computes
+        context["job"] = job_view(attrs) if attrs is not None else None
+        if event.previous is not None:
+            context["previous"] = job_view(event.previous)
     elif event.kind == QUOTA:
         context["quota"] = dict(attrs) if attrs is not None else None
     context.update(extra)

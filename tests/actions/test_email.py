@@ -13,9 +13,9 @@ import pytest
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import ValidationError
 
-from actions import ACTIONS
-from actions.base import ActionContext, Outcome
-from actions.email import DEFAULT_BODY, DEFAULT_SUBJECT, SMTP_SERVICE, Params, execute
+from watcher.actions import ACTIONS
+from watcher.actions.base import ActionContext, Outcome
+from watcher.actions.email import DEFAULT_BODY, DEFAULT_SUBJECT, SMTP_SERVICE, Params, execute
 from watcher.config import SmtpSettings
 from watcher.mail.message import message_id_for
 from watcher.mail.sink import SmtpSink

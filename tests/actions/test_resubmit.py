@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from actions import ACTIONS
-from actions.base import ActionContext, Outcome
-from actions.resubmit import Params, command_line, execute
+from watcher.actions import ACTIONS
+from watcher.actions.base import ActionContext, Outcome
+from watcher.actions.resubmit import Params, command_line, execute
 from watcher.pbs.commands import PbsCommands
 from watcher.pbs.lineage import Lineage, lineage_of
 from watcher.pbs.snapshot import JobSnapshot
@@ -177,11 +177,11 @@ def test_command_line_drops_what_must_not_be_repeated() -> None:
     tags = {"WATCHER_ATTEMPT": "2", "WATCHER_INTENT": "k"}
     assert command_line(old, Params(job="8.srv"), tags) == [
         "-W", "umask=022", "-l", "select=1:ncpus=2,walltime=1", "-N", "sim-1",
-        "-v", "A=1,HOME=/home/a,WATCHER_ATTEMPT=2,WATCHER_INTENT=k", "job.sh"]
+        "-v", "WATCHER_ATTEMPT=2,WATCHER_INTENT=k,A=1,HOME=/home/a", "job.sh"]
     changed = Params(job="8.srv", hold=True, walltime="2:00:00", queue="long",
                      variables={"A": "2"})
     assert command_line(snapshot("-q short -N n job.sh"), changed, {}) == [
-        "-N", "n", "-h", "-l", "walltime=2:00:00", "-q", "long", "-v", "A=2", "job.sh"]
+        "-N", "n", "-h", "-l", "walltime=02:00:00", "-q", "long", "-v", "A=2", "job.sh"]
 
 
 def test_command_line_refuses_an_interactive_job() -> None:
@@ -226,5 +226,40 @@ def test_a_workflow_job_keeps_its_identity_across_a_resubmission() -> None:
     """Staging rules select workflow jobs by WATCHER_WORKFLOW/WATCHER_STEP: keep them."""
     old = snapshot("-v A=1,WATCHER_WORKFLOW=wf-1,WATCHER_STEP=compute,WATCHER_ATTEMPT=1 job.sh")
     argv = command_line(old, Params(job="8.srv"), {"WATCHER_ATTEMPT": "2"})
-    assert argv[argv.index("-v") + 1] == (
-        "A=1,WATCHER_WORKFLOW=wf-1,WATCHER_STEP=compute,WATCHER_ATTEMPT=2")
+    assert argv[argv.index("-v") + 1] == (  # the lineage tags first, out of the users' reach
+        "WATCHER_ATTEMPT=2,A=1,WATCHER_WORKFLOW=wf-1,WATCHER_STEP=compute")
+
+
+def test_a_variable_ending_in_a_backslash_keeps_the_tags_and_is_found_again(sim, workdir):
+    """Issue 11, finding 3: `-v 'TRAIL=x\\'` used to swallow the lineage tags, so a run after a
+    crash did not find the job and submitted a second one."""
+    old = submit(sim, workdir, "-N", "sim-trail", "-h", "-v", "A=1,TRAIL=x\\", "long.sh")
+    before = queued(sim)
+    first = resubmit(sim, key="trail|1", job=old, hold=True, variables={"WIN": "C:\\\\d\\\\"})
+    assert first.ok, first.detail
+    new = first.facts["job_id"]
+    got = attrs(sim, new)["Variable_List"]
+    had = attrs(sim, old)["Variable_List"]
+    assert (got["A"], got["TRAIL"]) == (had["A"], had["TRAIL"])  # what the job had, again
+    assert {k: str(v) for k, v in got.items() if k.startswith("WATCHER_")} == {
+        "WATCHER_RESUBMIT_OF": old, "WATCHER_ROOT": old, "WATCHER_ATTEMPT": "1",
+        "WATCHER_INTENT": "trail|1"}
+    again = resubmit(sim, key="trail|1", job=old, hold=True, variables={"WIN": "C:\\\\d\\\\"})
+    assert again.facts["job_id"] == new and "already resubmitted" in again.detail
+    assert queued(sim) == before + 1
+    for job in (old, new):
+        sim.run("qdel", job)
+
+
+def test_a_value_qsub_cannot_pass_is_refused_before_submitting(sim, workdir):
+    with pytest.raises(ValidationError, match="holds a quote"):
+        Params(job="1.srv", variables={"Q": "it's"})
+    old = submit(sim, workdir, "-N", "sim-q", "-h", "long.sh")
+    before = queued(sim)
+    ctx = ActionContext(sim.commands, "q|1", "rule", NOW, {})
+    params = Params.model_construct(**{**Params(job=old).model_dump(), "variables": {"Q": "a\\b"}})
+    outcome = asyncio.run(execute(ctx, params))
+    assert not outcome.ok and not outcome.retryable
+    assert "variable 'Q' holds a lone backslash" in outcome.detail
+    assert queued(sim) == before
+    sim.run("qdel", old)

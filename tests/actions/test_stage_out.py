@@ -13,9 +13,9 @@ from typing import Any
 import globus_sdk
 import pytest
 
-from actions import ACTIONS, transfer
-from actions.base import ActionContext
-from actions.stage_out import Params
+from watcher.actions import ACTIONS, transfer
+from watcher.actions.base import ActionContext
+from watcher.actions.stage_out import Params
 from watcher.globus.submit import STORE_SERVICE, TRANSFER_SERVICE
 from watcher.pbs.commands import PbsCommands
 from watcher.rules.model import ActionCall

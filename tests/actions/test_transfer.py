@@ -14,10 +14,10 @@ import globus_sdk
 import pytest
 from pydantic import ValidationError
 
-from actions.base import ActionContext, Outcome
-from actions.transfer import Params, execute, label_for, transfer_data
 from tests.globus import _world
 from tests.globus._world import Globus
+from watcher.actions.base import ActionContext, Outcome
+from watcher.actions.transfer import Params, execute, label_for, transfer_data
 from watcher.globus.clients import build_clients
 from watcher.globus.submit import STORE_SERVICE, TRANSFER_SERVICE, fact_key
 from watcher.pbs.commands import PbsCommands

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from actions.base import Outcome
 from tests.ledger._helpers import LEASE, T0, fire
+from watcher.actions.base import Outcome
 from watcher.cli import cli
 from watcher.ledger.outbox import RetryPolicy, claim, record
 from watcher.store import Store

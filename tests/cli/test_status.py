@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from actions.base import Outcome
+from watcher.actions.base import Outcome
 from watcher.cli import cli
 from watcher.engine.engine import Engine
 from watcher.events import PBS_JOB, Event
@@ -99,8 +99,8 @@ def test_json_has_one_key_per_section(runner: CliRunner, rules_dir: Path, db_url
     (rules_dir / "broken.yaml").write_text(
         "rules:\n  - name: x\n    when: {pbs_jb: {}}\n    do: [{qdel: {job: '1'}}]\n")
     report = json.loads(status(runner, "--rules", rules_dir, "--db", db_url, "--json").output)
-    assert list(report) == ["sources", "rules_in_trouble", "dead_intents", "pending_windows",
-                            "intents", "workflows"]
+    assert list(report) == ["sources", "credentials", "rules_in_trouble", "dead_intents",
+                            "pending_windows", "intents", "workflows"]
     [pbs] = report["sources"]
     assert (pbs["healthy"], pbs["failures"], pbs["down_reported"]) == (False, 3, True)
     assert [(r["rule"], r["file"], r["line"]) for r in report["rules_in_trouble"]] == [
@@ -121,7 +121,11 @@ def test_before_the_first_run_there_is_no_store_and_none_is_made(
     result = status(runner, "--rules", rules_dir)
     assert result.exit_code == 0, result.output
     db = tmp_path / "data" / "watcher.db"
-    assert result.output.splitlines() == [
+    lines = result.output.splitlines()
+    credentials = [line.strip() for line in lines].index("Globus credentials")
+    assert "not logged in" in lines[credentials + 4] and "watcher login" in lines[credentials + 4]
+    del lines[credentials:credentials + 6]  # the title and the table's five lines
+    assert lines == [
         f"No store yet: {db} does not exist (has the watcher run?).",
         "Sources: unknown (no store)",
         "Rules in trouble: none",

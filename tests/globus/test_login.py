@@ -19,11 +19,12 @@ import globus_sdk
 import pytest
 from click.testing import CliRunner
 
-from tests.globus._world import Globus
+from tests.globus._world import USER, Globus
 from watcher.cli import cli
-from watcher.config import GlobusSettings
+from watcher.config import PLACEHOLDER_CLIENT_ID, GlobusSettings
 from watcher.globus.clients import build_clients
 from watcher.globus.login import LoginError, finish_login, start_login
+from watcher.globus.login_info import read_login
 from watcher.sim.globus.testing import GlobusEmulator
 
 
@@ -79,12 +80,40 @@ def test_the_flow_functions_ask_for_refresh_tokens(globus: Globus, tmp_path: Pat
     flow = start_login(globus.settings.client_id)
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(flow.url).query)
     assert query["access_type"] == ["offline"]
-    assert query["scope"] == [str(globus_sdk.TransferClient.scopes.all)]
+    assert query["scope"] == [f"openid profile email {globus_sdk.TransferClient.scopes.all}"]
     tokens = globus.tokens
     tokens.path.unlink()
     finish_login(flow, browser(flow.url), tokens)
     saved = tokens.transfer_tokens()
     assert saved is not None and saved.refresh_token
+    info = read_login(tokens.path)
+    assert info is not None and info.username == "alice@emulator.globus.org"
+    assert info.identity_id == globus.emu.identity_id(USER)
+    assert info.client_id == globus.settings.client_id and info.collections == []
+    assert info.last_used_at == info.logged_in_at
+
+
+def test_collections_add_optional_data_access_dependencies(globus: Globus) -> None:
+    flow = start_login(globus.settings.client_id, [globus.dst, globus.dst.upper()])
+    scope = urllib.parse.parse_qs(urllib.parse.urlsplit(flow.url).query)["scope"][0]
+    assert scope.endswith(f"{globus_sdk.TransferClient.scopes.all}"
+                          f"[*https://auth.globus.org/scopes/{globus.dst}/data_access]")
+    assert flow.collections == [globus.dst]
+    with pytest.raises(LoginError, match="'nope' is not a collection id"):
+        start_login(globus.settings.client_id, ["nope"])
+
+
+def test_the_service_refreshes_with_the_client_that_logged_in(globus: Globus) -> None:
+    """`watcher login --client-id X` without X in config.yaml: refreshes still work."""
+    flow = start_login(globus.settings.client_id)
+    globus.tokens.path.unlink()
+    finish_login(flow, browser(flow.url), globus.tokens)
+    other = globus.settings.model_copy(update={"client_id": PLACEHOLDER_CLIENT_ID})
+    globus.emu.expire_access_tokens(USER)
+    clients = build_clients(other)
+    assert clients.ready_transfer().task_list(limit=1)["DATA"] == []
+    info = read_login(globus.tokens.path)
+    assert info is not None and info.last_refresh_at is not None
 
 
 def test_a_wrong_code_is_one_line_and_exit_1(emu: GlobusEmulator, tmp_path: Path) -> None:

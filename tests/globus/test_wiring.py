@@ -18,7 +18,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def rule(name: str, task: str | None, enabled: bool = True) -> Rule:
+def rule(name: str, task: str | list[str] | None, enabled: bool = True) -> Rule:
     return Rule.model_validate({"name": name, "enabled": enabled,
                                 "when": {"globus_task": {"task": task, "status": "FAILED"}},
                                 "do": [{"qdel": {"job": "1"}}]})
@@ -51,6 +51,20 @@ def test_watched_ids_are_the_watch_list_and_ids_pinned_in_rules(store: Store) ->
     rules = [rule("a", "pinned"), rule("c", "disabled", enabled=False), rule("d", None)]
     assert pinned_task_ids(rules) == {"pinned"}
     assert watched_task_ids(store, rules) == {"from-a-workflow", "pinned"}
+
+
+def test_a_list_of_ids_pins_each_and_a_glob_pins_none() -> None:
+    rules = [rule("a", ["one", "two"]), rule("b", "run-*"), rule("c", ["three", "x-*"])]
+    assert pinned_task_ids(rules) == {"one", "two", "three"}
+
+
+def test_own_tasks_are_on_by_default_and_can_be_switched_off(globus: Globus,
+                                                               store: Store) -> None:
+    parts = globus_parts(globus.settings, store, list, now)
+    assert parts is not None and parts.tasks.own_tasks
+    off = globus.settings.model_copy(update={"own_tasks": False})
+    parts = globus_parts(off, store, list, now)
+    assert parts is not None and not parts.tasks.own_tasks
 
 
 def test_the_default_token_file_is_under_the_data_dir(monkeypatch, tmp_path: Path) -> None:

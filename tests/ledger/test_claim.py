@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from actions.base import Outcome
 from tests.ledger._helpers import LEASE, T0, add, chain, intent, statuses
+from watcher.actions.base import Outcome
 from watcher.ledger.outbox import NewIntent, RetryPolicy, claim, record
 from watcher.store import Store, open_store
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from actions.base import Outcome
 from tests.ledger._helpers import LEASE, T0, fire
+from watcher.actions.base import Outcome
 from watcher.ledger.history import load_history, summarize
 from watcher.ledger.outbox import RetryPolicy, claim, record
 from watcher.store import Store

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from actions.base import Outcome
 from tests.ledger._helpers import LEASE, T0, add, intent
+from watcher.actions.base import Outcome
 from watcher.ledger.outbox import NewIntent, RetryPolicy, claim, dead_intents, record
 from watcher.store import Store
 

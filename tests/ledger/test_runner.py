@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from actions import ACTIONS
-from actions.base import ActionContext, ActionParams, ActionType, Outcome
 from tests.ledger._helpers import T0, add, chain, intent
+from watcher.actions import ACTIONS
+from watcher.actions.base import ActionContext, ActionParams, ActionType, Outcome
 from watcher.events import ACTION_FAILED
 from watcher.ledger.failures import tell
 from watcher.ledger.outbox import NewIntent, RetryPolicy, claim, enqueue, record
@@ -209,7 +209,7 @@ def test_actions_get_the_key_rule_and_services_and_exceptions_are_retried(
 
 def test_a_journaled_effect_is_not_repeated_after_a_crash(store: Store, pbs: FakePbs) -> None:
     """The action journaled its effect, then the worker died before recording the outcome."""
-    from actions.base import record_effect
+    from watcher.actions.base import record_effect
 
     calls: list[str] = []
 

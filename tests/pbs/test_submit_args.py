@@ -89,7 +89,7 @@ def test_variables_merge_into_the_last_v_list() -> None:
                            known={"HOME": "/home/alice", "b": "x,y"},
                            drop=lambda name: name.startswith("WATCHER_"))
     assert merged.argv() == [
-        "-N", "n", "-v", "b='x,y',HOME=/home/alice,WATCHER_ATTEMPT=2,c='p,q',a=3", "j.sh"]
+        "-N", "n", "-v", "b=x\\,y,HOME=/home/alice,WATCHER_ATTEMPT=2,c=p\\,q,a=3", "j.sh"]
 
 
 def test_variables_are_added_when_there_was_no_v() -> None:
@@ -97,13 +97,18 @@ def test_variables_are_added_when_there_was_no_v() -> None:
     assert set_variables(parse_submit_arguments("-v OLD=1"), {}, drop=lambda n: True).argv() == []
 
 
-@pytest.mark.parametrize(("value", "quoted"), [
-    ("plain", "plain"), ("a,b", "'a,b'"), ("it's", '"it\'s"'), ('say "x"', "'say \"x\"'"),
+@pytest.mark.parametrize(("value", "spelt"), [
+    ("plain", "plain"), ("a,b", "a\\,b"), ("C:\\\\dir", "C:\\dir"), ("x\\\\", "x'\"\"'\"\""),
+    ("x\\\\,y", "x'\"\"'\"\"\\,y"), ("a=b", "a=b"), ("é\nz", "é\nz"),
 ])
-def test_values_are_quoted_as_qsub_reads_them(value: str, quoted: str) -> None:
-    assert quote_value(value) == quoted
+def test_values_are_spelt_so_real_qsub_passes_them_intact(value: str, spelt: str) -> None:
+    assert quote_value(value) == spelt
 
 
-def test_a_value_with_both_quotes_cannot_be_passed() -> None:
-    with pytest.raises(SubmitArgsError, match="both kinds of quotes"):
-        quote_value("it's \"x\"")
+@pytest.mark.parametrize(("value", "why"), [
+    ("it's", "holds a quote"), ('say "x"', "holds a quote"), ("C:\\dir", "lone backslash"),
+    ("x ", "ends in whitespace"),
+])
+def test_a_value_real_qsub_cannot_pass_is_refused(value: str, why: str) -> None:
+    with pytest.raises(SubmitArgsError, match=f"variable 'V' .*{why}"):
+        quote_value(value, "V")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from actions import ACTIONS
+from watcher.actions import ACTIONS
 from watcher.replay.load import TimelineError, load_timeline, parse_timeline
 from watcher.replay.timeline import DEFAULT_START
 from watcher.rules.errors import expected_one_of

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from watcher.actions import ACTIONS
 from watcher.cli import cli
 
 TESTDATA = Path(__file__).parent.parent / "testdata" / "rules"
@@ -39,7 +40,7 @@ def test_check_prints_every_error_and_exits_1() -> None:
         f"{mixed}/2-bad.yaml:7:17: broken-rule.when.pbs_job.stat: unknown key 'stat' "
         "(did you mean 'state'?)",
         f"{mixed}/2-bad.yaml:9:9: broken-rule.do[0].qrel: expected one of "
-        f"{', '.join(__import__('actions').ACTIONS)} but got 'qrel' (did you mean 'qrls'?)",
+        f"{', '.join(ACTIONS)} but got 'qrel' (did you mean 'qrls'?)",
         f"{mixed}/3-dup.yaml:5:11: shared-name.name: duplicate rule name 'shared-name' "
         f"(first defined at {mixed}/1-good.yaml:2)",
     ]

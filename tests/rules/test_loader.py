@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from actions import ACTIONS
+from watcher.actions import ACTIONS
 from watcher.rules.loader import RuleLoadError, load_rule_text, load_rules
 from watcher.rules.model import ActionCall, Condition, Rule, Trigger
 from watcher.triggers import TRIGGERS
@@ -341,8 +341,9 @@ rules:
     when: {pbs_job: {state: F}
     do: [{qdel: {job: x}}]
 """, [
-        "t.yaml:4:5: invalid YAML: expected ',' or '}', but got '<scalar>' (while parsing a "
-        'flow mapping at line 3)',
+        # The mistake is the unclosed '{' of line 3, not line 4 where PyYAML noticed it.
+        "t.yaml:3:11: invalid YAML: this '{' is not closed (expected ',' or '}' but got "
+        "'<scalar>' at line 4)",
     ]),
     ('rules-not-list', """\
 rules: {name: r}
@@ -473,7 +474,7 @@ def test_unreadable_and_undecodable_files(tmp_path: Path) -> None:
     (tmp_path / "latin1.yaml").write_bytes(b"rules: []\n# caf\xe9\n")
     ruleset = load_rules([tmp_path])
     assert [str(error) for error in ruleset.errors] == [
-        f"{tmp_path}/latin1.yaml: not UTF-8 text: invalid continuation byte at byte 15"]
+        f"{tmp_path}/latin1.yaml:2:6: not UTF-8 text: invalid continuation byte (byte 0xe9)"]
     assert not ruleset.files[tmp_path / "latin1.yaml"].valid
 
 

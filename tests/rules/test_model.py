@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from actions import ACTIONS
+from watcher.actions import ACTIONS
 from watcher.events import PBS_JOB, Event
 from watcher.rules.loader import load_rule_text
 from watcher.rules.model import Rule

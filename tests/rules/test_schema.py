@@ -8,7 +8,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from actions import ACTIONS
+from watcher.actions import ACTIONS
 from watcher.rules.conditions import CONDITIONS
 from watcher.rules.loader import load_rule_text
 from watcher.rules.marks import compose

@@ -105,3 +105,21 @@ def test_describe_and_rule_file_form() -> None:
         "name": "release", "do": [{"qrls": {"job": "1.srv"}}],
         "when": {"globus_task": {"task": TASK, "status": "SUCCEEDED"}}})
     assert str(rule.when[0]) == f"globus_task(task={TASK}, status=SUCCEEDED)"
+
+
+def test_task_takes_a_list_or_a_glob_and_only_a_plain_id_pins_the_index() -> None:
+    other = "1f0c6a9e-0000-4000-8000-000000000002"
+    listed = config(task=[other, TASK], status="FAILED")
+    globbed = config(task="1f0c6a9e-*", status="FAILED")
+    for cfg in (listed, globbed):
+        assert fires(cfg, [ACTIVE, FAILED]) == [False, True]
+    assert fires(config(task=[other], status="FAILED"), [ACTIVE, FAILED]) == [False, False]
+    assert TRIGGER.subject_key(config(task=TASK)) == TASK
+    assert TRIGGER.subject_key(listed) is None and TRIGGER.subject_key(globbed) is None
+
+
+def test_label_takes_a_list_and_a_glob() -> None:
+    assert fires(config(label=["other", "stage-in-*"], status="FAILED"),
+                 [ACTIVE, FAILED]) == [False, True]
+    assert fires(config(label=["other", "stage-out-*"], status="FAILED"),
+                 [ACTIVE, FAILED]) == [False, False]

@@ -14,6 +14,7 @@ COMMANDS = {
     "demo": "watcher.cli.demo:demo",
     "history": "watcher.cli.history:history",
     "login": "watcher.cli.login:login",
+    "logout": "watcher.cli.logout:logout",
     "rules": "watcher.cli.rules:rules",
     "recover": "watcher.cli.recover:recover",
     "run": "watcher.cli.run:run",

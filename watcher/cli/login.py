@@ -18,7 +18,10 @@ from watcher.globus.tokens import TokenFile
 @click.option("--client-id", metavar="UUID",
               help="Globus native app client id (default: globus.client_id from config).")
 @click.option("--no-browser", is_flag=True, help="Only print the URL; do not open a browser.")
-def login(settings: Settings, client_id: str | None, no_browser: bool) -> None:
+@click.option("--collection", "collections", multiple=True, metavar="ID",
+              help="Also consent to this GCSv5 mapped collection's data_access (repeatable).")
+def login(settings: Settings, client_id: str | None, no_browser: bool,
+          collections: tuple[str, ...]) -> None:
     """Log in to Globus and store refresh tokens that the watcher service uses."""
     client_id = client_id or settings.globus.client_id
     if client_id == PLACEHOLDER_CLIENT_ID:
@@ -27,7 +30,10 @@ def login(settings: Settings, client_id: str | None, no_browser: bool) -> None:
             "https://app.globus.org/settings/developers and set globus.client_id in the "
             "config file, or pass --client-id")
     tokens = TokenFile(settings.globus.token_db)
-    flow = start_login(client_id)
+    try:
+        flow = start_login(client_id, collections)
+    except LoginError as exc:
+        raise WatcherError(str(exc)) from exc
     click.echo("Open this URL in a browser, log in to Globus, and paste the code it shows:\n")
     click.echo(f"  {flow.url}\n")
     if not no_browser and can_open_browser():

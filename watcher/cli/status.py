@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from watcher import paths
 from watcher.cli._common import db_option, open_configured_store, rules_option, settings_option
 from watcher.config import Settings
+from watcher.globus.report import PAUSED, credential_row, paused
 from watcher.rules.errors import RuleError
 from watcher.rules.loader import RuleSet, load_rules
 from watcher.store.db import sqlite_path
@@ -39,6 +40,7 @@ class StatusInputs:
 
     ruleset: RuleSet
     session: Session | None
+    settings: Settings | None = None
 
     def empty(self, text: str = "none") -> str:
         """What a section says when it has no rows: without a store, nothing is known."""
@@ -59,11 +61,28 @@ class Section:
 def sources(inputs: StatusInputs) -> Section:
     columns = {"source": "Source", "healthy": "Healthy", "failures": "Failed polls",
                "last_ok_at": "Healthy since / last answer (UTC)", "last_error": "Last error"}
+    # Dead credentials are no outage (no source_down), but the Globus sources are not asking:
+    # not healthy, and the error says what to do.
+    is_paused, why = paused(inputs.session)
     rows = [{"source": h.source, "healthy": h.healthy, "failures": h.failures,
              "down_reported": h.down_emitted, "last_ok_at": h.last_ok_at,
-             "last_error": h.last_error}
+             "last_error": h.last_error, "paused": False}
             for h in _all(inputs, select(SourceHealth).order_by(col(SourceHealth.source)))]
+    for row in rows:
+        if is_paused and row["source"].startswith("globus"):
+            row.update(healthy=False, paused=True, last_error=f"{PAUSED}: {why}")
     return Section("sources", "Sources", columns, rows, inputs.empty("not polled yet"))
+
+
+def credentials(inputs: StatusInputs) -> Section:
+    columns = {"state": "State", "logged_in_as": "Logged in as", "token_age": "Login age",
+               "last_used_at": "Refresh token last used (UTC)",
+               "refresh_token_lapses_at": "Lapses if unused (UTC, estimated)",
+               "missing_consents": "Collections lacking consent", "to_do": "To do"}
+    settings = inputs.settings
+    rows = [] if settings is None else [
+        credential_row(settings.globus, inputs.session, datetime.now(UTC))]
+    return Section("credentials", "Globus credentials", columns, rows, "unknown")
 
 
 def rules_in_trouble(inputs: StatusInputs) -> Section:
@@ -130,7 +149,7 @@ def workflows(inputs: StatusInputs) -> Section:
 
 
 SECTIONS: list[Callable[[StatusInputs], Section]] = [
-    sources, rules_in_trouble, dead_intents, pending_windows, intent_counts, workflows]
+    sources, credentials, rules_in_trouble, dead_intents, pending_windows, intent_counts, workflows]
 
 
 @click.command("status", short_help="Show sources, rules in trouble and dead actions.")
@@ -146,12 +165,12 @@ def status(rules: tuple[Path, ...], db_url: str | None, settings: Settings,
     if path is not None and not path.exists():  # never create a store just to look at it
         click.echo(f"No store yet: {path} does not exist (has the watcher run?).",
                    err=as_json)
-        sections = _collect(StatusInputs(ruleset, None))
+        sections = _collect(StatusInputs(ruleset, None, settings))
     else:
         store = open_configured_store(settings, db_url)
         try:
             with store.session(write=False) as session:
-                sections = _collect(StatusInputs(ruleset, session))
+                sections = _collect(StatusInputs(ruleset, session, settings))
         finally:
             store.close()
     if as_json:
@@ -198,6 +217,8 @@ def _cell(value: Any) -> Text:
         return Text("yes" if value else "no", style=None if value else "red")
     if isinstance(value, datetime):
         return Text(value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"))
+    if isinstance(value, list):
+        return Text(", ".join(map(str, value)) or "-")
     return Text(str(value))
 
 

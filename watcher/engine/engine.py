@@ -182,6 +182,9 @@ class Engine:
                                          firing_id=firing.id)
             except templating.TemplateError as exc:  # permanent: the intent is born dead
                 params, group, failures[key] = dict(call.params), None, str(exc)
+                # The runner never sees a dead-born intent, so this is its one log line.
+                log.error("Rule %r step %d (%s) failed for good: %s", rule.name, step,
+                          call.type, exc)
             if group is not None:  # one intent per group, not one per firing; not chained
                 grouping.collect(session, group, now)
                 continue

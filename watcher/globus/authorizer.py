@@ -4,7 +4,10 @@ It wraps globus-sdk's `RefreshTokenAuthorizer` (which refreshes 60 s before the 
 expires) and adds what a long-running service needs:
 
 - every refresh is persisted (`on_refresh`): Auth rotates refresh tokens, and a restart with
-  the old one would find it dead;
+  the old one would find it dead; its time is noted too (the refresh token's last use, from
+  which its unused lifetime counts, for `watcher status` and `watcher stage submit`);
+- it refreshes with the native app that logged in (recorded by `watcher login`), falling back
+  to `globus.client_id`: Auth refuses a refresh token presented by another client;
 - one lock around header generation, so two threads never refresh with the same rotating
   token (the second would be refused and look like dead credentials);
 - a refused refresh token (`invalid_grant`) is first checked against the storage (another
@@ -18,11 +21,13 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from datetime import UTC, datetime
 
 import globus_sdk
 from globus_sdk.authorizers import GlobusAuthorizer
 
 from watcher.globus.errors import CredentialsExpired, describe, is_invalid_grant
+from watcher.globus.login_info import note_refresh, read_login
 from watcher.globus.tokens import TRANSFER_RS, TokenFile
 
 log = logging.getLogger(__name__)
@@ -86,10 +91,17 @@ class StoredTokenAuthorizer(GlobusAuthorizer):
             log.info("new Globus tokens found in %s: Globus work resumes", self.tokens.path)
         self._dead = self.expired_reason = None
         self._inner = globus_sdk.RefreshTokenAuthorizer(
-            stored.refresh_token, globus_sdk.NativeAppAuthClient(self.client_id),
+            stored.refresh_token, globus_sdk.NativeAppAuthClient(self._login_client()),
             access_token=stored.access_token, expires_at=stored.expires_at_seconds,
             on_refresh=self._persist)
         return self._inner
+
+    def _login_client(self) -> str:
+        try:
+            info = read_login(self.tokens.path)
+        except (OSError, sqlite3.Error, ValueError, KeyError):
+            info = None
+        return info.client_id if info is not None else self.client_id
 
     def _die(self, refresh_token: str, why: str) -> None:
         self._dead = refresh_token
@@ -101,6 +113,7 @@ class StoredTokenAuthorizer(GlobusAuthorizer):
         """Save refreshed tokens at once: the old refresh token may already be dead."""
         try:
             self.tokens.store(response)
+            note_refresh(self.tokens.path, datetime.now(UTC))
         except (OSError, sqlite3.Error) as exc:  # keep working on the in-memory token
             log.error("could not save refreshed Globus tokens to %s: %s (a restart will need "
                       "`watcher login`)", self.tokens.path, exc)

@@ -51,6 +51,12 @@ def credentials_edge(expired: bool, obs: Observation) -> tuple[bool, list[Event]
     return expired, [], False
 
 
+def stored_state(session: Session) -> tuple[bool, str | None]:
+    """Whether the service last found the credentials dead, and Globus's reason (for status)."""
+    fact = get_fact(session, _FACT) or {}
+    return bool(fact.get("expired", False)), fact.get("reason")
+
+
 class CredentialsMemory:
     """The service's copy of the edge, loaded once from the store and written on change."""
 

@@ -4,11 +4,17 @@
 task the user owns in one page (`limit` = the chunk). N watched tasks cost ceil(N / chunk)
 requests per poll, which keeps a user well inside Globus's ~20 requests/s. A task not in the
 answer (another user's, or a mistyped id) is simply absent: the diff counts it as missing.
+
+The user's own tasks, wherever they were started (the web app, globus-cli, a script), come from
+one more listing: `task_list(filter={"completion_time": "SINCE,"})`. With its end left open,
+Transfer lists the tasks completed since SINCE *and* every task not completed yet, so one paged
+request (1000 a page, usually one page) answers "what is live or ended since I last looked".
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import globus_sdk
@@ -58,6 +64,31 @@ def fetch_tasks(client: globus_sdk.TransferClient, ids: Sequence[str], chunk: in
         requests += 1
         docs.extend(dict(doc) for doc in answer["DATA"])
     return docs, requests
+
+
+OWN_PAGE = 1000  # the most task_list answers in one page
+OWN_MAX_PAGES = 10  # past 10,000 live-or-just-ended tasks, the oldest wait for the next poll
+
+
+def own_filter(since: datetime) -> dict[str, str]:
+    """Live tasks and those completed since `since` (UTC, to the second: Transfer's format)."""
+    return {"completion_time": f"{since.astimezone(UTC):%Y-%m-%dT%H:%M:%S},"}
+
+
+def fetch_own_tasks(client: globus_sdk.TransferClient, since: datetime
+                    ) -> tuple[list[dict[str, Any]], int]:
+    """The user's tasks that are live or completed since `since`, and how many requests that
+    took (one, unless more than a page of tasks moved). Raises the SDK's errors."""
+    docs: list[dict[str, Any]] = []
+    for page in range(OWN_MAX_PAGES):
+        answer = client.task_list(filter=own_filter(since), orderby="request_time DESC",
+                                  limit=OWN_PAGE, offset=page * OWN_PAGE)
+        batch = [dict(doc) for doc in answer["DATA"]]
+        docs.extend(batch)
+        total = answer.get("total")
+        if len(batch) < OWN_PAGE or (isinstance(total, int) and len(docs) >= total):
+            return docs, page + 1
+    return docs, OWN_MAX_PAGES
 
 
 def endpoints_of(tasks: Mapping[str, Mapping[str, Any]]) -> set[str]:

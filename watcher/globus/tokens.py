@@ -38,6 +38,20 @@ class TokenFile:
         with self._storage() as storage:
             return storage.get_token_data(TRANSFER_RS)
 
+    def all_tokens(self) -> dict[str, TokenStorageData]:
+        """Every resource server's tokens stored now (none without a file)."""
+        if not self.exists():
+            return {}
+        with self._storage() as storage:
+            return dict(storage.get_token_data_by_resource_server())
+
+    def delete(self) -> bool:
+        """Remove the token file (and SQLite's journals); False if there was none."""
+        existed = self.exists()
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        return existed
+
     def store(self, response: globus_sdk.OAuthTokenResponse) -> None:
         """Save a login's or a refresh's tokens; an identity already known is kept (a refresh
         answer does not say whose tokens they are)."""

@@ -3,7 +3,8 @@
 The service turns Globus on when `globus.enabled` and a token file exists (`watcher login` ran);
 a user who never logged in has no Globus source and hears nothing about Globus. The watched
 tasks are those on the store's watch list (workflows, stage-out actions) plus those a rule
-names with `globus_task: {task: <id>}`, so a hand-written rule works without other steps.
+names with `globus_task: {task: <id>}` (or a list of ids), so a hand-written rule works without
+other steps; with `globus.own_tasks` (the default) every task of the user's is seen as well.
 """
 
 from __future__ import annotations
@@ -14,13 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlmodel import select
+
 from watcher.config import GlobusSettings
 from watcher.globus.clients import GlobusClients, build_clients
+from watcher.globus.tasks import TERMINAL
 from watcher.globus.tokens import TokenFile
 from watcher.rules.model import Rule
 from watcher.sources.base import Source
 from watcher.sources.globus import GlobusEndpointSource, GlobusSource
 from watcher.store.db import Store
+from watcher.store.models import Snapshot
 from watcher.store.watch import watched_ids
 
 # The endpoint probe reports no outage of its own: the task source already says "globus" is
@@ -55,7 +60,9 @@ def globus_parts(settings: GlobusSettings, store: Store, rules: Callable[[], Seq
     clients = build_clients(settings)
     tasks = GlobusSource(clients.ready_transfer, lambda: watched_task_ids(store, rules()),
                          chunk=settings.chunk, interval=settings.poll_interval,
-                         backoff_max=settings.backoff_max, now=now)
+                         backoff_max=settings.backoff_max, now=now,
+                         own_tasks=settings.own_tasks,
+                         live=live_task_ids(store) if settings.own_tasks else ())
     endpoints = GlobusEndpointSource(clients.ready_transfer,
                                      lambda: {*settings.endpoints, *tasks.endpoints},
                                      interval=settings.endpoint_interval,
@@ -70,8 +77,18 @@ def watched_task_ids(store: Store, rules: Iterable[Rule]) -> set[str]:
     return ids | pinned_task_ids(rules)
 
 
+def live_task_ids(store: Store) -> set[str]:
+    """Tasks the last snapshot saw live: after a restart each is asked for by id once, since it
+    may have ended while the watcher was down, before the own-task listing's window."""
+    with store.session(write=False) as session:
+        rows = session.exec(select(Snapshot).where(Snapshot.source == "globus")).all()
+        return {row.subject for row in rows if row.attrs.get("status") not in TERMINAL}
+
+
 def pinned_task_ids(rules: Iterable[Rule]) -> set[str]:
-    """Task ids written in enabled rules' `globus_task` triggers (triggers refuse templates)."""
+    """Task ids written in enabled rules' `globus_task` triggers: a plain id or the plain ids
+    of a list (a glob names no id; the own-task listing serves it). Triggers refuse templates."""
     found = (getattr(trigger.config, "task", None) for rule in rules if rule.enabled
              for trigger in rule.when if trigger.type == "globus_task")
-    return {task for task in found if task}
+    return {str(value) for matcher in found if matcher is not None
+            for value in matcher.values() if value is not None}

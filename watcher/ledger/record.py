@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from actions.base import Outcome
+from watcher.actions.base import Outcome
 from watcher.ledger.policy import RetryPolicy
 from watcher.store.db import Store
 from watcher.store.models import DEAD, DONE, PENDING, RUNNING, Intent

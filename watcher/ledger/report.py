@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from actions.base import Outcome
+from watcher.actions.base import Outcome
 from watcher.store.models import DEAD, DONE, Intent
 
 

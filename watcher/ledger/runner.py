@@ -25,8 +25,8 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import col, select
 
-from actions import ACTIONS
-from actions.base import ActionContext, ActionType, Outcome, effect_key
+from watcher.actions import ACTIONS
+from watcher.actions.base import ActionContext, ActionType, Outcome, effect_key
 from watcher.failpoints import failpoint
 from watcher.ledger.claim import claim
 from watcher.ledger.policy import RetryPolicy

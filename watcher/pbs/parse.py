@@ -212,6 +212,8 @@ def job_snapshot(job_id: str, attrs: dict[str, Any]) -> JobSnapshot:
         _text(get("depend", "")),
         _text(get("Submit_arguments", "")),
         _variables(get("Variable_List")),
+        _mapping(get("Resource_List")),
+        _used(get("job_state"), get("resources_used")),
         attrs,
     )
 
@@ -241,7 +243,22 @@ def job_attributes(job_id: str, attrs: dict[str, Any]) -> dict[str, Any]:
         "submit_arguments": _text(get("Submit_arguments", "")),
         "variables": variables,
         "workdir": variables.get("PBS_O_WORKDIR"),
+        "resources": _mapping(get("Resource_List")),
+        "used": _used(state, get("resources_used")),
     }
+
+
+_ENDED = frozenset({"E", "F", "X"})
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    """`Resource_List` as qstat printed it (decoded for us alone: no copy needed)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _used(state: object, value: object) -> dict[str, Any]:
+    """`resources_used` once the job has ended; while it runs PBS keeps refreshing it."""
+    return _mapping(value) if state in _ENDED else {}
 
 
 def _variables(value: object) -> dict[str, str]:

@@ -14,6 +14,9 @@ class JobSnapshot:
     `Variable_List` with every value as a string, because qstat turns numeric-looking values into
     JSON numbers (`"005"` may even arrive as the invalid `005`). `exit_status` is None while the
     job has not ended, and stays None for a queued job removed by qdel (PBS records none).
+    `resources` is `Resource_List` (what was asked, from the qsub line or `#PBS -l` lines alike)
+    and `used` is `resources_used`, as qstat printed them; `used` is kept only once the job has
+    ended (E, F), because PBS refreshes it while a job runs and every refresh would be a write.
     """
 
     id: str
@@ -29,6 +32,8 @@ class JobSnapshot:
     depend: str = ""
     submit_arguments: str = ""
     variables: dict[str, str] = field(default_factory=dict)
+    resources: dict[str, Any] = field(default_factory=dict)
+    used: dict[str, Any] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -53,4 +58,6 @@ class JobSnapshot:
             "submit_arguments": self.submit_arguments,
             "variables": dict(self.variables),
             "workdir": self.workdir,
+            "resources": dict(self.resources),
+            "used": dict(self.used),
         }

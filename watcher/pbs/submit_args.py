@@ -21,6 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from watcher.pbs import qsub_v
+from watcher.pbs.qsub_v import QsubVError
+
 # qsub's getopt string (OpenPBS qsub.c GETOPT_ARGS); a letter followed by ':' takes a value.
 QSUB_OPTSTRING = "a:A:c:C:e:fGhIj:J:k:l:m:M:N:o:p:q:r:R:S:u:v:VW:XzP:"
 _TAKES_VALUE = {c: QSUB_OPTSTRING[i + 1: i + 2] == ":"
@@ -185,37 +188,52 @@ def set_variables(
     args: QsubArgs,
     new: Mapping[str, str],
     *,
+    tags: Mapping[str, str] | None = None,
     known: Mapping[str, str] | None = None,
     drop: Callable[[str], bool] = lambda name: False,
 ) -> QsubArgs:
-    """Replace the `-v` list (qsub honours only the last one) with its entries plus `new`.
+    """Replace the `-v` list (qsub honours only the last one) with `tags`, then its entries,
+    then `new`.
 
-    Entries named in `new` or for which `drop(name)` holds are removed first. A bare name
-    (`-v HOME`, "send qsub's own value") takes its value from `known` (the old job's
-    Variable_List) when it is there, so a resubmission carries what the job had, not what the
-    watcher's environment holds.
+    Entries named in `new` or `tags`, or for which `drop(name)` holds, are removed first. An
+    entry's value is what qsub made of what the user wrote (`qsub_v.received`), not what
+    qstat shows of it: qstat's JSON prints backslashes unescaped, so `\\` reads back as one.
+    A bare name (`-v HOME`, "send qsub's own value") takes the value the old job had
+    (`known`, its Variable_List), or stays bare when there is none. `tags` come first: whatever the
+    user's values hold, nothing they do can reach back into the tags a crash recovery looks
+    for. Every value is spelt for real qsub (`watcher.pbs.qsub_v`); one that cannot arrive
+    intact is a `SubmitArgsError`, never a value cut short.
     """
-    known = known or {}
-    old = comma_tokens(args.values("v")[-1]) if args.has("v") else []
-    entries: list[str] = []
+    known, tags = known or {}, tags or {}
+    entries = [(name, value) for name, value in tags.items()]
+    old = list(qsub_v.comma_tokens(args.values("v")[-1])) if args.has("v") else []
     for token in old:
         name, sep, _ = token.partition("=")
-        if name in new or drop(name):
+        if not name or name in new or name in tags or drop(name):
             continue
-        if not sep and name in known:
-            token = f"{name}={quote_value(known[name])}"
-        entries.append(token)
-    entries += [f"{name}={quote_value(value)}" for name, value in new.items()]
+        if sep:
+            entries.append((name, _written_value(token)))
+        else:
+            entries.append((name, known.get(name)))
+    entries += list(new.items())
+    listed = ",".join(name if value is None else f"{name}={quote_value(value, name)}"
+                      for name, value in entries)
     stripped = args.without("v")
-    return stripped.plus("v", ",".join(entries)) if entries else stripped
+    return stripped.plus("v", listed) if listed else stripped
 
 
-def quote_value(value: str) -> str:
-    """A -v value as qsub reads it back: quoted when it holds a comma or a quote."""
-    if not any(c in value for c in ",'\""):
-        return value
-    if "'" not in value:
-        return f"'{value}'"
-    if '"' not in value:
-        return f'"{value}"'
-    raise SubmitArgsError(f"a -v value cannot hold both kinds of quotes: {value!r}")
+def _written_value(token: str) -> str:
+    try:
+        return qsub_v.received(token, {})[0][1]
+    except (QsubVError, IndexError):
+        raise SubmitArgsError(f"qsub could not have read -v entry {token!r}") from None
+
+
+def quote_value(value: str, name: str = "") -> str:
+    """A -v value spelt so that the job gets exactly `value` (see `watcher.pbs.qsub_v`)."""
+    try:
+        return qsub_v.encode_value(value)
+    except QsubVError as exc:
+        what = f"variable {name!r}" if name else "a -v value"
+        raise SubmitArgsError(f"{what} {exc}, so the job cannot be submitted with it "
+                              "intact") from None

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, field_validator, model_validator
 
-from actions import ACTIONS
+from watcher.actions import ACTIONS
 from watcher.replay.jobs import JobSpec
 from watcher.replay.timeline import DEFAULT_DOWN_AFTER
 from watcher.rules.durations import parse_duration

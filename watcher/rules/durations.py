@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 from typing import Annotated, Any
@@ -25,9 +26,15 @@ def parse_duration(raw: Any) -> timedelta:
         seconds = _seconds(raw.strip().lower())
     else:
         raise ValueError(_EXPECTED + f" but got {type_word(raw)}")
-    if seconds <= 0:
+    if math.isnan(seconds) or seconds <= 0:
         raise ValueError(f"expected a positive duration but got '{raw}'")
+    if seconds > MAX_SECONDS:  # `.inf`, `99999999999999999999d`: past what a date can hold
+        raise ValueError(f"expected a duration of at most {MAX_DAYS}d but got '{raw}'")
     return timedelta(seconds=seconds)
+
+
+MAX_DAYS = 3650  # ten years: any window, cooldown or retention; `now + duration` stays a date
+MAX_SECONDS = MAX_DAYS * 86400
 
 
 _EXPECTED = "expected a duration like '30s', '2m', '1h30m', '1d', '01:30:00' or seconds"
@@ -41,6 +48,9 @@ def _seconds(text: str) -> float:
     clock = _CLOCK.match(text)
     if clock:
         h, m, s = (int(g) if g else 0 for g in clock.groups())
+        if s > 59 or (clock.group(1) is not None and m > 59):
+            field = "seconds" if s > 59 else "minutes"
+            raise ValueError(f"expected {field} from 00 to 59 in '{text}' (HH:MM:SS)")
         return h * 3600 + m * 60 + s
     try:
         return float(text)

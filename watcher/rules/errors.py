@@ -24,9 +24,11 @@ class Problem:
     path: DataPath
     message: str
     at_key: bool = False
+    # A word inside the value to point at (its occurrence): a name in a template.
+    find: tuple[str, int] | None = None
 
     def under(self, prefix: DataPath) -> Problem:
-        return Problem(prefix + self.path, self.message, self.at_key)
+        return Problem(prefix + self.path, self.message, self.at_key, self.find)
 
 
 @dataclass(frozen=True)

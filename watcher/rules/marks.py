@@ -16,8 +16,14 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from watcher.rules.errors import DataPath, Problem
+from watcher.rules.limits import check_expansion, safe_loader
 
 _NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+# What rule files are made of. `!!binary` (bytes a str field would take), `!!set`, `!!omap`,
+# `!!pairs` and `!!python/...` have no place in them; timestamps stay (PyYAML reads
+# `2026-12-01` as a date by itself).
+_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in (
+    "str", "int", "float", "bool", "null", "seq", "map", "merge", "timestamp"))
 
 
 @dataclass
@@ -27,6 +33,8 @@ class Marks:
     keys: dict[DataPath, yaml.Mark] = field(default_factory=dict)
     values: dict[DataPath, yaml.Mark] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # Values refused outright (an unsupported tag): reported alone, as nothing was built there.
+    refused: list[Problem] = field(default_factory=list)
     own_keys: dict[int, set[int]] = field(default_factory=dict, repr=False)
 
     def locate(self, path: DataPath, at_key: bool = False) -> tuple[int, int] | None:
@@ -45,10 +53,13 @@ class Marks:
 
 
 def compose(text: str) -> tuple[Any, Marks]:
-    """Parse one YAML document; raises `yaml.YAMLError` (with a mark) on bad syntax."""
-    loader = yaml.SafeLoader(text)
+    """Parse one YAML document; raises `yaml.YAMLError` (with a mark) on bad syntax and
+    `LimitError` on a file too deep or with too many aliases or expanded values."""
+    loader = safe_loader(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            check_expansion(node)
         marks = Marks()
         data = None if node is None else _build(loader, node, (), marks, set())
     finally:
@@ -59,6 +70,9 @@ def compose(text: str) -> tuple[Any, Marks]:
 def _build(loader: yaml.SafeLoader, node: Node, path: DataPath, marks: Marks,
            stack: set[int]) -> Any:
     marks.values[path] = node.start_mark
+    if node.tag not in _TAGS:
+        marks.refused.append(Problem(path, f"unsupported YAML tag '{_short(node.tag)}'"))
+        return None
     if isinstance(node, ScalarNode):
         if node.tag in _NUMBER_TAGS and ":" in node.value:
             return node.value
@@ -90,3 +104,7 @@ def _build(loader: yaml.SafeLoader, node: Node, path: DataPath, marks: Marks,
         marks.keys[(*path, key)] = key_node.start_mark
         data[key] = _build(loader, value_node, (*path, key), marks, stack)
     return data
+
+
+def _short(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!")

@@ -36,9 +36,9 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from actions import ACTIONS
-from actions.base import ActionParams
 from watcher import templating
+from watcher.actions import ACTIONS
+from watcher.actions.base import ActionParams
 from watcher.events import Event
 from watcher.rules._validation import problems_from
 from watcher.rules.conditions import CONDITIONS, ConditionContext, ConditionType

@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from actions import ACTIONS
 from watcher import templating
+from watcher.actions import ACTIONS
 from watcher.rules._validation import allowed_keys, problems_from
 from watcher.rules.conditions import CONDITIONS
 from watcher.rules.errors import (
@@ -31,6 +31,8 @@ from watcher.rules.errors import (
     unknown_key,
 )
 from watcher.rules.model import ActionCall, Condition, Rule, RuleSource, Trigger
+from watcher.rules.template_check import StepResult, check_template
+from watcher.rules.template_context import STEP_RESULTS, TriggerContext, trigger_context
 from watcher.triggers import TRIGGERS
 
 Lines = Callable[[DataPath], int | None]
@@ -192,6 +194,10 @@ def parse_rule(raw: Any, at: DataPath, path: Path, lines: Lines = _no_lines) -> 
     if not broken & {"when", "conditions"}:
         problems += _subject_fields(data.get("when"), data.get("conditions"),
                                     raw.get("conditions"), (*at, "conditions"))
+    kinds = _trigger_types(data.get("when"), raw.get("when"))
+    if kinds:  # a broken trigger config still says which context its firings have
+        problems += _template_names(kinds, data.get("conditions"), raw, at,
+                                    "conditions" in broken)
     data["source"] = RuleSource(path=path, line=lines(at))
     for field in broken:
         del data[field]
@@ -203,6 +209,66 @@ def parse_rule(raw: Any, at: DataPath, path: Path, lines: Lines = _no_lines) -> 
 
         return None, problems + [p.under(at) for p in problems_from(exc, Rule, reported)]
     return (None if problems else rule), problems
+
+
+def _trigger_types(parsed: list[Trigger] | None, raw: Any) -> list[str]:
+    if parsed:
+        return [trigger.type for trigger in parsed]
+    items = raw if isinstance(raw, list) else [raw]
+    names = [next(iter(item)) if isinstance(item, dict) and len(item) == 1 else item
+             for item in items]
+    if any(not isinstance(name, str) or name not in TRIGGERS for name in names):
+        return []  # an unknown trigger: its context is not known, so nothing is checked
+    return names
+
+
+def _template_names(kinds: list[str], conditions: list[Condition] | None, raw: dict,
+                    at: DataPath, conditions_broken: bool) -> list[Problem]:
+    """Every template's names checked against what the rule's triggers give (see
+    `watcher.rules.template_check`)."""
+    contexts = [trigger_context(kind) for kind in dict.fromkeys(kinds)]
+    problems = []
+    if conditions and not conditions_broken:
+        paths = item_paths(raw.get("conditions"), (*at, "conditions"))
+        for condition, path in zip(conditions, paths, strict=True):
+            if condition.type == "template":
+                problems += _findings(condition.config.value, contexts, (*path, "template"))
+    steps = step_results(raw.get("do"))
+    for step, path in zip(steps, item_paths(raw.get("do"), (*at, "do")), strict=False):
+        item = raw["do"][step.index] if isinstance(raw.get("do"), list) else raw.get("do")
+        params = item.get(step.action) if isinstance(item, dict) else None
+        for where, value in _strings(params, (*path, step.action)):
+            problems += _findings(value, contexts, where, steps, step.index)
+    return problems
+
+
+def step_results(raw_do: Any) -> list[StepResult]:
+    """The steps of a raw `do:` list, with what each gives later steps (malformed ones left
+    out, so the indexes of the rest stay right)."""
+    items = raw_do if isinstance(raw_do, list) else [raw_do]
+    steps = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        name = item.get("name") if isinstance(item.get("name"), str) else None
+        action = next((key for key in item if key in ACTIONS), None)
+        if action is not None:
+            steps.append(StepResult(index, name, action, STEP_RESULTS.get(action, {})))
+    return steps
+
+
+def _strings(value: Any, at: DataPath) -> list[tuple[DataPath, str]]:
+    if isinstance(value, dict):
+        return [pair for key, item in value.items() for pair in _strings(item, (*at, key))]
+    if isinstance(value, list):
+        return [pair for i, item in enumerate(value) for pair in _strings(item, (*at, i))]
+    return [(at, value)] if templating.is_template(value) else []
+
+
+def _findings(source: str, contexts: list[TriggerContext], at: DataPath,
+              steps: list[StepResult] | None = None, step: int | None = None) -> list[Problem]:
+    return [Problem(at, finding.message, find=(finding.word, finding.occurrence))
+            for finding in check_template(source, contexts, steps or [], step)]
 
 
 def _subject_fields(triggers: list[Trigger] | None, conditions: list[Condition] | None,

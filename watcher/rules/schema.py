@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from actions import ACTIONS
+from watcher.actions import ACTIONS
 from watcher.rules.conditions import CONDITIONS
 from watcher.rules.model import Rule
 from watcher.triggers import TRIGGERS

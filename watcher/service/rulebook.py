@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from watcher.rules.errors import RuleError
-from watcher.rules.loader import load_rules, rule_files
+from watcher.rules.loader import RuleSet, load_rules, rule_files
 from watcher.rules.model import Rule
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,13 @@ class FileState:
     stale: bool = False
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """The rule files as loaded, not yet in force."""
+
+    ruleset: RuleSet
+
+
 class RuleBook:
     def __init__(self, paths: Sequence[Path]) -> None:
         self.paths = list(paths)
@@ -43,11 +50,27 @@ class RuleBook:
 
     def reload(self) -> bool:
         """Load the files again if any changed; True when the rules in force may differ."""
+        loaded = self.load_changed()
+        if loaded is None:
+            return False
+        self.adopt(loaded)
+        return True
+
+    def load_changed(self) -> Loaded | None:
+        """The files loaded again if any changed, else None. Touches nothing in force, so it
+        may run in a worker thread: loading a large or hostile directory takes seconds that
+        the event loop (the polls) must not wait for."""
         stamp = self._current_stamp()
         if stamp == self._stamp:
-            return False
-        ruleset = load_rules(self.paths)
-        self._stamp = stamp  # only once loaded: a load that raised is tried again next time
+            return None
+        # Stamped first: a load that failed (the loader answers each file's errors, but a bug
+        # may still raise) is tried again when a file changes, not every two seconds.
+        self._stamp = stamp
+        return Loaded(load_rules(self.paths))
+
+    def adopt(self, loaded: Loaded) -> None:
+        """Put a load in force, keeping the last good version of each file now invalid."""
+        ruleset = loaded.ruleset
         by_file: dict[Path, list[Rule]] = {path: [] for path in ruleset.files}
         for rule in ruleset.rules:
             if rule.source is not None:
@@ -62,7 +85,6 @@ class RuleBook:
         self.files = {}
         for path, status in ruleset.files.items():
             self._take(path, status.valid, by_file.get(path, []), errors.get(path, []))
-        return True
 
     def _take(self, path: Path, valid: bool, rules: list[Rule], errors: list[RuleError]) -> None:
         if valid:

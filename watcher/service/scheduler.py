@@ -48,8 +48,8 @@ async def run_forever(service: Service, *, poll_interval: float) -> None:
                       id="act", **once)
     scheduler.add_job(running.shielded(service.tick), "interval", seconds=ACT_INTERVAL,
                       id="tick", **once)
-    # A coroutine, so it runs on the loop: a sync job would run in a worker thread and swap the
-    # rules while a commit in another thread reads them.
+    # A coroutine: the files load in a worker thread, the rules in force swap on the loop (a
+    # swap from a worker thread could change them while a commit in another thread reads them).
     scheduler.add_job(_reload, "interval", args=[service], seconds=RELOAD_INTERVAL,
                       id="reload", **once)
     # Hourly, and soon after a start (a watcher restarted more often than hourly still prunes).
@@ -95,7 +95,12 @@ class _Running:
 
 
 async def _reload(service: Service) -> None:
-    service.reload_rules()
+    # Never raises: a job that raised every 2 s would log a traceback each time and, worse,
+    # hide that later edits (a fixed file, a new good one) are still picked up.
+    try:
+        await service.reload_rules_async()
+    except Exception:
+        log.exception("reloading the rules failed; the rules in force stay as they were")
 
 
 async def _drain(service: Service) -> None:

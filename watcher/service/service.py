@@ -27,7 +27,7 @@ from watcher.memory import release_free_memory
 from watcher.pbs.commands import PbsCommands
 from watcher.rules.durations import format_duration
 from watcher.service.observe import SourceMemory
-from watcher.service.rulebook import RuleBook
+from watcher.service.rulebook import Loaded, RuleBook
 from watcher.sources.base import Source
 from watcher.sources.pbs import PbsSource
 from watcher.sources.pbs_select import SelectPbsSource
@@ -91,8 +91,17 @@ class Service:
 
     def reload_rules(self) -> bool:
         """Pick up edited rule files; the rules in force change only if something changed."""
-        if not self.rulebook.reload():
-            return False
+        loaded = self.rulebook.load_changed()
+        return loaded is not None and self._adopt(loaded)
+
+    async def reload_rules_async(self) -> bool:
+        """`reload_rules` with the loading in a worker thread and the swap on the loop, so a
+        commit in another thread never sees the rules change halfway."""
+        loaded = await asyncio.to_thread(self.rulebook.load_changed)
+        return loaded is not None and self._adopt(loaded)
+
+    def _adopt(self, loaded: Loaded) -> bool:
+        self.rulebook.adopt(loaded)
         self.engine = self._new_engine()
         log.info("rules reloaded: %d in force", len(self.rulebook.rules))
         return True

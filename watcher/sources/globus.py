@@ -1,7 +1,11 @@
 """The Globus sources: watched transfer tasks, and the health of the endpoints they use.
 
 `GlobusSource` asks `task_list` for the watched task ids in chunks (ceil(N / chunk) requests a
-poll, never one `get_task` per task). `GlobusEndpointSource` asks `get_endpoint` once per
+poll, never one `get_task` per task). With `own_tasks` it first lists the user's own tasks that
+are live or ended since the last poll (one paged request, `watcher.globus.tasks`), so rules
+see transfers started anywhere; watched ids that listing answered are not asked again, and an
+own task last seen live is asked by id until it is seen ended (it may have ended while the
+watcher was down, before the listing's window). `GlobusEndpointSource` asks `get_endpoint` once per
 endpoint, at a slower pace. Both:
 
 - return `Observation.failed` on 429/5xx/timeouts (after the SDK's own bounded retries), so
@@ -17,7 +21,7 @@ from __future__ import annotations
 import asyncio
 from abc import abstractmethod
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import globus_sdk
 
@@ -26,11 +30,21 @@ from watcher.globus.credentials import DETAIL_KEY, credentials_failure
 from watcher.globus.endpoints import probe_endpoint
 from watcher.globus.errors import CredentialsExpired, describe, is_transient
 from watcher.globus.pacing import Pacer
-from watcher.globus.tasks import endpoints_of, fetch_tasks, task_attributes
+from watcher.globus.tasks import (
+    TERMINAL,
+    endpoints_of,
+    fetch_own_tasks,
+    fetch_tasks,
+    task_attributes,
+)
 from watcher.sources.base import Observation, Source
 
 TransferFactory = Callable[[], globus_sdk.TransferClient]
 Ids = Callable[[], Iterable[str]]
+
+
+# How far before the previous poll the own-task listing starts (clock skew, slow answers).
+OWN_OVERLAP = timedelta(minutes=5)
 
 
 def _utc_now() -> datetime:
@@ -81,33 +95,56 @@ class _GlobusPolling(Source):
 
 
 class GlobusSource(_GlobusPolling):
-    """Watches the Globus transfer tasks whose ids `watched_ids` returns."""
+    """Watches the Globus transfer tasks whose ids `watched_ids` returns and, with
+    `own_tasks`, every task of the user's that is live or ended since the last poll.
+
+    `live` seeds the own tasks last seen live (from the store, after a restart). The listing's
+    window starts `overlap` before the previous poll: a task that ended in between is seen
+    twice (the diff finds no change), never missed because two clocks disagree.
+    """
 
     kind = GLOBUS_TASK
 
     def __init__(self, transfer_client_factory: TransferFactory, watched_ids: Ids, *,
                  chunk: int = 100, name: str = "globus", interval: float = 0.0,
                  backoff_max: float = 600.0, now: Callable[[], datetime] = _utc_now,
-                 clock: Callable[[], float] | None = None) -> None:
+                 clock: Callable[[], float] | None = None, own_tasks: bool = False,
+                 live: Iterable[str] = (), overlap: timedelta = OWN_OVERLAP) -> None:
         super().__init__(transfer_client_factory, name=name, interval=interval,
                          backoff_max=backoff_max, now=now, clock=clock)
         self.watched_ids = watched_ids
         self.chunk = chunk
+        self.own_tasks = own_tasks
+        self.overlap = overlap
+        self.live: set[str] = set(live)  # own tasks last seen not ended
+        self._since: datetime | None = None  # the start of the last good poll
         # Every endpoint a watched task used, for the endpoint probe.
         self.endpoints: set[str] = set()
 
     def _ask(self, at: datetime) -> Observation:
-        ids = sorted(set(self.watched_ids()))
-        if not ids:
+        client = self._factory() if self.own_tasks else None
+        ids = set(self.watched_ids())
+        docs, requests = [], 0
+        if client is not None:
+            docs, requests = fetch_own_tasks(client, (self._since or at) - self.overlap)
+        listed = {doc.get("task_id") for doc in docs}
+        by_id = sorted((ids | self.live) - listed)
+        if not by_id and client is None:
             return Observation(self.name, True, at, detail={"watched": 0, "requests": 0})
-        docs, requests = fetch_tasks(self._factory(), ids, self.chunk)
-        wanted = set(ids)
+        if by_id:
+            more, asked = fetch_tasks(client or self._factory(), by_id, self.chunk)
+            docs, requests = [*docs, *more], requests + asked
+        wanted = ids | self.live | listed if client is not None else ids
         subjects = {doc["task_id"]: task_attributes(doc) for doc in docs
                     if doc.get("task_id") in wanted}
+        if client is not None:
+            self.live = {task for task, attrs in subjects.items()
+                         if attrs["status"] not in TERMINAL}
+            self._since = at
         self.endpoints |= endpoints_of(subjects)
         return Observation(self.name, True, at, subjects=subjects,
-                           detail={"watched": len(ids), "requests": requests,
-                                   DETAIL_KEY: "ok"})
+                           detail={"watched": len(ids), "own": len(listed - ids),
+                                   "requests": requests, DETAIL_KEY: "ok"})
 
 
 class GlobusEndpointSource(_GlobusPolling):

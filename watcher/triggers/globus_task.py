@@ -5,16 +5,19 @@ when: {globus_task: {task: "{{ workflow.stage_in_task }}", status: SUCCEEDED}}
 when: {globus_task: {label: "stage-*", status: [FAILED, INACTIVE]}}
 when: {globus_task: {label: "stage-*", status: ACTIVE, from: {status: INACTIVE}}}  # resumed
 when: {globus_task: {is_paused: true}}
+when: {globus_task: {task: [ID1, ID2], status: FAILED}}
 ```
 
-Selectors: `task` (the task id, exact) and `label` (a matcher, usually a glob). Levels:
+Selectors: `task` (a task id, a list of ids, or any other matcher) and `label` (a matcher,
+usually a glob or a list). Levels:
 `status` (ACTIVE, INACTIVE, SUCCEEDED, FAILED; one or a list), `nice_status` (`OK`, `Queued`, or
 the name of a recent error such as `PERMISSION_DENIED`) and `is_paused`. The rule fires when a
 selected task *enters* the levels; `from:` also requires the attributes before the change to
 match. INACTIVE is not terminal (the task waits for credentials, then resumes): a rule on
 FAILED does not fire for it, and a task going INACTIVE → ACTIVE → SUCCEEDED fires SUCCEEDED
-rules once. Only watched tasks are seen: those a workflow or action put on the watch list, and
-those a rule names with `task:`.
+rules once. The tasks seen are all the user's own (`globus.own_tasks`, on by default: started
+from the web app, globus-cli or a script), those a workflow or action put on the watch list,
+and those a rule names by id with `task:` (followed even with `own_tasks: false`).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from pydantic import AfterValidator, Field
 from watcher.events import GLOBUS_TASK, Event
 from watcher.globus.tasks import STATUSES, task_attributes
 from watcher.rules.errors import expected_one_of
-from watcher.rules.matchers import Matcher, MatcherField
+from watcher.rules.matchers import Equals, Matcher, MatcherField
 from watcher.triggers.base import TriggerConfig, TriggerType
 
 
@@ -53,7 +56,7 @@ class TaskFromConfig(TriggerConfig):
 class GlobusTaskConfig(TriggerConfig):
     """Which tasks (selectors) entering which condition (levels) fire the rule."""
 
-    task: str | None = None
+    task: MatcherField | None = None
     label: MatcherField | None = None
     status: _Status | None = None
     nice_status: MatcherField | None = None
@@ -83,10 +86,11 @@ class GlobusTaskTrigger(TriggerType):
     attributes = frozenset(task_attributes({}))
 
     def subject_key(self, config: GlobusTaskConfig) -> str | None:
-        return config.task
+        task = config.task
+        return str(task.expected) if isinstance(task, Equals) else None
 
     def selects(self, config: GlobusTaskConfig, attrs: Mapping[str, Any]) -> bool:
-        if config.task is not None and attrs.get("task_id") != config.task:
+        if config.task is not None and not config.task.matches(attrs.get("task_id")):
             return False
         return config.label is None or config.label.matches(attrs.get("label"))
 

@@ -61,9 +61,29 @@ def _known_states(matcher: Matcher) -> Matcher:
     return matcher
 
 
+def _whole_numbers(matcher: Matcher) -> Matcher:
+    """Exit statuses and substates are integers: `exit_status: 1.5` can never match."""
+    for value in matcher.values():
+        if value is None:
+            continue
+        number = value if isinstance(value, int | float) and not isinstance(value, bool) else (
+            _as_number(value))
+        if number is None or not float(number).is_integer():
+            raise ValueError(f"expected a whole number but got {value!r}")
+    return matcher
+
+
+def _as_number(value: Any) -> float | None:
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        return None
+
+
 _Owner = Annotated[Matcher, PlainValidator(_owner), PlainSerializer(str, return_type=str),
                    WithJsonSchema(MATCHER_JSON_SCHEMA)]
 _State = Annotated[MatcherField, AfterValidator(_known_states)]
+_Whole = Annotated[MatcherField, AfterValidator(_whole_numbers)]
 _JobId = Annotated[str, WithJsonSchema({"type": ["string", "integer"]})]  # `id: 1234` is fine
 _LEVELS = ("state", "substate", "exit_status")
 
@@ -72,8 +92,8 @@ class FromConfig(TriggerConfig):
     """What the job's attributes were before the change."""
 
     state: _State | None = None
-    substate: MatcherField | None = None
-    exit_status: MatcherField | None = None
+    substate: _Whole | None = None
+    exit_status: _Whole | None = None
 
 
 class PbsJobConfig(TriggerConfig):
@@ -85,8 +105,8 @@ class PbsJobConfig(TriggerConfig):
     owner: _Owner | None = None
     variables: dict[str, MatcherField] = Field(default_factory=dict)
     state: _State | None = None
-    substate: MatcherField | None = None
-    exit_status: MatcherField | None = None
+    substate: _Whole | None = None
+    exit_status: _Whole | None = None
     from_: FromConfig | None = Field(default=None, alias="from")
     vanished: bool = False
 

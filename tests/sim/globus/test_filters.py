@@ -38,6 +38,19 @@ def test_time_ranges_accept_open_ends_and_dates() -> None:
     assert pick("request_time:,2024-01-01 12:00:00") == ["b"]
 
 
+def test_an_open_ended_completion_time_also_lists_tasks_not_completed_yet() -> None:
+    docs = [{"task_id": "live", "completion_time": None},
+            {"task_id": "old", "completion_time": "2024-01-01T00:00:00+00:00"},
+            {"task_id": "new", "completion_time": "2024-01-03T00:00:00+00:00"}]
+
+    def ids(text: str) -> list[str]:
+        return [d["task_id"] for d in docs if matches(d, parse_filter(text))]
+
+    assert ids("completion_time:2024-01-02T00:00:00,") == ["live", "new"]
+    assert ids("completion_time:2024-01-02,2024-01-04") == ["new"]  # a closed range: done only
+    assert ids("completion_time:,2024-01-02") == ["old"]
+
+
 @pytest.mark.parametrize("bad", ["nonsense", "colour:red", "request_time:yesterday,"])
 def test_bad_filters_are_query_errors(bad: str) -> None:
     with pytest.raises(QueryError):

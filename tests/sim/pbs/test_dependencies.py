@@ -117,3 +117,16 @@ def test_qdel_of_a_running_parent(sim: PbsSim) -> None:
     sim.run("qdel", parent)
     assert sim.wait_for(deleted)["substate"] == 91
     assert sim.wait_for(released)["substate"] == 92
+
+
+def test_a_job_deleted_through_two_parents_gets_one_a_record(sim: PbsSim) -> None:
+    """req_register.c deletes a job once (job_abt): the second parent finds it already gone."""
+    first = sim.qsub("exit 1\n", "-h")
+    middle = sim.qsub("exit 0\n", "-W", f"depend=afterok:{first}")
+    last = sim.qsub("exit 0\n", "-W", f"depend=afterok:{first}:{middle}")
+    _release(sim, first)
+    assert sim.wait_for(last)["substate"] == 91
+    sim.wait_for(middle)
+    mine = [line.split(";", 3) for line in sim.accounting_lines() if f";A;{last};" in line]
+    assert len(mine) == 1  # the cascade through `middle` reaches it first, as the list is walked
+    assert mine[0][3] == f"Job deleted as result of dependency on job {middle}"

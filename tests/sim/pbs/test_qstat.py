@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -98,7 +100,11 @@ def test_queue_destination_operand(sim: PbsSim, held: str, tmp_path: Path) -> No
 
 
 def test_values_real_qstat_prints_as_invalid_json_are_reproduced(sim: PbsSim) -> None:
-    job_id = sim.qsub("exit 0\n", "-h", "-v", "WINPATH=C:\\dir,SHA=0000000,ZIP=007")
+    # A lone backslash comes with -V (one copy of the environment); -v doubles backslashes.
+    env = {**os.environ, "WINPATH": "C:\\dir"}
+    job_id = subprocess.run([str(sim.bin_dir / "qsub"), "-h", "-V", "-v", "SHA=0000000,ZIP=007"],
+                            input="exit 0\n", capture_output=True, text=True, env=env,
+                            cwd=sim.workdir, check=True).stdout.strip()
     text = sim.run("qstat", "-f", "-F", "json", job_id).stdout
     assert '"WINPATH":"C:\\dir"' in text and '"SHA":0000000' in text and '"ZIP":"007"' in text
     with pytest.raises(json.JSONDecodeError):

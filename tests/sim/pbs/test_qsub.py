@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -46,17 +47,37 @@ def test_numeric_job_name_is_a_json_number(sim: PbsSim, tmp_path: Path) -> None:
     assert job["Job_Name"] == 123
 
 
-def test_job_runs_in_its_workdir_with_pbs_environment(sim: PbsSim, tmp_path: Path) -> None:
+def test_job_starts_in_home_with_the_environment_the_mom_builds(sim: PbsSim,
+                                                                 tmp_path: Path) -> None:
+    """OpenPBS src/resmom/start_exec.c: chdir(pw_dir), not the submission directory; the env is
+    pbs_environment, then Variable_List, then HOME/LOGNAME/PBS_JOBID/... set by the MoM."""
     script = ('pwd; echo "$PBS_JOBID|$PBS_JOBNAME|$PBS_O_WORKDIR|$PBS_QUEUE|$PBS_O_HOME|'
-              '$PBS_O_LOGNAME|$MYVAR|$PBS_ENVIRONMENT"; test -s "$PBS_NODEFILE"; echo oops >&2\n')
-    job_id = sim.qsub(script, "-N", "envjob", "-v", "MYVAR=hello", cwd=tmp_path)
+              '$PBS_O_LOGNAME|$MYVAR|$PBS_ENVIRONMENT|$HOME|$PBS_JOBDIR"; '
+              'test -s "$PBS_NODEFILE"; test -d "$TMPDIR"; echo oops >&2\n')
+    job_id = sim.qsub(script, "-N", "envjob", "-v", "MYVAR=hello,HOME=/nowhere", cwd=tmp_path)
     assert sim.wait_for(job_id)["Exit_status"] == 0
     seq = job_id.split(".")[0]
     out = (tmp_path / f"envjob.o{seq}").read_text().splitlines()
-    assert out[0] == str(tmp_path)
+    home = str(sim.user_home)
+    assert out[0] == home
     assert out[1] == (f"{job_id}|envjob|{tmp_path}|workq|{os.environ['HOME']}|"
-                      f"{os.environ.get('LOGNAME', '')}|hello|PBS_BATCH")
+                      f"{os.environ.get('LOGNAME', '')}|hello|PBS_BATCH|{home}|{home}")
     assert (tmp_path / f"envjob.e{seq}").read_text() == "oops\n"
+
+
+def test_path_is_the_moms_unless_v_or_big_v_passes_it(sim: PbsSim, tmp_path: Path) -> None:
+    """pbs_postinstall writes PATH=/bin:/usr/bin to pbs_environment; the submitter's PATH only
+    arrives as PBS_O_PATH, unless -V or -v PATH passes it (start_exec.c bld_env_variables)."""
+    env = {**os.environ, "PATH": f"/opt/mine/bin:{os.environ['PATH']}"}
+    script = 'echo "$PATH"\n'
+    plain = sim.qsub(script, "-N", "p", cwd=tmp_path)
+    passed = subprocess.run([str(sim.bin_dir / "qsub"), "-V", "-N", "v"], input=script,
+                            capture_output=True, text=True, cwd=tmp_path, env=env,
+                            check=True).stdout.strip()
+    for job_id in (plain, passed):
+        assert sim.wait_for(job_id)["Exit_status"] == 0
+    assert (tmp_path / f"p.o{plain.split('.')[0]}").read_text() == f"{sim.bin_dir}:/bin:/usr/bin\n"
+    assert (tmp_path / f"v.o{passed.split('.')[0]}").read_text() == env["PATH"] + "\n"
 
 
 def test_output_paths_and_join(sim: PbsSim, tmp_path: Path) -> None:
@@ -119,3 +140,27 @@ def test_dash_v_capital_sends_the_whole_environment(sim: PbsSim,
     assert job["Variable_List"]["SIM_EXPORTED"] == "0042"  # leading zero: stays a string
     assert "PBS_O_IGNORED" not in job["Variable_List"]
     assert job["Exit_status"] == 0
+
+
+def test_an_executable_job_runs_the_program_in_home(sim: PbsSim, tmp_path: Path) -> None:
+    """qsub.c process_special_args(): `-- program args` sets executable/argument_list (XML as
+    xml_encode_decode.c writes it), Job_Name STDIN; start_exec.c runs it from the home dir."""
+    result = sim.run("qsub", "-o", str(tmp_path / "out.txt"), "-j", "oe", "--", "/bin/sh",
+                     "-c", "pwd; echo \"$0 <&> $1\"", "sh", "a b", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    job = sim.wait_for(result.stdout.strip())
+    assert job["Job_Name"] == "STDIN" and job["Exit_status"] == 0
+    assert job["executable"] == "<jsdl-hpcpa:Executable>/bin/sh</jsdl-hpcpa:Executable>"
+    assert job["argument_list"] == (
+        "<jsdl-hpcpa:Argument>-c</jsdl-hpcpa:Argument>"
+        "<jsdl-hpcpa:Argument>pwd; echo &quot;$0 &lt;&amp;&gt; $1&quot;</jsdl-hpcpa:Argument>"
+        "<jsdl-hpcpa:Argument>sh</jsdl-hpcpa:Argument>"
+        "<jsdl-hpcpa:Argument>a b</jsdl-hpcpa:Argument>")
+    assert job["Submit_arguments"].endswith("-- /bin/sh -c pwd; echo \"$0 <&> $1\" sh a b")
+    assert (tmp_path / "out.txt").read_text() == f"{sim.user_home}\nsh <&> a b\n"
+
+
+def test_an_executable_job_with_a_bare_name_and_sleep(sim: PbsSim, tmp_path: Path) -> None:
+    job_id = sim.run("qsub", "-N", "nap", "--", "sleep", "0", cwd=tmp_path).stdout.strip()
+    assert sim.wait_for(job_id)["Exit_status"] == 0
+    assert sim.run("qsub", "--", cwd=tmp_path).returncode == 2  # no program: usage

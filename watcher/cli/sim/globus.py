@@ -12,7 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from watcher import paths
+from watcher.cli._common import settings_option
 from watcher.cli.errors import WatcherError
+from watcher.config import Settings
 
 DEFAULT_DAEMON_BANDWIDTH = 10_000_000
 
@@ -125,16 +127,64 @@ def endpoint_add(home: Path, endpoint_id: str, path: Path, name: str | None) -> 
     click.echo(endpoint_id)
 
 
+@endpoint.command("remove")
+@_home_option
+@click.argument("endpoint_id")
+def endpoint_remove(home: Path, endpoint_id: str) -> None:
+    """Delete an endpoint (its unfinished tasks fail; its directory is kept)."""
+    from watcher.sim.globus.daemon import running_url
+    from watcher.sim.globus.endpoints import EndpointRegistry
+
+    if running_url(home):
+        _admin(home, "remove_endpoint", endpoint_id)
+    elif not EndpointRegistry(home / "endpoints.json").remove(endpoint_id):
+        raise WatcherError(f"no endpoint {endpoint_id!r} in {home / 'endpoints.json'}")
+    click.echo(f"removed {endpoint_id}")
+
+
 @endpoint.command("list")
 @_home_option
 def endpoint_list(home: Path) -> None:
     """List the configured endpoints."""
     from watcher.sim.globus.endpoints import EndpointRegistry
 
+    # An id is what users copy into commands: it is never cut short, the path folds instead.
     table = Table("id", "path", "name")
+    table.columns[0].no_wrap, table.columns[0].min_width = True, 36
+    table.columns[1].overflow = "fold"
     for ep in EndpointRegistry(home / "endpoints.json").all():
         table.add_row(ep.id, ep.path, ep.display_name)
     Console().print(table)
+
+
+@globus.command("login", short_help="Log watcher in to the running emulator.")
+@_home_option
+@click.option("--user", default="alice", show_default=True, help="The emulated Globus user.")
+@click.option("--collection", "collections", multiple=True, metavar="ID",
+              help="Also consent to this collection's data_access (repeatable).")
+@settings_option
+def login(home: Path, user: str, collections: tuple[str, ...], settings: Settings) -> None:
+    """Log watcher in to the running emulator as USER, storing tokens as `watcher login` does."""
+    from watcher.cli.sim._globus_login import emulator_client_id, log_in_to_emulator
+    from watcher.globus.login import LoginError
+    from watcher.globus.tokens import TokenFile
+    from watcher.sim.globus.daemon import running_url
+    from watcher.sim.globus.emulator import NATIVE_CLIENT_ID
+
+    url = running_url(home)
+    if url is None:
+        raise WatcherError(f"the Globus emulator is not running (home {home}): "
+                           "run `watcher sim globus start` first")
+    tokens = TokenFile(settings.globus.token_db)
+    client_id = emulator_client_id(settings.globus.client_id, NATIVE_CLIENT_ID)
+    try:
+        log_in_to_emulator(url, user, client_id, tokens, collections)
+    except LoginError as exc:
+        raise WatcherError(str(exc)) from exc
+    click.echo(f"Logged in to the Globus emulator at {url} as {user}; tokens stored in "
+               f"{tokens.path}. For `watcher run` and globus-cli, export:")
+    click.echo(f"export GLOBUS_SDK_SERVICE_URL_TRANSFER={url}")
+    click.echo(f"export GLOBUS_SDK_SERVICE_URL_AUTH={url}")
 
 
 @globus.command()

@@ -34,19 +34,33 @@ def pbs() -> None:
 @click.option("--server-name", default=None, help="PBS server name in job ids (default pbs-sim).")
 @click.option("--manager", "managers", multiple=True, help="User allowed holds s/o (repeatable).")
 @click.option("--operator", "operators", multiple=True, help="User allowed hold o (repeatable).")
+@click.option("--vnode", "vnode_specs", multiple=True, metavar="NAME[:host=H][:ncpus=N][:RES=V]",
+              help="A named vnode, e.g. pbs-cc1:ncpus=8:bigmem=True (repeatable; replaces "
+                   "--nodes/--ncpus; kept between starts).")
+@click.option("--user-home", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Jobs' $HOME and start directory (default: your password entry's home).")
 def start(home: Path | None, nodes: int | None, ncpus_per_node: int | None,
-          server_name: str | None, managers: tuple[str, ...], operators: tuple[str, ...]) -> None:
+          server_name: str | None, managers: tuple[str, ...], operators: tuple[str, ...],
+          vnode_specs: tuple[str, ...], user_home: Path | None) -> None:
     """Start the PBS simulator server in the background and write its command shims."""
-    from watcher.sim.pbs import control
+    from watcher.sim.pbs import cluster, control
 
+    try:
+        specs = [cluster.parse_vnode(v) for v in vnode_specs]
+        cluster.check_unique(specs)
+    except cluster.VnodeSpecError as exc:
+        raise click.BadParameter(str(exc), param_hint="--vnode") from exc
     extra = {"ncpus_per_node": ncpus_per_node,
-             "managers": list(managers) or None, "operators": list(operators) or None}
+             "managers": list(managers) or None, "operators": list(operators) or None,
+             "vnodes": [s.as_setting() for s in specs] or None,
+             "user_home": str(user_home.resolve()) if user_home else None}
     try:
         started = control.start(_home(home), nodes=nodes, server_name=server_name, **extra)
     except control.SimError as exc:
         raise WatcherError(str(exc)) from exc
     state = "already running" if started.already_running else "started"
-    click.echo(f"PBS simulator {state} (pid {started.pid}); commands in {_home(home) / 'bin'}")
+    bin_dir = _home(home).resolve() / "bin"
+    click.echo(f"PBS simulator {state} (pid {started.pid}); commands in {bin_dir}")
 
 
 @pbs.command(short_help="Stop the simulator server.")
@@ -86,8 +100,8 @@ def status(home: Path | None, as_json: bool) -> None:
     table.add_column("")
     table.add_row("server", f"running (pid {info['pid']})" if info["running"] else "stopped")
     table.add_row("home", info["home"])
-    table.add_row("nodes", f"{info['nodes']} x {info.get('ncpus_per_node')} cpus"
-                  if info["nodes"] else "-")
+    table.add_row("vnodes", ", ".join(f"{v['name']} ({v['ncpus']} cpus)" for v in info["vnodes"])
+                  or "-")
     jobs = info["jobs"]
     table.add_row("jobs", ", ".join(f"{s}: {n}" for s, n in sorted(jobs.items())) or "none")
     Console().print(table)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -49,8 +50,13 @@ class AdminClient:
     def status(self) -> dict[str, Any]:
         return dict(self._call("GET", "status"))
 
-    def counters(self) -> dict[str, int]:
-        return dict(self._call("GET", "counters"))
+    def counters(self, client: str | None = None) -> dict[str, int]:
+        """API requests per route (the admin routes are not counted); one client's if given."""
+        query = f"?{urllib.parse.urlencode({'client': client})}" if client else ""
+        return dict(self._call("GET", f"counters{query}"))
+
+    def counters_by_client(self) -> dict[str, dict[str, int]]:
+        return dict(self._call("GET", "counters/by-client"))
 
     def tasks(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "tasks"))
@@ -109,5 +115,8 @@ class AdminClient:
     def reset_faults(self) -> None:
         self._act("reset")
 
-    def reset_counters(self) -> None:
-        self._act("reset-counters")
+    def reset_counters(self, client: str | None = None) -> None:
+        self._act("reset-counters", client=client)
+
+    def remove_endpoint(self, endpoint_id: str) -> None:
+        self._act("remove-endpoint", endpoint_id=endpoint_id)

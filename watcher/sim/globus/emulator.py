@@ -7,6 +7,7 @@ so a restarted emulator keeps its tasks, submission ids and refresh tokens.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import threading
@@ -26,6 +27,7 @@ from watcher.sim.globus.scopes import TRANSFER_ALL
 from watcher.sim.globus.transfers import Transfers
 
 DEFAULT_BANDWIDTH = 1e9  # bytes per second per running task
+ANONYMOUS = "anonymous"  # requests without a credential the emulator knows
 # The native app client the emulator issues user tokens to (refresh with this client id).
 NATIVE_CLIENT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "watcher-emulator-native-client"))
 _SNAPSHOT_VERSION = 1
@@ -43,7 +45,7 @@ class Emulator:
         self.faults = Faults()
         self.endpoints = EndpointRegistry(home / "endpoints.json" if home else None)
         self.transfers = Transfers(self.endpoints, self.faults, clock, bandwidth)
-        self.route_counts: Counter[str] = Counter()
+        self.route_counts: dict[str, Counter[str]] = {}  # client id -> route -> requests
         self._tick = tick
         self._dirty = False
         self._stop = threading.Event()
@@ -110,24 +112,70 @@ class Emulator:
         self.faults.replace(Faults.from_dict(data.get("faults", {})))
 
     # ---- counters --------------------------------------------------------------------------
-    def count(self, route: str) -> None:
+    def count(self, route: str, client: str = ANONYMOUS) -> None:
+        """One API request of `client` (the OAuth client behind its token, or ANONYMOUS)."""
         with self.lock:
-            self.route_counts[route] += 1
+            self.route_counts.setdefault(client, Counter())[route] += 1
 
-    def counters(self) -> dict[str, int]:
-        """Requests per route ("GET /v0.10/task/{task_id}"), plus "injected <status>" totals."""
+    def counters(self, client: str | None = None) -> dict[str, int]:
+        """Requests per route ("GET /v0.10/task/{task_id}"), plus "injected <status>" totals;
+        one client's when `client` is given. The emulator's own /_emulator routes never count:
+        they are the test's, not the API's."""
         with self.lock:
-            return dict(self.route_counts)
+            if client is not None:
+                return dict(self.route_counts.get(client, {}))
+            total: Counter[str] = Counter()
+            for counts in self.route_counts.values():
+                total.update(counts)
+            return dict(total)
 
-    def reset_counters(self) -> None:
+    def counters_by_client(self) -> dict[str, dict[str, int]]:
+        """Requests per route, split by client id."""
         with self.lock:
-            self.route_counts.clear()
+            return {client: dict(c) for client, c in self.route_counts.items()}
+
+    def reset_counters(self, client: str | None = None) -> None:
+        """Start counting from zero (for every client, or one)."""
+        with self.lock:
+            if client is None:
+                self.route_counts.clear()
+            else:
+                self.route_counts.pop(client, None)
+
+    def client_of(self, authorization: str | None, form_client: str | None) -> str:
+        """Who sent a request: the client a bearer token was issued to, the Basic-auth client,
+        the form's client_id (a native app's token call), else ANONYMOUS."""
+        kind, _, credential = (authorization or "").partition(" ")
+        if kind.lower() == "bearer":
+            with self.lock:
+                token = self.tokens.tokens.get(credential.strip())
+            if token is not None:
+                return token.client_id
+        elif kind.lower() == "basic":
+            try:
+                return base64.b64decode(credential).decode().partition(":")[0] or ANONYMOUS
+            except (ValueError, UnicodeDecodeError):
+                return ANONYMOUS
+        return form_client or ANONYMOUS
 
     # ---- setup -----------------------------------------------------------------------------
     def add_endpoint(self, path: Path | str, endpoint_id: str | None = None,
                      display_name: str | None = None) -> str:
         with self.mutate():
             return self.endpoints.add(path, endpoint_id, display_name).id
+
+    def remove_endpoint(self, endpoint_id: str) -> None:
+        """Delete an endpoint (KeyError if unknown). Its unfinished tasks fail, as tasks on a
+        deleted collection cannot go on; its directory and finished tasks stay."""
+        with self.mutate():
+            if not self.endpoints.remove(endpoint_id):
+                raise KeyError(f"no endpoint {endpoint_id}")
+            for task in self.transfers.tasks.values():
+                touches = endpoint_id in (task.source_endpoint_id, task.destination_endpoint_id)
+                if touches and not task.terminal:
+                    task.faults += 1
+                    self.transfers.finish(task, FAILED, {
+                        "code": "ENDPOINT_ERROR", "description": "Endpoint was deleted"})
 
     def issue_tokens(self, user: str = "alice", lifetime: float | None = None,
                      scopes: str = TRANSFER_ALL, client_id: str = NATIVE_CLIENT_ID
@@ -227,7 +275,7 @@ class Emulator:
     def status(self) -> dict[str, Any]:
         with self.lock:
             by_status = Counter(t.status for t in self.transfers.tasks.values())
-            return {"tasks": dict(by_status), "counters": dict(self.route_counts),
+            return {"tasks": dict(by_status), "counters": self.counters(),
                     "faults": self.faults.to_dict(),
                     "endpoints": [vars(e) for e in self.endpoints.all()],
                     "bandwidth": self.transfers.bandwidth,

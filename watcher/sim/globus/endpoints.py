@@ -1,8 +1,8 @@
 """Emulated endpoints (collections): an id mapped to a local directory, kept in a JSON file.
 
 The file (`<home>/endpoints.json`, `{"<id>": {"path": "...", "display_name": "..."}}`) is the
-configuration: it can be written by hand or by `watcher sim globus endpoint add` before the
-emulator starts, and the admin API rewrites it when an endpoint is added at run time.
+configuration: it can be written by hand or by `watcher sim globus endpoint add|remove`
+before the emulator starts, and the admin API rewrites it when one changes at run time.
 """
 
 from __future__ import annotations
@@ -46,6 +46,18 @@ class EndpointRegistry:
         if self._file is not None:
             save_endpoints(self._file, self._endpoints)
         return endpoint
+
+    def remove(self, endpoint_id: str) -> bool:
+        """Forget an endpoint (persisted at once); False if there was none with that id."""
+        try:
+            key = str(uuid.UUID(endpoint_id))
+        except ValueError:
+            return False
+        if self._endpoints.pop(key, None) is None:
+            return False
+        if self._file is not None:
+            save_endpoints(self._file, self._endpoints)
+        return True
 
     def get(self, endpoint_id: str) -> Endpoint | None:
         return self._endpoints.get(endpoint_id)

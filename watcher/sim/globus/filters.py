@@ -2,6 +2,9 @@
 
 The SDK formats `filter={"task_id": [a, b], "status": "ACTIVE"}` as `task_id:a,b/status:ACTIVE`:
 clauses joined by `/`, values by `,`. Time clauses take `start,end` (either side may be empty).
+As Transfer documents it, `completion_time:START,` (no end) also lists every task that has not
+completed yet, "since they will complete some time in the future": one request then answers
+"my tasks that are live or finished since START".
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ def parse_filter(text: str | None, allowed: Iterable[str] = _LIST_KEYS + _TIME_K
 def matches(doc: dict[str, Any], clauses: dict[str, list[str]]) -> bool:
     for key, values in clauses.items():
         if key in _TIME_KEYS:
+            if key == "completion_time" and doc.get(key) is None and not _end(values):
+                continue  # not completed yet: it will complete after any start
             if not _in_range(doc.get(key), values):
                 return False
         elif key in _EVENT_KEYS:
@@ -47,6 +52,10 @@ def matches(doc: dict[str, Any], clauses: dict[str, list[str]]) -> bool:
         elif str(doc.get(key)) not in values:
             return False
     return True
+
+
+def _end(bounds: list[str]) -> str:
+    return bounds[1].strip() if len(bounds) > 1 else ""
 
 
 def _in_range(value: str | None, bounds: list[str]) -> bool:

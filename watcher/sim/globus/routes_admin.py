@@ -31,7 +31,8 @@ _ACTIONS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "bandwidth": ("set_bandwidth", ("bytes_per_second",), ()),
     "flaky": ("flaky", (), ("status", "share", "count", "retry_after", "service")),
     "reset": ("reset_faults", (), ()),
-    "reset-counters": ("reset_counters", (), ()),
+    "reset-counters": ("reset_counters", (), ("client",)),
+    "remove-endpoint": ("remove_endpoint", ("endpoint_id",), ()),
 }
 
 
@@ -47,7 +48,14 @@ def status(emu: Emulator, req: Request) -> Response:
 
 @ROUTES.route("GET", "/_emulator/counters")
 def counters(emu: Emulator, req: Request) -> Response:
-    return Response(200, emu.counters())
+    """All API requests per route; `?client=<id>` for one client's."""
+    client = (req.query.get("client") or [None])[0]
+    return Response(200, emu.counters(client))
+
+
+@ROUTES.route("GET", "/_emulator/counters/by-client")
+def counters_by_client(emu: Emulator, req: Request) -> Response:
+    return Response(200, emu.counters_by_client())
 
 
 @ROUTES.route("GET", "/_emulator/tasks")

@@ -1,9 +1,10 @@
 """The HTTP side: a stdlib ThreadingHTTPServer on 127.0.0.1 dispatching to route functions.
 
 The stdlib server is enough here: a handful of JSON routes, one process, local clients only,
-and no extra dependency for users who just want `watcher sim globus start`. Each request is
-counted under its route template, may be answered by the flaky-response fault, and otherwise
-goes to its route function, whose `ApiError`/`OAuthError` become Globus-shaped error bodies.
+and no extra dependency for users who just want `watcher sim globus start`. Each API request
+is counted under its route template and its client (admin routes are not counted), may be
+answered by the flaky-response fault, and otherwise goes to its route function, whose
+`ApiError`/`OAuthError` become Globus-shaped error bodies.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 from watcher.sim.globus import routes_admin, routes_auth, routes_transfer
 from watcher.sim.globus.auth import OAuthError
 from watcher.sim.globus.documents import transfer_error
-from watcher.sim.globus.emulator import Emulator
+from watcher.sim.globus.emulator import ANONYMOUS, Emulator
 from watcher.sim.globus.errors import ApiError
 from watcher.sim.globus.routing import Request, Response, Router
 
@@ -56,15 +57,16 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         emu = self.server.emulator
         route, params = ROUTER.match(self.command, split.path)
-        template = route.template if route else "<unmatched>"
-        if route is not None and route.service == "admin":
-            template = split.path  # one counter per admin action, not one for all
-        emu.count(f"{self.command} {template}")
         request = Request(self.command, split.path, parse_qs(split.query), self.headers, body,
                           params)
-        self._send(self._answer(emu, route, request))
+        client = None
+        if route is None or route.service != "admin":  # the test's own calls are not counted
+            client = emu.client_of(self.headers.get("Authorization"), _form_client(body))
+            emu.count(f"{self.command} {route.template if route else '<unmatched>'}", client)
+        self._send(self._answer(emu, route, request, client))
 
-    def _answer(self, emu: Emulator, route: Any, request: Request) -> Response:
+    def _answer(self, emu: Emulator, route: Any, request: Request,
+                client: str | None) -> Response:
         if route is None:
             return Response(404, transfer_error("ClientError.NotFound",
                                                 f"no route {request.method} {request.path}",
@@ -72,7 +74,7 @@ class _Handler(BaseHTTPRequestHandler):
         with emu.lock:
             rule = emu.faults.flaky_hit(route.service) if route.service != "admin" else None
         if rule is not None:
-            emu.count(f"injected {rule.status}")
+            emu.count(f"injected {rule.status}", client or ANONYMOUS)
             headers = {} if rule.retry_after is None else {"Retry-After": str(rule.retry_after)}
             return Response(rule.status, transfer_error(
                 _INJECTED_CODES.get(rule.status, "InjectedFault"), "Injected by the emulator",
@@ -102,6 +104,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+
+
+def _form_client(body: bytes) -> str | None:
+    """client_id of a form-encoded OAuth call (a native app sends no secret)."""
+    try:
+        values = parse_qs(body.decode("ascii"))
+    except UnicodeDecodeError:
+        return None
+    return (values.get("client_id") or [None])[0]
 
 
 class _Server(ThreadingHTTPServer):

@@ -27,7 +27,8 @@ Stable API (others build on it):
   `restore_credentials`, `set_quota`, `revoke_refresh_tokens`, `expire_access_tokens`,
   `set_token_lifetime`, `set_bandwidth`, `flaky`, `reset_faults` (inherited from `Emulator`,
   whose docstrings say what each does).
-- inspection: `counters() -> dict[str, int]`, `reset_counters()`, `task(task_id) -> dict`,
+- inspection: `counters(client=None) -> dict[str, int]`, `counters_by_client()`,
+  `reset_counters(client=None)`, `task(task_id) -> dict`,
   `tasks()`, `wait_task(task_id, status, timeout) -> dict`.
 """
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from watcher.sim.pbs import store
+from watcher.sim.pbs import cluster, store
 from watcher.sim.pbs.context import server_up
+from watcher.sim.pbs.mom_files import user_home, write_pbs_environment
 from watcher.sim.pbs.paths import SimPaths
 from watcher.sim.pbs.shim import write_shims
 
@@ -37,9 +38,13 @@ class Started:
 
 def start(home: Path, nodes: int | None = None, server_name: str | None = None,
           timeout: float = 15.0, **settings: Any) -> Started:
-    """Launch the server detached (idempotent) and (re)write the shims in DIR/bin."""
-    paths = SimPaths(Path(home))
+    """Launch the server detached (idempotent) and (re)write the shims in DIR/bin.
+
+    `home` is made absolute first: the shims and the MoMs must find it from any directory.
+    """
+    paths = SimPaths(Path(home).resolve())
     paths.make_dirs()
+    write_pbs_environment(paths)
     _check_name(paths, server_name)
     store.initialise(paths.db, nodes=nodes, server_name=server_name, **settings)
     conn = store.connect(paths.db)
@@ -167,7 +172,7 @@ def status(home: Path) -> dict[str, Any]:
     info: dict[str, Any] = {"home": str(paths.home), "running": running,
                             "pid": _pid(paths) if running else None, "bin_dir": str(paths.bin_dir)}
     if not paths.db.exists():
-        return {**info, "server_name": None, "nodes": None, "jobs": {}}
+        return {**info, "server_name": None, "nodes": None, "vnodes": [], "jobs": {}}
     conn = store.connect(paths.db)
     try:
         settings = store.settings(conn)
@@ -175,4 +180,6 @@ def status(home: Path) -> dict[str, Any]:
     finally:
         conn.close()
     return {**info, "server_name": settings["server_name"], "nodes": settings["nodes"],
-            "ncpus_per_node": settings["ncpus_per_node"], "jobs": counts}
+            "ncpus_per_node": settings["ncpus_per_node"], "jobs": counts,
+            "vnodes": [v.as_setting() for v in cluster.from_settings(settings)],
+            "user_home": user_home(settings)}

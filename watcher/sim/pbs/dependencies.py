@@ -99,6 +99,8 @@ def _act(conn: sqlite3.Connection, parent: Job, cid: str, btype: str, op: str,
     child = model.load(conn, seq) if seq is not None else None
     if child is None or child.state == "F":
         return
+    if op == "delete" and (child.substate == ABORT or child.deleting):
+        return  # already being deleted (by another parent): one A record, one parent named
     if op == "release":
         child.set_depend(depend.remove(child.depend, _AFTER_OF[btype], parent.jobid))
         if not depend.waiting(child.depend) and child.substate == DEPNHOLD:

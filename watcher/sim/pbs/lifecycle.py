@@ -14,6 +14,7 @@ from watcher.sim.pbs import accounting, dependencies, model
 from watcher.sim.pbs.effects import Effects
 from watcher.sim.pbs.model import EXITING, FAILED, FINISHED, PRERUN, TERMINATED, Job
 from watcher.sim.pbs.resources import exec_strings
+from watcher.sim.pbs.scheduler import Placement
 from watcher.sim.pbs.states import set_state
 from watcher.sim.pbs.timefmt import comment_time
 
@@ -21,19 +22,21 @@ WALLTIME_EXCEEDED = -29  # JOB_EXEC_KILL_WALLTIME
 _COMMENT_MAX = 255  # longer scheduler comments are cut to 252 characters plus "..."
 
 
-def start(conn: sqlite3.Connection, job: Job, placement: list[tuple[str, int, int, dict[str, str]]],
-          fx: Effects) -> None:
+def start(conn: sqlite3.Connection, job: Job, placement: Placement, fx: Effects,
+          home: str | None = None) -> None:
     """The scheduler ran the job: R/41 until its runner reports the session (R/42)."""
     exec_host, exec_vnode = exec_strings(placement)
     attrs = job.attrs
     attrs.update(exec_host=exec_host, exec_vnode=exec_vnode, stime=int(fx.now),
-                 jobdir=os.path.expanduser("~"),
+                 jobdir=home or os.path.expanduser("~"),
                  run_count=str(int(attrs.get("run_count", "0")) + 1))
     comment = f"Job run at {comment_time(fx.now)} on {exec_vnode}"
     attrs["comment"] = comment if len(comment) <= _COMMENT_MAX else comment[:252] + "..."
     for name in ("Exit_status", "resources_used", "obittime", "session_id"):
         attrs.pop(name, None)
-    job.nodes = [[node, index, ncpus] for node, index, ncpus, _ in placement]
+    # [vnode, cpu index, ncpus, host, mpiprocs]: the MoM writes PBS_NODEFILE from it
+    job.nodes = [[s.vnode, s.index, s.ncpus, s.host, int(s.extra.get("mpiprocs", "1"))]
+                 for s in placement]
     job.obit, job.runner_pid = None, None
     set_state(job, "R", PRERUN, fx.now)
     dependencies.parent_started(conn, job, fx)

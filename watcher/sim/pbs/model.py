@@ -29,7 +29,8 @@ ATTR_ORDER = (
     "Join_Path", "Keep_Files", "Mail_Points", "Mail_Users", "mtime", "Output_Path", "Priority",
     "qtime", "Rerunable", "Resource_List", "stime", "obittime", "Shell_Path_List", "session_id",
     "jobdir", "substate", "Variable_List", "comment", "etime", "umask", "run_count",
-    "Stageout_status", "Exit_status", "Submit_arguments", "history_timestamp", "project",
+    "Stageout_status", "Exit_status", "Submit_arguments", "executable", "argument_list",
+    "history_timestamp", "project",
     "Submit_Host",
 )
 

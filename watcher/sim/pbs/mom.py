@@ -12,15 +12,22 @@ import fcntl
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from watcher.sim.pbs import model, store
+from watcher.sim.pbs import executables, model, store
 from watcher.sim.pbs.model import RUNNING
-from watcher.sim.pbs.mom_files import JobFiles, deliver, job_environment
+from watcher.sim.pbs.mom_files import (
+    JobFiles,
+    deliver,
+    job_environment,
+    read_pbs_environment,
+    user_home,
+)
 from watcher.sim.pbs.paths import SimPaths
 from watcher.sim.pbs.timefmt import hms, parse_duration
 
@@ -33,7 +40,9 @@ class Runner:
     def __init__(self, paths: SimPaths, seq: int) -> None:
         self.paths, self.seq = paths, seq
         self.conn = store.connect(paths.db)
-        self.kill_delay = float(store.settings(self.conn)["kill_delay"])
+        settings = store.settings(self.conn)
+        self.kill_delay = float(settings["kill_delay"])
+        self.home = user_home(settings)
         self.proc: subprocess.Popen[bytes] | None = None
         self.kill_at: float | None = None
         self.walltime_killed = False
@@ -44,16 +53,26 @@ class Runner:
         if job is None or job.state != "R" or job.deleting:
             self._obit(None, 0.0, time.time(), never_ran=True)
             return
-        files = JobFiles(self.paths, job)
+        files = JobFiles(self.paths, job, self.home)
         files.prepare()
         join = job.attrs["Join_Path"]
+        env = job_environment(job, files, read_pbs_environment(self.paths))
         with open(files.stdout, "wb") as out, open(files.stderr, "wb") as err:
+            cwd = self.home
+            if not os.path.isdir(cwd):  # start_exec.c: said on stderr, the job still runs
+                err.write(b"Could not chdir to home directory\n")
+                err.flush()
+                cwd = "/"
             started = time.time()
-            self.proc = subprocess.Popen(
-                [job.attrs.get("Shell_Path_List", "/bin/bash"), str(files.script)],
-                cwd=files.workdir, env=job_environment(job, files), stdin=subprocess.DEVNULL,
-                stdout=err if join == "eo" else out, stderr=out if join == "oe" else err,
-                start_new_session=True)
+            try:
+                self.proc = subprocess.Popen(
+                    _command(job, files, env), cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                    stdout=err if join == "eo" else out, stderr=out if join == "oe" else err,
+                    umask=int(job.attrs.get("umask", "077"), 8), start_new_session=True)
+            except OSError as exc:  # an executable job whose program cannot be run
+                err.write(f"{exc.filename}: {exc.strerror}\n".encode())
+                self.proc = subprocess.Popen(["/bin/sh", "-c", "exit 254"], cwd=cwd,
+                                             stdin=subprocess.DEVNULL, start_new_session=True)
         self._record_session()
         status = self._wait(parse_duration(job.attrs["Resource_List"].get("walltime", "")))
         ended = time.time()
@@ -119,6 +138,17 @@ class Runner:
     def _ncpus(self) -> str:
         job = model.load(self.conn, self.seq)
         return job.attrs["Resource_List"].get("ncpus", "1") if job else "1"
+
+
+def _command(job: model.Job, files: JobFiles, env: dict[str, str]) -> list[str]:
+    """The job's shell on its script, or for `qsub -- prog args` the program itself."""
+    executable = job.attrs.get("executable")
+    if executable is None:
+        return [job.attrs.get("Shell_Path_List", "/bin/bash"), str(files.script)]
+    program = executables.decode_executable(executable)
+    if "/" not in program:
+        program = shutil.which(program, path=env.get("PATH", "")) or program
+    return [program, *executables.decode_arguments(job.attrs.get("argument_list", ""))]
 
 
 def _killpg(pgid: int, sig: int) -> None:

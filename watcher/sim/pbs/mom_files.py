@@ -2,6 +2,13 @@
 
 Output is spooled under DIR/spool while the job runs and delivered to Output_Path/Error_Path
 when it ends (`<name>.o<seq>`), so the files appear when the job finishes, as on a cluster.
+
+The environment follows OpenPBS src/resmom/start_exec.c: first the MoM's own environment (the
+`pbs_environment` file: PATH=/bin:/usr/bin as pbs_postinstall writes it), then the job's
+Variable_List (PBS_O_* and whatever -v/-V passed), then the variables the MoM computes (HOME,
+LOGNAME, USER, SHELL, PBS_JOBID, PBS_NODEFILE, TMPDIR, ...), which replace any passed in.
+So PATH is the submitter's only with -V or -v PATH. The job starts in the user's home
+directory, never the submission directory (that is only $PBS_O_WORKDIR).
 """
 
 from __future__ import annotations
@@ -10,17 +17,62 @@ import os
 import pwd
 import shutil
 from pathlib import Path
+from typing import Any
 
 from watcher.sim.pbs.model import Job
 from watcher.sim.pbs.paths import SimPaths
 
-_DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
+MOM_PATH = "/bin:/usr/bin"  # pbs_postinstall's pbs_environment PATH
+
+
+def user_home(settings: dict[str, Any]) -> str:
+    """The job owner's home: the password entry's, or the simulator's `user_home` setting
+    (a test cannot change the real user's home, and must not write into it)."""
+    configured = settings.get("user_home")
+    if configured:
+        return str(configured)
+    try:
+        return pwd.getpwuid(os.getuid()).pw_dir
+    except KeyError:
+        return os.path.expanduser("~")
+
+
+def write_pbs_environment(paths: SimPaths, variables: dict[str, str] | None = None) -> None:
+    """Write PBS_HOME/pbs_environment. The default puts the simulator's commands first on
+    PATH, where a cluster's /etc/profile.d puts /opt/pbs/bin (jobs that qsub need them)."""
+    if variables is None:
+        if paths.pbs_environment.exists():
+            return
+        variables = {"PATH": f"{paths.bin_dir}:{MOM_PATH}"}
+    text = "".join(f"{k}={v}\n" for k, v in variables.items())
+    tmp = paths.pbs_environment.with_suffix(".tmp")
+    tmp.write_text(text)
+    tmp.replace(paths.pbs_environment)
+
+
+def read_pbs_environment(paths: SimPaths) -> dict[str, str]:
+    """setup_env(): `NAME=value` lines; a bare `NAME` takes the MoM's own value."""
+    try:
+        lines = paths.pbs_environment.read_text().splitlines()
+    except FileNotFoundError:
+        return {"PATH": MOM_PATH}
+    env: dict[str, str] = {}
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        if sep:
+            env[name] = value
+        elif name in os.environ:
+            env[name] = os.environ[name]
+    return env
 
 
 class JobFiles:
     """Paths of one job's script, spool files, node file and TMPDIR."""
 
-    def __init__(self, paths: SimPaths, job: Job) -> None:
+    def __init__(self, paths: SimPaths, job: Job, home: str) -> None:
         self.job = job
         self.script = paths.jobs_dir / f"{job.seq}.SC"
         self.stdout = paths.spool / f"{job.jobid}.OU"
@@ -28,16 +80,12 @@ class JobFiles:
         self.nodefile = paths.aux / job.jobid
         self.tmpdir = paths.tmp / f"pbs.{job.jobid}"
         self.undelivered = paths.spool / "undelivered"
-        variables = dict(job.attrs["Variable_List"])
-        self.workdir = variables.get("PBS_O_WORKDIR", os.path.expanduser("~"))
-        if not os.path.isdir(self.workdir):
-            self.workdir = os.path.expanduser("~")
+        self.home = home
 
     def prepare(self) -> None:
         self.script.write_text(self.job.script)
         self.tmpdir.mkdir(parents=True, exist_ok=True)
-        hosts = [name for name, _index, _ncpus in self.job.nodes or []]
-        self.nodefile.write_text("".join(f"{h}\n" for h in hosts))
+        self.nodefile.write_text("".join(f"{h}\n" for h in nodefile_hosts(self.job)))
 
     def cleanup(self) -> None:
         shutil.rmtree(self.tmpdir, ignore_errors=True)
@@ -45,26 +93,35 @@ class JobFiles:
             path.unlink(missing_ok=True)
 
 
-def job_environment(job: Job, files: JobFiles) -> dict[str, str]:
-    """Login basics, then Variable_List (PBS_O_* and -v/-V), then what the MoM adds."""
+def nodefile_hosts(job: Job) -> list[str]:
+    """PBS_NODEFILE: each chunk's host once per MPI process (mpiprocs, default 1)."""
+    hosts: list[str] = []
+    for entry in job.nodes or []:
+        host = str(entry[3]) if len(entry) > 3 else str(entry[0])
+        hosts += [host] * (int(entry[4]) if len(entry) > 4 else 1)
+    return hosts
+
+
+def job_environment(job: Job, files: JobFiles, mom_env: dict[str, str]) -> dict[str, str]:
+    """The MoM's environment, then Variable_List, then what the MoM computes."""
     try:
-        entry = pwd.getpwuid(os.getuid())
-        home, user = entry.pw_dir, entry.pw_name
+        user = pwd.getpwuid(os.getuid()).pw_name
     except KeyError:
-        home, user = os.path.expanduser("~"), str(os.getuid())
-    variables = dict(job.attrs["Variable_List"])
+        user = str(os.getuid())
     ncpus = str((job.nodes or [["", 0, 1]])[0][2])
-    env = {"HOME": home, "LOGNAME": user, "USER": user,
-           "SHELL": job.attrs.get("Shell_Path_List", "/bin/bash"),
-           "PATH": variables.get("PBS_O_PATH", _DEFAULT_PATH)}
-    env.update(variables)
+    env = dict(mom_env)
+    env.update(dict(job.attrs["Variable_List"]))
     env.update({
-        "PBS_JOBID": job.jobid, "PBS_JOBNAME": job.attrs["Job_Name"],
-        "PBS_QUEUE": job.attrs["queue"], "PBS_ENVIRONMENT": "PBS_BATCH",
-        "PBS_NODEFILE": str(files.nodefile), "PBS_JOBDIR": home, "PBS_TASKNUM": "1",
-        "PBS_NODENUM": "0", "PBS_MOMPORT": "15003", "TMPDIR": str(files.tmpdir),
-        "NCPUS": ncpus, "OMP_NUM_THREADS": ncpus, "ENVIRONMENT": "BATCH",
+        "HOME": files.home, "LOGNAME": user, "PBS_JOBNAME": job.attrs["Job_Name"],
+        "PBS_JOBID": job.jobid, "PBS_QUEUE": job.attrs["queue"],
+        "SHELL": job.attrs.get("Shell_Path_List", "/bin/bash"), "USER": user,
+        "PBS_NODENUM": "0", "PBS_TASKNUM": "1", "PBS_MOMPORT": "15003",
+        "OMP_NUM_THREADS": ncpus, "NCPUS": ncpus, "PBS_NODEFILE": str(files.nodefile),
     })
+    if "Account_Name" in job.attrs:
+        env["PBS_ACCOUNT"] = job.attrs["Account_Name"]
+    env.update({"TMPDIR": str(files.tmpdir), "PBS_JOBDIR": files.home,
+                "PBS_ENVIRONMENT": "PBS_BATCH", "ENVIRONMENT": "BATCH"})
     return env
 
 

@@ -67,6 +67,11 @@ class SimPaths:
         """Per-job TMPDIR parent."""
         return self.home / "tmp"
 
+    @property
+    def pbs_environment(self) -> Path:
+        """The MoM's environment file (PBS_HOME/pbs_environment), the base of every job's."""
+        return self.home / "pbs_environment"
+
     def make_dirs(self) -> None:
         for path in (self.bin_dir, self.server_priv, self.accounting_dir, self.server_log.parent,
                      self.jobs_dir, self.spool, self.aux, self.tmp):

@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from watcher.sim.pbs import dependencies, messages, model, store
+from watcher.sim.pbs import cluster, dependencies, messages, model, store
 from watcher.sim.pbs.cmdline import getopt
 from watcher.sim.pbs.context import Context
 from watcher.sim.pbs.effects import Effects
+from watcher.sim.pbs.executables import encode_arguments, encode_executable
 from watcher.sim.pbs.model import Job
 from watcher.sim.pbs.qsub_opts import OPTSTRING, QsubError, Request, directives
 from watcher.sim.pbs.qsub_vars import variables
@@ -31,16 +32,20 @@ def run(ctx: Context, argv: list[str], stdin: TextIO = sys.stdin) -> int:
 
 
 def _submit(ctx: Context, argv: list[str], stdin: TextIO) -> int:
-    parsed = getopt(argv, OPTSTRING)
-    if parsed.errors or parsed.permuted or len(parsed.operands) > 1:
+    options, program = _split_executable(argv)
+    parsed = getopt(options, OPTSTRING)
+    if parsed.errors or parsed.permuted or len(parsed.operands) > 1 or (
+            program is not None and (parsed.operands or not program)):
         raise QsubError("", 2, usage=True)
-    if "--" in argv[1:]:
-        raise QsubError(messages.unsupported("qsub", "-- command (executable jobs)"), 2)
     request = Request()
     errors = request.apply(parsed.options, primary=True)
     if errors:
         raise QsubError("".join(errors), 2, usage=True)
-    script, name = _read_script(parsed.operands, stdin, ctx)
+    if program is not None:  # the job is the program: no script, no directives
+        script, name = "", "STDIN"
+        request.executable = program
+    else:
+        script, name = _read_script(parsed.operands, stdin, ctx)
     prefix = request.single.get("C", os.environ.get("PBS_DPREFIX", "#PBS"))
     for args in directives(script, prefix):
         found = getopt(["qsub", *args], OPTSTRING)
@@ -60,6 +65,20 @@ def _submit(ctx: Context, argv: list[str], stdin: TextIO) -> int:
     if "z" not in request.flags:
         ctx.out.write(jobid + "\n")
     return 0
+
+
+def _split_executable(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """`qsub [options] -- program [args]` -> (argv before `--`, [program, args]); no `--`:
+    (argv, None). The first `--` that is not an option's argument ends the options."""
+    i = 1
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            return argv[:i], argv[i + 1:]
+        if arg.startswith("-") and len(arg) == 2 and OPTSTRING.find(arg[1] + ":") >= 0:
+            i += 1  # the option's value, even if it is `--`
+        i += 1
+    return argv, None
 
 
 def _read_script(operands: list[str], stdin: TextIO, ctx: Context) -> tuple[str, str]:
@@ -128,14 +147,25 @@ def _attributes(ctx: Context, request: Request, queue: str, seq: int,
         "Output_Path": _path(ctx, opts.get("o"), workdir, f"{name}.o{seq}"),
         "Priority": opts.get("p", "0"), "qtime": now,
         "Rerunable": "False" if opts.get("r") == "n" else "True",
-        "Resource_List": resource_list(request.resources)[0], "Variable_List": variables,
+        "Resource_List": resource_list(request.resources, _vnode_names(ctx))[0],
+        "Variable_List": variables,
         "project": opts.get("P", "_pbs_project_default"), "Submit_Host": ctx.host,
     }
-    optional = {"Account_Name": opts.get("A"), "Mail_Users": opts.get("M"),
+    optional: dict[str, str | None] = {
+                "Account_Name": opts.get("A"), "Mail_Users": opts.get("M"),
                 "Shell_Path_List": opts.get("S"), "umask": request.wattrs.get("umask"),
                 "Submit_arguments": " ".join(argv[1:]) if len(argv) > 1 else None}
+    if request.executable:
+        optional["executable"] = encode_executable(request.executable[0])
+        if request.executable[1:]:
+            optional["argument_list"] = encode_arguments(request.executable[1:])
     attrs.update({k: v for k, v in optional.items() if v is not None})
     return attrs
+
+
+def _vnode_names(ctx: Context) -> list[str]:
+    """A `-l nodes=` property naming a vnode becomes `host=` (cvt_nodespec_to_select)."""
+    return [v.name for v in cluster.from_settings(ctx.settings)]
 
 
 def _queue_job(ctx: Context, request: Request, script: str, queue: str,

@@ -39,6 +39,7 @@ class Request:
     resources: dict[str, str] = field(default_factory=dict)
     depend: depend.Depend = field(default_factory=list)
     wattrs: dict[str, str] = field(default_factory=dict)
+    executable: list[str] = field(default_factory=list)  # `-- program args`
     _primary_resources: set[str] = field(default_factory=set)
 
     def apply(self, options: list[tuple[str, str]], primary: bool) -> list[str]:

@@ -1,16 +1,19 @@
 """`qsub -l` resource requests, turned into a Resource_List and placement chunks as PBS does.
 
 PBS converts every request to chunks: `-l select=2:ncpus=4` is two chunks of 4 cpus, the old
-`-l nodes=2:ppn=1` becomes `select=2:ncpus=1` with `place=scatter`, and a job that asks for
-nothing gets `select=1:ncpus=1`, `place=pack`. Consumable chunk resources are summed into the
-job-wide list (ncpus, mem, mpiprocs, ...), and `nodect` counts the chunks.
+`-l nodes=2:ppn=1` becomes `select=2:ncpus=1` with `place=scatter` (see nodespec), and a job
+that asks for nothing gets `select=1:ncpus=1`, `place=pack`. Consumable chunk resources are
+summed into the job-wide list (ncpus, mem, mpiprocs, ...), and `nodect` counts the chunks.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from watcher.sim.pbs import nodespec
 from watcher.sim.pbs.timefmt import hms, parse_duration
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -54,7 +57,10 @@ def _normalise(name: str, value: str) -> str:
     if name == "select":
         parse_select(value)
     elif name == "nodes":
-        _nodes_to_select(value)
+        try:
+            nodespec.to_select(value)
+        except nodespec.NodeSpecError:
+            raise ResourceError(value) from None
     elif name in ("ncpus", "mpiprocs", "ngpus") and not value.isdigit():
         raise ResourceError(value)
     return value
@@ -81,28 +87,16 @@ def parse_select(select: str) -> list[Chunk]:
     return chunks
 
 
-def _nodes_to_select(nodes: str) -> str:
-    count, _, rest = nodes.partition(":")
-    ppn = "1"
-    for part in filter(None, rest.split(":")):
-        key, _, value = part.partition("=")
-        if key == "ppn" and value.isdigit():
-            ppn = value
-        elif key != "ppn":
-            raise ResourceError(nodes)
-    if not count.isdigit() or int(count) < 1:
-        raise ResourceError(nodes)
-    return f"{count}:ncpus={ppn}"
-
-
-def resource_list(requested: dict[str, str]) -> tuple[dict[str, str], list[Chunk]]:
-    """The job's Resource_List (sorted like qstat prints it) and its chunks."""
+def resource_list(requested: dict[str, str], vnode_names: Iterable[str] = ()
+                  ) -> tuple[dict[str, str], list[Chunk]]:
+    """The job's Resource_List (sorted like qstat prints it) and its chunks. A `nodes` spec
+    wins over `select` and sets `place`, as set_select_and_place() does."""
     resources = dict(requested)
-    if "select" in resources:
+    if "nodes" in resources:
+        resources["select"] = nodespec.to_select(resources["nodes"], vnode_names)
+        resources["place"] = nodespec.place_for(resources["nodes"])
+    elif "select" in resources:
         resources.setdefault("place", "free")
-    elif "nodes" in resources:
-        resources["select"] = _nodes_to_select(resources["nodes"])
-        resources.setdefault("place", "scatter")
     else:
         chunk = f"1:ncpus={resources.get('ncpus', '1')}"
         if "mem" in resources:
@@ -135,14 +129,16 @@ def _sum_chunk_resource(chunks: list[Chunk], name: str) -> str | None:
     return f"{kb}kb"
 
 
-def exec_strings(placement: list[tuple[str, int, int, dict[str, str]]]) -> tuple[str, str]:
+def exec_strings(placement: Sequence[tuple[Any, ...]]) -> tuple[str, str]:
     """exec_host (`node01/0*2+node02/0`) and exec_vnode (`(node01:ncpus=2)+(node02:ncpus=1)`).
 
-    `placement` holds (vnode, first cpu index, ncpus, other chunk resources) per placed chunk.
+    `placement` holds (vnode, first cpu index, ncpus, other chunk resources[, host]) per
+    placed chunk; exec_host names the host, exec_vnode the vnode.
     """
     hosts, vnodes = [], []
-    for node, index, ncpus, extra in placement:
-        hosts.append(f"{node}/{index}" + (f"*{ncpus}" if ncpus > 1 else ""))
+    for node, index, ncpus, extra, *rest in placement:
+        host = rest[0] if rest else node
+        hosts.append(f"{host}/{index}" + (f"*{ncpus}" if ncpus > 1 else ""))
         details = "".join(f":{k}={v}" for k, v in extra.items() if k in ("mem", "ngpus"))
         vnodes.append(f"({node}:ncpus={ncpus}{details})")
     return "+".join(hosts), "+".join(vnodes)

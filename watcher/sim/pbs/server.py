@@ -14,10 +14,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from watcher.sim.pbs import dependencies, lifecycle, model, scheduler, store
+from watcher.sim.pbs import cluster, dependencies, lifecycle, model, scheduler, store
 from watcher.sim.pbs.effects import Effects
 from watcher.sim.pbs.model import ABORT, PRERUN, QUEUED, RUNNING, TERMINATED, Job
+from watcher.sim.pbs.mom_files import user_home
 from watcher.sim.pbs.paths import SimPaths
 from watcher.sim.pbs.resources import parse_select
 from watcher.sim.pbs.states import reevaluate, set_state
@@ -111,13 +113,13 @@ class Server:
             reevaluate(job, fx.now)
         model.save(self.conn, job)
 
-    def _schedule(self, fx: Effects, settings: dict[str, object]) -> None:
+    def _schedule(self, fx: Effects, settings: dict[str, Any]) -> None:
         started: list[Job] = []
         with store.transaction(self.conn):
             busy = [n for j in model.load_where(self.conn, "state IN ('R','E')")
                     for n in (j.nodes or [])]
-            nodes = scheduler.vnodes(int(str(settings["nodes"])),
-                                     int(str(settings["ncpus_per_node"])), busy)
+            nodes = scheduler.vnodes(cluster.from_settings(settings), busy)
+            home = user_home(settings)
             refused: dict[tuple[str, str], str] = {}  # nodes only fill up within a tick
             for job in model.load_where(self.conn, "state='Q'"):
                 request = (job.attrs["Resource_List"]["select"],
@@ -127,7 +129,7 @@ class Server:
                     chunks = parse_select(request[0])
                     placement = scheduler.place(chunks, request[1], nodes)
                     if placement is not None:
-                        lifecycle.start(self.conn, job, placement, fx)
+                        lifecycle.start(self.conn, job, placement, fx, home)
                         log(f"{job.jobid}: run on {job.attrs['exec_vnode']}")
                         started.append(job)
                         continue

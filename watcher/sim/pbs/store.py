@@ -39,6 +39,8 @@ DEFAULTS: dict[str, Any] = {
     "server_name": "pbs-sim",
     "nodes": 2,
     "ncpus_per_node": 1,
+    "vnodes": [],  # named vnodes (cluster.VnodeSpec.as_setting()); empty: node01..nodeNN
+    "user_home": None,  # the jobs' $HOME and start directory; None: the password entry's
     "queues": ["workq"],
     "default_queue": "workq",
     "next_seq": 0,

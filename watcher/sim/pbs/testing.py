@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from watcher.pbs.commands import PbsCommands
-from watcher.sim.pbs import accounting, control, model, requests, store
+from watcher.sim.pbs import accounting, cluster, control, model, requests, store
+from watcher.sim.pbs.context import current_user
+from watcher.sim.pbs.mom_files import write_pbs_environment
 from watcher.sim.pbs.paths import SimPaths
 
 _BARE_VALUE = re.compile(r'^(\s*"[^"]*":)(?![{"])(.*?)(,?)$', re.MULTILINE)
@@ -35,14 +37,25 @@ class PbsSim:
 
     def __init__(self, home: Path, nodes: int = 2, server_name: str = "pbs-sim", *,
                  ncpus_per_node: int = 1, tick: float = 0.1, kill_delay: float = 1.0,
-                 managers: tuple[str, ...] = (), operators: tuple[str, ...] = ()) -> None:
-        self.home = Path(home)
+                 managers: tuple[str, ...] = (), operators: tuple[str, ...] = (),
+                 vnodes: Sequence[str] = (), user_home: Path | None = None,
+                 environment: dict[str, str] | None = None) -> None:
+        """`vnodes`: specs like `pbs-cc1:ncpus=4` (see cluster.parse_vnode) instead of
+        node01..nodeNN. `user_home`: the jobs' $HOME and start directory, by default
+        HOME/home/<user>, so no test job ever runs in (or writes to) the real home.
+        `environment`: the MoM's pbs_environment (default: PATH with the shims first)."""
+        self.home = Path(home).resolve()
         self.paths = SimPaths(self.home)
         self.server_name = server_name
+        self.user_home = Path(user_home) if user_home else self.home / "home" / current_user()
+        specs = [cluster.parse_vnode(v) for v in vnodes]
+        cluster.check_unique(specs)
+        self._environment = environment
         self._settings = {"nodes": nodes, "server_name": server_name,
                           "ncpus_per_node": ncpus_per_node, "tick": tick,
                           "kill_delay": kill_delay, "managers": list(managers),
-                          "operators": list(operators)}
+                          "operators": list(operators), "user_home": str(self.user_home),
+                          "vnodes": [s.as_setting() for s in specs]}
         self._process: subprocess.Popen[bytes] | None = None
         atexit.register(self.close)
 
@@ -65,6 +78,10 @@ class PbsSim:
 
     def start(self) -> None:
         """Start (or resume) the server; jobs and their history survive a stop/start."""
+        self.user_home.mkdir(parents=True, exist_ok=True)
+        self.paths.make_dirs()
+        if self._environment is not None:
+            write_pbs_environment(self.paths, self._environment)
         started = control.start(self.home, **self._settings)
         self._process = started.process or self._process
 

@@ -1,0 +1,58 @@
+"""The mistakes a new user makes writing rules, each caught by `watcher rules check`.
+
+Every `tests/testdata/rules/authoring/NAME.yaml` holds such mistakes and `NAME.expected` the
+exact lines `rules check` must print for it (paths relative to that directory).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from watcher.cli import cli
+from watcher.rules.template_context import TEMPLATE_VARIABLES, WORKFLOW
+from watcher.store.db import Store
+from watcher.store.models import Workflow
+from watcher.workflows.context import view
+
+AUTHORING = Path(__file__).parent.parent / "testdata" / "rules" / "authoring"
+CASES = sorted(path.stem for path in AUTHORING.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_each_mistake_is_reported_where_it_is(name: str) -> None:
+    result = CliRunner().invoke(cli, ["rules", "check", str(AUTHORING / f"{name}.yaml")])
+    expected = (AUTHORING / f"{name}.expected").read_text().splitlines()
+    printed = [line.replace(f"{AUTHORING}/", "") for line in result.stdout.splitlines()]
+    assert printed == expected
+    assert result.exit_code == (1 if any(": warning:" not in line for line in expected) else 0)
+
+
+
+def test_workflow_shape_is_what_the_engine_gives(store: Store) -> None:
+    """The checker's `workflow` attributes are the keys `workflows.context.view` returns."""
+    with store.session() as session:
+        workflow = Workflow(id="wf-1", name="run42")
+        session.add(workflow)
+        session.flush()
+        assert set(view(session, workflow)) == set(WORKFLOW)
+
+
+def test_readme_lists_exactly_the_template_variables() -> None:
+    """Every top-level template variable the README names is one the checker knows, and back."""
+    readme = (Path(__file__).parent.parent.parent / "README.md").read_text()
+    section = readme[readme.index("### Templates"):readme.index("## Staged workflows")]
+    listed = set(re.findall(r"^- `(\w+)`", section, re.MULTILINE))
+    assert listed == TEMPLATE_VARIABLES
+
+
+def test_names_a_template_defines_are_not_context_names() -> None:
+    from watcher.rules.template_check import check_template
+    from watcher.rules.template_context import trigger_context
+
+    source = ("{% macro f(n) %}{{ n }}{% endmacro %}{% set x = 1 %}{{ f(x) }}"
+              "{% for k, v in job.variables.items() %}{{ k }}{{ loop.index }}{% endfor %}")
+    assert check_template(source, [trigger_context("pbs_job")]) == []
