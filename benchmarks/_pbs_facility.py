@@ -68,8 +68,8 @@ class PbsFacilityPlan:
 class Meter(PbsCommands):
     """The simulator's shims; each call's command and printed bytes are kept (a meter)."""
 
-    def __init__(self, bin_dir: Path) -> None:
-        super().__init__(bin_dir=bin_dir)
+    def __init__(self, bin_dir: Path, timeout: float) -> None:
+        super().__init__(bin_dir=bin_dir, timeout=timeout)
         object.__setattr__(self, "calls", [])
 
     async def run(self, command: str, *args: str, **kw: Any) -> CommandResult:
@@ -122,7 +122,7 @@ def populate(sim: PbsSim, plan: PbsFacilityPlan, tmp: Path) -> dict[str, Any]:
 def measure_mode(mode: str, home: Path, plan: PbsFacilityPlan, active: list[str],
                  tmp: Path) -> dict[str, Any]:
     paths = SimPaths(home)
-    meter = Meter(paths.bin_dir)
+    meter = Meter(paths.bin_dir, timeout=1800)  # the listing of 50,000 jobs takes a minute
     rules = tmp / "rules"
     rules.mkdir()
     (rules / "r.yaml").write_text(RULE)

@@ -52,8 +52,8 @@ PLANS: dict[str, dict[str, Any]] = {
         "cycle": CyclePlan(jobs=10_000, tasks=10_000, rules=1000, chunk=1000, idle_cycles=2,
                            burst=200),
         "latency": LatencyPlan(poll_interval=2.0, samples=60),
-        "pbs": PbsFacilityPlan(jobs=50_000, users=200, active=20, finished=200, idle_cycles=5,
-                               changes=6, poll_interval=2.0),
+        "pbs": PbsFacilityPlan(jobs=50_000, users=200, active=20, finished=200, idle_cycles=3,
+                               changes=3, poll_interval=2.0),
     },
     "quick": {
         "economy": EconomyPlan(ns=(3, 12), chunk=5, rounds=6, base_period=0.25,
