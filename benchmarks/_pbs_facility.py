@@ -91,7 +91,8 @@ def run_pbs_facility(plan: PbsFacilityPlan, tmp: Path) -> dict[str, Any]:
                             json.dumps(asdict(plan)), str(out), *jobs],
                            check=True, cwd=Path(__file__).resolve().parent)
             modes[mode] = json.loads(out.read_text())
-            for job in jobs:  # released, run, finished: the next run starts on a quiet server
+            for job in jobs:  # ended (the rule may have held it again): a quiet server next
+                sim.run("qdel", job)
                 sim.wait_for(job, timeout=120)
     return {"plan": asdict(plan), "world": {k: v for k, v in world.items()
                                             if k != "active_ids"}, **modes}
@@ -139,7 +140,8 @@ def measure_mode(mode: str, home: Path, plan: PbsFacilityPlan, active: list[str]
         time.sleep(plan.poll_interval)  # the qselect window moves past the first read
         _cycle(service, meter, paths)
         idle = [_cycle(service, meter, paths) for _ in range(plan.idle_cycles)]
-        reactions = asyncio.run(_react(service, meter, paths, plan, active))
+        slowest = max(c["wall"] for c in idle)  # a listing cycle can outlast the interval
+        reactions = asyncio.run(_react(service, meter, plan, active, slowest))
         with store.session(write=False) as session:
             vanished = len(session.exec(select(EventRecord).where(
                 EventRecord.change == VANISHED)).all())
@@ -177,15 +179,15 @@ def _summary(cycles: list[dict[str, Any]]) -> dict[str, Any]:
             "wall_median": distribution([c["wall"] for c in cycles])["median"]}
 
 
-async def _react(service: Service, meter: Meter, paths: SimPaths, plan: PbsFacilityPlan,
-                 jobs: list[str]) -> list[float | None]:
+async def _react(service: Service, meter: Meter, plan: PbsFacilityPlan, jobs: list[str],
+                 cycle: float) -> list[float | None]:
     """Poll every `poll_interval`; release each job at a random moment between two polls;
     the reaction is release → the cycle that committed its firing ended."""
     rng = random.Random(13)
     pending: dict[str, float] = {}
     reactions: list[float | None] = []
     todo = list(jobs)
-    loop_end = time.monotonic() + plan.poll_interval * (3 * len(jobs) + 10)
+    loop_end = time.monotonic() + max(plan.poll_interval, cycle) * (3 * len(jobs) + 4) + 30
     next_poll = time.monotonic()
     release_at = next_poll + rng.uniform(0, plan.poll_interval)
     while (todo or pending) and time.monotonic() < loop_end:

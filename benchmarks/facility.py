@@ -53,7 +53,7 @@ PLANS: dict[str, dict[str, Any]] = {
                            burst=200),
         "latency": LatencyPlan(poll_interval=2.0, samples=60),
         "pbs": PbsFacilityPlan(jobs=50_000, users=200, active=20, finished=200, idle_cycles=3,
-                               changes=3, poll_interval=2.0),
+                               changes=2, poll_interval=2.0),
     },
     "quick": {
         "economy": EconomyPlan(ns=(3, 12), chunk=5, rounds=6, base_period=0.25,

@@ -40,7 +40,12 @@ def make_service(tmp_path: Path, settings: Settings) -> Iterator[Callable[..., S
             (rules_dir / name).write_text(text)
         store = open_store(settings.store.url)
         stores.append(store)
-        return Service(settings, store, [rules_dir])
+        service = Service(settings, store, [rules_dir])
+        # Polled once, as a watcher that runs before the test's jobs are submitted: the very
+        # first PBS poll is the baseline (jobs already finished are adopted without events),
+        # and a job that ends before it has been read would otherwise fire nothing.
+        asyncio.run(service.cycle())
+        return service
 
     yield make
     for store in stores:

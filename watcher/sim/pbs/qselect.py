@@ -53,11 +53,24 @@ def run(ctx: Context, argv: list[str]) -> int:
         return 2
     if not ctx.connect():
         return messages.ECONNREFUSED
-    jobs = model.load_where(ctx.conn, "1" if history else "state NOT IN ('F', 'M')")
+    jobs = model.load_where(ctx.conn, *_prefilter(parsed.options, history))
     chosen = [job.jobid for job in jobs if all(test(job) for test in criteria)]
     ctx.out.write("".join(f"{jobid}\n" for jobid in chosen))
     requests.count(ctx, "qselect", ids=len(chosen), records=0)
     return 0
+
+
+def _prefilter(options: list[tuple[str, str]], history: bool) -> tuple[str, tuple[str, ...]]:
+    """A cheap SQL cut before the exact tests: history, and the owner of the first `-u` list
+    (a facility's 50,000 jobs need not all be decoded to list one user's 200)."""
+    where, params = ["1" if history else "state NOT IN ('F', 'M')"], []
+    users = next((value for letter, value in options if letter == "u"), None)
+    if users is not None:
+        prefixes = [u.partition("@")[0] + "@" for u in users.split(",") if u]
+        owner = "substr(json_extract(attrs, '$.Job_Owner'), 1, length(?)) = ?"
+        where.append("(" + " OR ".join([owner] * len(prefixes)) + ")" if prefixes else "0")
+        params += [p for prefix in prefixes for p in (prefix, prefix)]
+    return " AND ".join(where), tuple(params)
 
 
 def _criteria(options: list[tuple[str, str]], now: float
