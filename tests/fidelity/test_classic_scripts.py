@@ -209,3 +209,23 @@ def test_relative_qsub(project: Project) -> None:
     err = (project.dir / f"first.e{seq_of(jobs, 'first')}").read_text()
     assert "qsub: script file:: No such file or directory" in err
     assert f"second not submitted from {project.cluster.pbs.user_home}" in err
+
+
+def test_wait_loop(project: Project) -> None:
+    """qstat of a finished job without -x fails (PBSE_HISTJOBID, exit 35), ending the loop."""
+    project.submit()
+    jobs = project.settle()
+    short, report = project.by_name(jobs, "short")[0], project.by_name(jobs, "report")[0]
+    assert short["Exit_status"] == 7 and short["substate"] == 93
+    assert report["Exit_status"] == 0  # afterany: runs after a failure too
+    seq = seq_of(jobs, "short")
+    assert (project.dir / "report.log").read_text() == f"{seq} exited 7\n"
+
+
+def test_block(project: Project) -> None:
+    """qsub -W block=true exits with the job's exit status (qsub.c block())."""
+    project.submit()  # returns only when both jobs have ended
+    assert (project.dir / "pipeline.log").read_text() == "prepare ok\nbroken failed with 4\n"
+    assert (project.dir / "prepared").exists()
+    jobs = project.settle()
+    assert sorted(j["Exit_status"] for j in project.by_name(jobs, "prepare")) == [0, 4]

@@ -71,3 +71,31 @@ def test_a_globus_cli_transfer_fires_the_users_label_rules(
     cycle_until(service, lambda: True)
     subjects = sorted(m.message["Subject"] for m in sink.messages)
     assert subjects == ["done mydata-good", "failed mydata-slow"], (good, slow)
+
+
+def test_a_task_watched_after_it_ended_is_announced_again(globus: Globus, make_service) -> None:
+    """A transfer grafted into a workflow after the own-task listing saw it end: the
+    workflow's rules must still see the end."""
+    from sqlmodel import select
+
+    from watcher.events import GLOBUS_TASK
+    from watcher.store.models import EventRecord
+    from watcher.store.watch import watch
+
+    service = make_service("rules: []\n")
+    task_id = globus.submit(size=10, label="by-hand")
+    globus.emu.wait_task(task_id, "SUCCEEDED")
+    cycle_until(service, lambda: True)
+
+    def changes() -> list[str]:
+        with service.store.session(write=False) as s:
+            rows = s.exec(select(EventRecord).where(EventRecord.kind == GLOBUS_TASK,
+                                                    EventRecord.subject == task_id)).all()
+            return [row.change for row in rows]
+
+    assert changes() == ["appeared"]
+    with service.store.session() as s:
+        watch(s, "globus", task_id, workflow="wf-1", step="stage-in")
+    cycle_until(service, lambda: True)
+    cycle_until(service, lambda: True)
+    assert changes() == ["appeared", "appeared"]

@@ -9,6 +9,7 @@ import click
 
 from watcher.cli.errors import WatcherError
 from watcher.config import Settings, SettingsError, load_settings
+from watcher.private import NotPrivate
 from watcher.store.db import Store, open_store
 
 
@@ -32,6 +33,8 @@ settings_option = click.option(
 def open_configured_store(settings: Settings, db_url: str | None) -> Store:
     try:
         return open_store(db_url or settings.store.url)
+    except NotPrivate as exc:  # says how to fix it; the URL would only repeat the path
+        raise WatcherError(f"refusing the store: {exc}") from exc
     except Exception as exc:  # a bad URL or an unreachable server: one clear line
         raise WatcherError(f"cannot open the store {db_url or settings.store.url}: {exc}") from exc
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from watcher import templating
-from watcher.engine import grouping, silences
+from watcher.engine import grouping, silences, steps
 from watcher.engine.decide import Decision, Limits, RuleMemory, Verdict, fired, on_event, on_tick
 from watcher.engine.index import TriggerIndex
 from watcher.engine.memory import load_memory, save_memory
@@ -173,8 +173,15 @@ class Engine:
         session.flush()
         context = self._context(session, rule, event, now)
         intents, failures, previous_key = [], {}, None
+        names = {call.name: step for step, call in enumerate(rule.do) if call.name}
         for step, call in enumerate(rule.do):
             key = f"{rule.name}|{subject}|{event_id}|{step}"
+            if steps.uses_steps(call.params):  # rendered when it runs, with earlier results
+                intents.append(NewIntent(key, rule.name, call.type,
+                                         steps.deferred(call.params, context, names), step,
+                                         previous_key, firing.id))
+                previous_key = key
+                continue
             try:
                 bound = call.bind(context, f"do[{step}].{call.type}")
                 params = bound.model_dump(mode="json")

@@ -23,6 +23,13 @@ from typing import Any
 import globus_sdk
 from sqlalchemy.exc import IntegrityError
 
+from watcher.globus.consents import (
+    collections_in,
+    consent_command,
+    is_consent_required,
+    note_missing,
+    required_scopes,
+)
 from watcher.globus.errors import CredentialsExpired, describe, is_invalid_grant, is_transient
 from watcher.store.db import Store
 from watcher.store.facts import get_fact, put_fact
@@ -72,6 +79,8 @@ def submit_once(tc: globus_sdk.TransferClient, data_for: Callable[[str], Any], *
                                                                 _new_submission_id(tc))
         done = _post(tc, data_for, submission_id)
     except (globus_sdk.GlobusAPIError, globus_sdk.NetworkError, CredentialsExpired) as exc:
+        if store is not None and is_consent_required(exc):
+            _note_consents(store, exc)
         raise classify(exc) from exc
     _record(store, intent_key, done, dict(watch_info or {}))
     return done
@@ -106,6 +115,15 @@ def _remember(store: Store, intent_key: str, fresh_id: str) -> str:
         return str(_read(store, intent_key)["submission_id"])
 
 
+def _note_consents(store: Store, exc: BaseException) -> None:
+    """Remember the collections Globus wants consent for, for `watcher status`."""
+    assert isinstance(exc, globus_sdk.GlobusAPIError)
+    scopes = required_scopes(exc)
+    with store.session() as session:
+        for collection in collections_in(scopes):
+            note_missing(session, collection, scopes, "a transfer was refused")
+
+
 def _record(store: Store | None, intent_key: str, done: Submitted, info: dict[str, Any]) -> None:
     if store is None:
         return
@@ -127,10 +145,11 @@ def classify(exc: Exception) -> SubmitError:
     if isinstance(exc, globus_sdk.NetworkError):
         return SubmitError(f"cannot reach Globus: {exc}", retryable=True)
     what = describe(exc)
-    if isinstance(exc, globus_sdk.GlobusAPIError) and exc.info.consent_required:
-        scopes = ", ".join(exc.info.consent_required.required_scopes)
-        return SubmitError(f"Globus needs consent the stored login lacks ({what}); run `watcher "
-                           f"login` and grant these scopes: {scopes}", retryable=False)
+    if isinstance(exc, globus_sdk.GlobusAPIError) and is_consent_required(exc):
+        scopes = required_scopes(exc)
+        command = consent_command(collections_in(scopes))
+        return SubmitError(f"Globus needs a consent the stored login lacks ({what}): run "
+                           f"`{command}` (it asks for {', '.join(scopes)})", retryable=False)
     # 401: Transfer still rejects the access token after the SDK refreshed it and retried.
     if is_invalid_grant(exc) or getattr(exc, "http_status", None) == 401:
         return SubmitError(f"Globus refused the stored login ({what}); run `watcher login`",

@@ -17,6 +17,8 @@ from pathlib import Path
 import globus_sdk
 from globus_sdk.token_storage import SQLiteTokenStorage, TokenStorageData
 
+from watcher.private import private_dir
+
 TRANSFER_RS = "transfer.api.globus.org"
 _USER_ONLY = 0o600
 
@@ -71,7 +73,7 @@ class TokenFile:
 
     @contextmanager
     def _storage(self) -> Iterator[SQLiteTokenStorage]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)  # the SDK creates the file 0600 (tables only if new)
         storage = SQLiteTokenStorage(self.path, namespace=self.namespace)
         try:
             # The SDK sets 0600 only when it creates the file: tighten one made otherwise.

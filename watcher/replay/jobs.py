@@ -10,9 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from watcher.lang.errors import expected_one_of
 from watcher.pbs.meanings import STATES
 from watcher.pbs.snapshot import JobSnapshot
-from watcher.rules.errors import expected_one_of
 
 # The substate PBS shows for a job resting in each state, so `state: R` alone looks real.
 USUAL_SUBSTATE = {"Q": 10, "H": 20, "W": 30, "R": 42, "S": 43, "E": 50, "F": 92}

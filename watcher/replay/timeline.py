@@ -48,7 +48,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from watcher.rules.durations import format_duration
+from watcher.lang.durations import format_duration
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 DEFAULT_DOWN_AFTER = 3

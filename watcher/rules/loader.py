@@ -17,12 +17,12 @@ from typing import Any
 
 import yaml
 
-from watcher.rules.errors import DataPath, Problem, RuleError, field_path, type_word, unknown_key
-from watcher.rules.limits import MAX_RULES, LimitError, check_size
-from watcher.rules.marks import Marks, compose
+from watcher.lang.errors import DataPath, Problem, RuleError, field_path, type_word, unknown_key
+from watcher.lang.limits import MAX_RULES, LimitError, check_size
+from watcher.lang.marks import Marks, compose
 from watcher.rules.model import NAME_PATTERN, Rule, RuleSource
 from watcher.rules.parse import parse_rule
-from watcher.rules.reserved import reserved_names, reserved_reason
+from watcher.rules.reserved import is_shipped, reserved_names, reserved_reason
 from watcher.rules.template_check import word_matches
 
 SUFFIXES = (".yaml", ".yml")
@@ -48,6 +48,7 @@ class RuleSet:
 
     rules: list[Rule] = field(default_factory=list)
     errors: list[RuleError] = field(default_factory=list)
+    warnings: list[RuleError] = field(default_factory=list)
     files: dict[Path, FileStatus] = field(default_factory=dict)
 
     @property
@@ -126,7 +127,8 @@ def _load_into(ruleset: RuleSet, path: Path, content: bytes,
         _add_file(ruleset, path, digest, [], [error])
         return
     try:
-        rules, entries, errors = _load_text(text, path, claimed, reserved_names(digest))
+        rules, entries, errors = _load_text(text, path, claimed, reserved_names(digest),
+                                             is_shipped(digest))
     except Exception as exc:  # a bug must cost this file only, never the others or the service
         log.exception("loading %s failed", path)
         rules, entries = [], 0
@@ -143,15 +145,17 @@ def _position(data: bytes | str, offset: int) -> tuple[int, int]:
 
 
 def _add_file(ruleset: RuleSet, path: Path, digest: str, rules: list[Rule],
-              errors: list[RuleError], entries: int = 0) -> None:
+              found: list[RuleError], entries: int = 0) -> None:
+    errors, warnings = _split(found)
     ruleset.files[path] = FileStatus(path, not errors, len(errors), entries, digest)
     ruleset.errors += errors
+    ruleset.warnings += warnings
     if not errors:
         ruleset.rules += rules
 
 
 def _load_text(text: str, path: Path, claimed: dict[str, RuleSource],
-               reserved: frozenset[str] = frozenset()
+               reserved: frozenset[str] = frozenset(), shipped: bool = False
                ) -> tuple[list[Rule], int, list[RuleError]]:
     """The file's valid rules, its number of rule entries, and its errors."""
     try:
@@ -172,13 +176,19 @@ def _load_text(text: str, path: Path, claimed: dict[str, RuleSource],
     problems = list(marks.problems)
     items = _rule_items(data, problems)
     for index, raw in items:
-        rule, found = parse_rule(raw, ("rules", index), path, marks.line)
+        rule, found = parse_rule(raw, ("rules", index), path, marks.line,
+                                 checked=not shipped)
         problems += found + _claim(raw, ("rules", index), RuleSource(path=path,
                                    line=marks.line(("rules", index))), claimed, reserved)
         if rule is not None:
             rules.append(rule)
     errors = [_error(path, problem, marks, data, text) for problem in problems]
     return rules, len(items), sorted(errors, key=lambda error: (error.line or 0, error.col or 0))
+
+
+def _split(found: list[RuleError]) -> tuple[list[RuleError], list[RuleError]]:
+    """Errors and warnings (rules that can never fire: reported, but loaded)."""
+    return [e for e in found if not e.warning], [e for e in found if e.warning]
 
 
 def _rule_items(data: Any, problems: list[Problem]) -> list[tuple[int, Any]]:
@@ -222,7 +232,8 @@ def _error(path: Path, problem: Problem, marks: Marks, data: Any, text: str) -> 
     if where and problem.find:
         where = _find_word(text, where, *problem.find)
     line, col = where if where else (None, None)
-    return RuleError(path, line, col, _display_path(problem.path, data), problem.message)
+    return RuleError(path, line, col, _display_path(problem.path, data), problem.message,
+                     problem.warning)
 
 
 def _display_path(path: DataPath, data: Any) -> str:

@@ -40,9 +40,9 @@ from watcher import templating
 from watcher.actions import ACTIONS
 from watcher.actions.base import ActionParams
 from watcher.events import Event
-from watcher.rules._validation import problems_from
+from watcher.lang.durations import Duration
+from watcher.lang.validation import problems_from
 from watcher.rules.conditions import CONDITIONS, ConditionContext, ConditionType
-from watcher.rules.durations import Duration
 from watcher.triggers import TRIGGERS, TriggerType
 
 
@@ -119,6 +119,7 @@ class ActionCall(_Frozen):
     type: str
     params: dict[str, Any] = Field(default_factory=dict)
     line: int | None = None
+    name: str | None = None  # `- name: retry` beside the action: later steps' `steps.retry`
 
     def bind(self, context: Mapping[str, Any], field_path: str = "") -> ActionParams:
         """Render the params' templates and validate the result against the action's model.
@@ -128,12 +129,16 @@ class ActionCall(_Frozen):
         field_path = field_path or self.type
         model = ACTIONS[self.type].params
         # Defaults that are templates (an email's default subject) render like written params.
+        # Fields rendered later by the action itself (a digest's subject) stay as written.
+        later: frozenset[str] = getattr(model, "RENDERED_LATER", frozenset())
         defaults = {
             name: info.default for name, info in model.model_fields.items()
             if name not in self.params and isinstance(info.default, str)
-            and templating.is_template(info.default)
+            and templating.is_template(info.default) and name not in later
         }
-        rendered = templating.render_params({**defaults, **self.params}, context, field_path)
+        now = {k: v for k, v in self.params.items() if k not in later}
+        rendered = templating.render_params({**defaults, **now}, context, field_path)
+        rendered.update({k: v for k, v in self.params.items() if k in later})
         try:
             return model.model_validate(rendered)
         except ValidationError as exc:

@@ -22,7 +22,7 @@ import jinja2
 from jinja2 import nodes
 
 from watcher import templating
-from watcher.rules.errors import did_you_mean
+from watcher.lang.errors import did_you_mean
 from watcher.rules.template_context import (
     ANY,
     JOB,
@@ -94,7 +94,7 @@ def check_template(source: str, contexts: Sequence[TriggerContext],
 def found_word(chain: Chain, message: str) -> str | int:
     """The part of the chain the message is about (the first quoted name it names)."""
     for part in reversed(chain):
-        if f"'{part}'" in message or f"[{part}]" in message:
+        if any(f"{a}{part}{b}" in message for a in "'." for b in "'.") or f"[{part}]" in message:
             return part
     return chain[0]
 
@@ -170,6 +170,10 @@ def _check_chain(chain: Chain, contexts: Sequence[TriggerContext],
 
 def _unknown_name(name: str, known: list[str], contexts: Sequence[TriggerContext]) -> str:
     message = f"unknown template variable '{name}'"
+    if all(c.trigger == "digest" for c in contexts):
+        return (message + " in a digest template (rendered once for the whole group, over "
+                "rule, now and digest; put per-firing values in 'item')"
+                + did_you_mean(name, known))
     owners = [kind for kind, (var, _) in SUBJECT_VARIABLES.items() if var == name]
     if owners:
         triggers = "/".join(sorted({c.trigger for c in contexts}))
@@ -219,12 +223,14 @@ def _check_steps(chain: Chain, steps: Sequence[StepResult], step: int | None) ->
     else:
         named = {s.name: s for s in earlier if s.name}
         if ref not in named:
-            later = "" if ref not in _later_names(steps, step) else " (it runs later)"
+            this = next((s for s in steps if s.index == step), None)
+            later = " (that is this step)" if this is not None and this.name == ref else (
+                " (it runs later)" if ref in _later_names(steps, step) else "")
             return (f"'steps.{ref}' is not an earlier named step of this firing" + later
                     + did_you_mean(ref, list(named)))
         target = named[ref]
-    label = f"steps[{target.index}]"
-    return _walk(f"{label} ({target.action})", target.fields, chain[2:])
+    label = f"steps[{target.index}]" if isinstance(ref, int) else f"steps.{ref}"
+    return _walk(label, target.fields, chain[2:])
 
 
 def _later_names(steps: Sequence[StepResult], step: int) -> set[str]:

@@ -53,7 +53,7 @@ SUBJECT_VARIABLES: dict[str, tuple[str, dict[str, Shape]]] = {
 # Every top-level name a template may use (the README lists exactly these; a test checks).
 COMMON_VARIABLES = ("rule", "event", "previous", "user", "vars", "now", "meanings", "workflow")
 TEMPLATE_VARIABLES: frozenset[str] = frozenset(
-    (*COMMON_VARIABLES, *(name for name, _ in SUBJECT_VARIABLES.values())))
+    (*COMMON_VARIABLES, *(name for name, _ in SUBJECT_VARIABLES.values()), "steps"))
 
 
 # What each action's result gives later steps of the same firing (`steps[0].job_id`): the facts
@@ -68,6 +68,16 @@ STEP_RESULTS: dict[str, dict[str, Shape]] = {
     "qrls": _leaves(("detail",)),
     "qdel": _leaves(("detail",)),
     "qhold": _leaves(("detail",)),
+}
+
+
+# What an email's `digest_subject`/`digest_body` see: rendered when a digest is sent, over the
+# whole group (`watcher.actions.email.digest_context`), not over one firing.
+DIGEST_ITEM: dict[str, Shape] = _leaves(("subject", "kind", "at", "firing_id", "line"))
+DIGEST_VARIABLES: dict[str, Shape] = {
+    "rule": ANY, "now": ANY,
+    "digest": {**_leaves(("total", "noun", "group", "omitted", "lines", "first_at", "last_at")),
+               "items": ANY},
 }
 
 
@@ -93,6 +103,7 @@ def trigger_context(trigger: str, steps: Shape = ANY) -> TriggerContext:
         "now": ANY,
         "meanings": MEANINGS,
         "workflow": WORKFLOW,
+        "steps": steps,
     }
     for kind in sorted(impl.event_kinds):
         if kind in SUBJECT_VARIABLES:
@@ -109,6 +120,11 @@ def _subject_attrs(attributes: frozenset[str] | None) -> Shape:
         if attributes == frozenset(shape):
             return shape
     return _leaves(attributes)
+
+
+def digest_context() -> TriggerContext:
+    """The context of a template an action renders when it sends a digest."""
+    return TriggerContext("digest", DIGEST_VARIABLES)
 
 
 def subject_variable_of(name: str) -> list[str]:

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import event as sa_event
 from sqlmodel import Session, select
 
-from watcher.events import APPEARED, PBS_JOB, Event
+from watcher.events import APPEARED, GLOBUS_TASK, PBS_JOB, Event
 from watcher.sources.base import Observation
 from watcher.state.diff import AGES_OUT, PrevEntry, diff_observation
 from watcher.state.health import SourceHealthState, update_health
@@ -65,7 +65,8 @@ class SourceMemory:
             self._write_health(session, new_health, obs, now)
         baseline = False
         if obs.ok:  # unknown is not change: a failed poll touches no subject
-            diff = diff_observation(previous, obs, kind=self.kind)
+            diff = diff_observation(_announce_again(previous, obs, self.kind), obs,
+                                    kind=self.kind)
             self._write_snapshots(session, previous, diff.upserts, diff.missing, diff.forget, now)
             baseline, subject_events = self._baseline, diff.events
             if baseline:
@@ -129,6 +130,23 @@ class SourceMemory:
         else:
             row.last_ok_at, row.last_error = self._last_ok or row.last_ok_at, obs.error
         session.add(row)
+
+
+def _announce_again(previous: dict[str, PrevEntry], obs: Observation, kind: str
+                    ) -> dict[str, PrevEntry]:
+    """`previous` without the subjects a source says were just put on its watch list while
+    already over (a Globus task that ended before it was grafted into a workflow): their
+    next event is APPEARED again, so the rules of whoever asked to watch them see the end.
+    A rule that already fired for that end (a `label:` rule on the user's own tasks) fires
+    once more for it."""
+    over = AGES_OUT.get(kind)
+    if kind != GLOBUS_TASK or over is None:
+        return previous
+    again = {s for s in obs.detail.get("rewatched", ()) if s in previous
+             and previous[s].attrs.get(over[0]) in over[1]}
+    if not again:
+        return previous
+    return {s: entry for s, entry in previous.items() if s not in again}
 
 
 def _already_over(event: Event) -> bool:

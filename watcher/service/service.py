@@ -18,24 +18,25 @@ from typing import Any
 from watcher.config import Settings
 from watcher.engine.engine import Engine, FiringReport
 from watcher.events import PBS_JOB, QUOTA
-from watcher.globus.credentials import CredentialsMemory
-from watcher.globus.wiring import globus_parts
+from watcher.lang.durations import format_duration
 from watcher.ledger.failures import any_untold, tell
 from watcher.ledger.report import RunReport
 from watcher.ledger.runner import ActionRunner, default_owner
 from watcher.memory import release_free_memory
 from watcher.pbs.commands import PbsCommands
-from watcher.rules.durations import format_duration
 from watcher.rules.model import Rule
+from watcher.service.globus_parts import globus_parts
 from watcher.service.observe import SourceMemory
-from watcher.service.rulebook import Loaded, RuleBook
+from watcher.service.rulebook import RULEBOOK_FACT, Loaded, RuleBook
+from watcher.service.staging_rules import with_staging
 from watcher.sources.base import Source
+from watcher.sources.credentials import CredentialsMemory
 from watcher.sources.pbs import PbsSource
 from watcher.sources.pbs_select import SelectPbsSource
 from watcher.store.db import Store
+from watcher.store.facts import put_fact
 from watcher.store.retention import Pruned, prune
 from watcher.workflows.context import workflow_context
-from watcher.workflows.rules import with_staging
 from watcher.workflows.tracker import track
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ class Service:
                        lambda: rule_job_ids(self.rulebook.rules))]
         if sources is None and settings.quota.paths:  # paths listed under `quota:` in settings
             self.sources.append(settings.quota.source())
-        # Globus joins when the user logged in (`watcher login`); see watcher.globus.wiring.
+        # Globus joins when the user logged in (`watcher login`); see watcher.service.globus_parts.
         self.globus = None if sources is not None else globus_parts(
             settings.globus, store, lambda: self.rulebook.rules, now)
         services = {"smtp": settings.smtp, "settings": settings, "store": store}
@@ -116,7 +117,17 @@ class Service:
         self.rulebook.adopt(loaded)
         self.engine = self._new_engine()
         log.info("rules reloaded: %d in force", len(self.rulebook.rules))
+        self.record_rulebook()
         return True
+
+    def record_rulebook(self) -> None:
+        """Write which version of each rule file is in force (and why a file is not) to the
+        store, so `watcher status` and `rules list` tell what this service really runs."""
+        try:
+            with self.store.session() as session:
+                put_fact(session, RULEBOOK_FACT, self.rulebook.report())
+        except Exception:  # the rules are in force either way; status then says less
+            log.warning("could not record the rule files in the store", exc_info=True)
 
     async def poll(self, source: Source) -> list[FiringReport]:
         """Poll one source and commit what it shows; run new actions at once. A source with
@@ -127,6 +138,8 @@ class Service:
         obs = await source.poll()
         if not obs.ok:
             log.warning("source %s unavailable: %s", source.name, obs.error)
+        else:
+            log.debug("polled %s: %d subjects", source.name, len(obs.subjects))
         reports = await self._write(self._commit_observation, source, obs)
         # The answer's text and decoded tree are freed by now: give their pages back.
         await asyncio.to_thread(release_free_memory)

@@ -11,7 +11,7 @@ endpoint, at a slower pace. Both:
 - return `Observation.failed` on 429/5xx/timeouts (after the SDK's own bounded retries), so
   unknown is never read as change, and then wait longer before the next poll (`Pacer`);
 - on dead credentials return a failed observation marked for the service's credentials edge
-  (`watcher.globus.credentials`) and pause: `due()` stays False, asking nothing over the
+  (`watcher.sources.credentials`) and pause: `due()` stays False, asking nothing over the
   network, until new tokens are stored;
 - run every SDK call in a worker thread, off the event loop.
 """
@@ -26,7 +26,6 @@ from datetime import UTC, datetime, timedelta
 import globus_sdk
 
 from watcher.events import GLOBUS_ENDPOINT, GLOBUS_TASK
-from watcher.globus.credentials import DETAIL_KEY, credentials_failure
 from watcher.globus.endpoints import probe_endpoint
 from watcher.globus.errors import CredentialsExpired, describe, is_transient
 from watcher.globus.pacing import Pacer
@@ -38,11 +37,14 @@ from watcher.globus.tasks import (
     task_attributes,
 )
 from watcher.sources.base import Observation, Source
+from watcher.sources.credentials import DETAIL_KEY, credentials_failure
 
 TransferFactory = Callable[[], globus_sdk.TransferClient]
 Ids = Callable[[], Iterable[str]]
 
 
+# Observation detail: task ids newly on the watch list (see `watcher.service.observe`).
+REWATCHED = "rewatched"
 # How far before the previous poll the own-task listing starts (clock skew, slow answers).
 OWN_OVERLAP = timedelta(minutes=5)
 
@@ -118,6 +120,7 @@ class GlobusSource(_GlobusPolling):
         self.overlap = overlap
         self.live: set[str] = set(live)  # own tasks last seen not ended
         self._since: datetime | None = None  # the start of the last good poll
+        self._watched: set[str] | None = None  # the watch list at the last good poll
         # Every endpoint a watched task used, for the endpoint probe.
         self.endpoints: set[str] = set()
 
@@ -137,14 +140,19 @@ class GlobusSource(_GlobusPolling):
         wanted = ids | self.live | listed if client is not None else ids
         subjects = {doc["task_id"]: task_attributes(doc) for doc in docs
                     if doc.get("task_id") in wanted}
+        detail = {"watched": len(ids), "own": len(listed - ids), "requests": requests,
+                  DETAIL_KEY: "ok"}
         if client is not None:
             self.live = {task for task, attrs in subjects.items()
                          if attrs["status"] not in TERMINAL}
             self._since = at
+            # Put on the watch list since the last poll (a grafted stage-in, a stage-out):
+            # the listing may have shown it ended before anyone asked for it.
+            newly = ids - self._watched if self._watched is not None else set()
+            detail[REWATCHED] = sorted(newly & set(subjects))
+            self._watched = ids
         self.endpoints |= endpoints_of(subjects)
-        return Observation(self.name, True, at, subjects=subjects,
-                           detail={"watched": len(ids), "own": len(listed - ids),
-                                   "requests": requests, DETAIL_KEY: "ok"})
+        return Observation(self.name, True, at, subjects=subjects, detail=detail)
 
 
 class GlobusEndpointSource(_GlobusPolling):
@@ -156,10 +164,13 @@ class GlobusEndpointSource(_GlobusPolling):
     def __init__(self, transfer_client_factory: TransferFactory, endpoint_ids: Ids, *,
                  name: str = "globus-endpoints", interval: float = 300.0,
                  backoff_max: float = 600.0, now: Callable[[], datetime] = _utc_now,
-                 clock: Callable[[], float] | None = None) -> None:
+                 clock: Callable[[], float] | None = None,
+                 kept_consents: Ids = tuple) -> None:
         super().__init__(transfer_client_factory, name=name, interval=interval,
                          backoff_max=backoff_max, now=now, clock=clock)
         self.endpoint_ids = endpoint_ids
+        # The collections the login consented to, kept in the `watcher login` it suggests.
+        self.kept_consents = kept_consents
         self._asked: set[str] = set()
 
     def _ask(self, at: datetime) -> Observation:
@@ -167,13 +178,15 @@ class GlobusEndpointSource(_GlobusPolling):
         if not self._asked:
             return Observation(self.name, True, at, detail={"requests": 0})
         client = self._factory()
-        subjects, missing, unreadable = {}, set(), set()
+        keep = list(self.kept_consents())
+        subjects, missing, unreadable, requests = {}, set(), set(), 0
         for endpoint_id in sorted(self._asked):
-            status, attrs = probe_endpoint(client, endpoint_id)
+            (status, attrs), asked = probe_endpoint(client, endpoint_id, keep)
+            requests += asked
             if attrs is not None:
                 subjects[endpoint_id] = attrs
             else:
                 (missing if status == "missing" else unreadable).add(endpoint_id)
         return Observation(self.name, True, at, subjects=subjects, missing_ok=missing,
                            unreadable=unreadable,
-                           detail={"requests": len(self._asked), DETAIL_KEY: "ok"})
+                           detail={"requests": requests, DETAIL_KEY: "ok"})

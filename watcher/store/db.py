@@ -19,6 +19,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 import watcher.store.models  # noqa: F401  (registers the tables)
+from watcher.private import private_file
 from watcher.store.migrations import MIGRATIONS, Migration, migrate
 
 _BUSY_TIMEOUT_MS = 30_000
@@ -64,10 +65,13 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def open_store(url: str, *, migrations: Sequence[Migration] = MIGRATIONS) -> Store:
-    """Open (creating if needed) the database at `url` and bring its schema up to date."""
+    """Open (creating if needed) the database at `url` and bring its schema up to date.
+
+    A SQLite file is created 0600 in 0700 directories; one others can write is refused
+    (`watcher.private.NotPrivate`)."""
     path = sqlite_path(url)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    if path is not None:  # SQLite's -wal and -shm files take the database file's mode
+        private_file(path)
     engine = _create_engine(url)
     store = Store(engine)
     with store._writer.begin() as conn:

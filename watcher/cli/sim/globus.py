@@ -112,18 +112,31 @@ def endpoint() -> None:
 @click.argument("endpoint_id")
 @click.argument("path", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--name", help="Display name.")
-def endpoint_add(home: Path, endpoint_id: str, path: Path, name: str | None) -> None:
+@click.option("--type", "entity_type", default="mapped", show_default=True,
+              type=click.Choice(["mapped", "guest", "gcsv5-endpoint", "gcp", "gcp-guest",
+                                 "gcsv4", "gcsv4-share"]),
+              help="What Transfer says it is (entity_type).")
+@click.option("--requires-consent", is_flag=True,
+              help="A mapped collection that refuses users without its data_access consent.")
+@click.option("--high-assurance", is_flag=True, help="A high-assurance collection.")
+@click.option("--host", "host_endpoint_id", metavar="ID",
+              help="A guest collection's mapped collection.")
+def endpoint_add(home: Path, endpoint_id: str, path: Path, name: str | None,
+                 entity_type: str, requires_consent: bool, high_assurance: bool,
+                 host_endpoint_id: str | None) -> None:
     """Map an endpoint id to a local directory (works whether or not it runs)."""
     from watcher.sim.globus.daemon import running_url
     from watcher.sim.globus.endpoints import EndpointRegistry
 
+    kind = {"entity_type": entity_type, "requires_consent": requires_consent or None,
+            "high_assurance": high_assurance or None, "host_endpoint_id": host_endpoint_id}
     try:
         if running_url(home):
-            _admin(home, "add_endpoint", str(path.resolve()), endpoint_id, name)
+            _admin(home, "add_endpoint", str(path.resolve()), endpoint_id, name, **kind)
         else:
-            EndpointRegistry(home / "endpoints.json").add(path, endpoint_id, name)
+            EndpointRegistry(home / "endpoints.json").add(path, endpoint_id, name, **kind)
     except ValueError as exc:
-        raise WatcherError(f"invalid endpoint id {endpoint_id!r}: {exc}") from exc
+        raise WatcherError(f"invalid endpoint {endpoint_id!r}: {exc}") from exc
     click.echo(endpoint_id)
 
 

@@ -68,9 +68,11 @@ class AdminClient:
         return str(self._call("GET", f"identities/{user}")["id"])
 
     def add_endpoint(self, path: str, endpoint_id: str | None = None,
-                     display_name: str | None = None) -> str:
+                     display_name: str | None = None, **kind: Any) -> str:
+        """`kind`: as `Emulator.add_endpoint` (entity_type, requires_consent, ...)."""
         return str(self._act("endpoints", path=str(path), endpoint_id=endpoint_id,
-                             display_name=display_name))
+                             display_name=display_name,
+                             **{k: v for k, v in kind.items() if v is not None}))
 
     def issue_tokens(self, user: str = "alice", lifetime: float | None = None,
                      **kwargs: Any) -> dict[str, Any]:

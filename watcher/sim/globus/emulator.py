@@ -18,12 +18,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from watcher.sim.globus.auth import TokenStore
+from watcher.sim.globus.auth import Token, TokenStore
 from watcher.sim.globus.documents import task_doc
-from watcher.sim.globus.endpoints import EndpointRegistry, write_json_atomic
+from watcher.sim.globus.endpoints import Endpoint, EndpointRegistry, write_json_atomic
 from watcher.sim.globus.faults import ANY_ENDPOINT, Faults, Flaky
 from watcher.sim.globus.model import FAILED, Task
-from watcher.sim.globus.scopes import TRANSFER_ALL
+from watcher.sim.globus.scopes import TRANSFER_ALL, consented
 from watcher.sim.globus.transfers import Transfers
 
 DEFAULT_BANDWIDTH = 1e9  # bytes per second per running task
@@ -160,9 +160,20 @@ class Emulator:
 
     # ---- setup -----------------------------------------------------------------------------
     def add_endpoint(self, path: Path | str, endpoint_id: str | None = None,
-                     display_name: str | None = None) -> str:
+                     display_name: str | None = None, **kind: Any) -> str:
+        """Add an endpoint or collection; `kind`: `entity_type` (`mapped`, `guest`,
+        `gcsv5-endpoint`, `gcp`, `gcsv4`, ... or Transfer's name), `requires_consent`
+        (a mapped collection refusing users without its data_access consent),
+        `high_assurance`, `host_endpoint_id`, `authentication_timeout_mins`."""
         with self.mutate():
-            return self.endpoints.add(path, endpoint_id, display_name).id
+            return self.endpoints.add(path, endpoint_id, display_name, **kind).id
+
+    def consent_missing(self, token: Token, endpoint: Endpoint) -> bool:
+        """Whether the caller lacks consent for `endpoint`: expired by a fault, or a
+        collection demanding data_access that the token's scope does not carry."""
+        if self.faults.credentials_expired(token.identity_id, endpoint.id):
+            return True
+        return endpoint.requires_consent and endpoint.id not in consented(token.scope)
 
     def remove_endpoint(self, endpoint_id: str) -> None:
         """Delete an endpoint (KeyError if unknown). Its unfinished tasks fail, as tasks on a
@@ -276,6 +287,7 @@ class Emulator:
         with self.lock:
             by_status = Counter(t.status for t in self.transfers.tasks.values())
             return {"tasks": dict(by_status), "counters": self.counters(),
+                    "counters_by_client": self.counters_by_client(),
                     "faults": self.faults.to_dict(),
                     "endpoints": [vars(e) for e in self.endpoints.all()],
                     "bandwidth": self.transfers.bandwidth,

@@ -11,41 +11,71 @@ import grp
 import os
 import pwd
 import stat
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from watcher.sim.globus.endpoints import Endpoint
 
+# The emulated Globus Connect Server v5 endpoint every GCSv5 collection belongs to.
+GCS_ENDPOINT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "watcher-emulator-gcs-endpoint"))
+_GCSV5 = ("GCSv5_endpoint", "GCSv5_mapped_collection", "GCSv5_guest_collection")
+_GCP = ("GCP_mapped_collection", "GCP_guest_collection")
+
 
 def endpoint_doc(endpoint: Endpoint, *, activated: bool, in_use: bool) -> dict[str, Any]:
-    """GET /endpoint/{id}. `expires_in` -1 means "never expires"; 0 means expired."""
-    return {
+    """GET /endpoint/{id}, shaped by `entity_type` as Transfer shapes it.
+
+    The keys of globus-sdk's canned `get_endpoint` payload (a GCSv4 host) are in every
+    document, plus those globus-cli reads: `owner_string`, `keywords`, `subscription_id`, ...
+    (`endpoint show`), `high_assurance` (whether data_access applies) and, on GCSv5 types,
+    `owner_id` (a collection's endpoint), `gcs_manager_url`. `expires_in` -1 means "never
+    expires"; 0 means the user's credentials (consent) for it expired.
+    """
+    kind = endpoint.entity_type
+    gcp = kind in _GCP
+    doc = {
         "DATA_TYPE": "endpoint",
         "id": endpoint.id,
         "display_name": endpoint.display_name,
+        "canonical_name": f"emulator#{endpoint.id[:8]}" if kind.startswith("GCSv4") else None,
         "organization": "watcher emulator",
+        "department": None,
         "username": "emulator",
-        "description": f"Emulated collection backed by {endpoint.path}",
-        "entity_type": "GCSv5_mapped_collection",
+        "owner_string": "emulator@globusid.org",
+        "owner_id": GCS_ENDPOINT_ID if kind in _GCSV5[1:] else None,
+        "description": f"Emulated {kind} backed by {endpoint.path}",
+        "keywords": None,
+        "contact_email": None,
+        "contact_info": None,
+        "info_link": None,
+        "entity_type": kind,
         "public": False,
         "french_english_bilingual": False,
-        "is_globus_connect": False,
+        "is_globus_connect": gcp,
         "globus_connect_setup_key": None,
-        "gcp_connected": None,
-        "gcp_paused": None,
+        "gcp_connected": True if gcp else None,
+        "gcp_paused": False if gcp else None,
         "s3_url": None,
         "s3_owner_activated": False,
-        "host_endpoint_id": None,
+        "host_endpoint_id": endpoint.host_endpoint_id,
         "host_path": None,
         "disable_verify": False,
         "disable_anonymous_writes": False,
         "force_verify": False,
         "force_encryption": False,
         "mfa_required": False,
-        "myproxy_server": None,
+        "high_assurance": endpoint.high_assurance,
+        "authentication_timeout_mins": endpoint.authentication_timeout_mins,
+        "subscription_id": None,
+        "local_user_info_available": kind == "GCSv5_mapped_collection",
+        "gcs_version": "5.4.80" if kind in _GCSV5 else None,
+        "gcs_manager_url": (f"https://{GCS_ENDPOINT_ID[:6]}.emulator.data.globus.org"
+                            if kind in _GCSV5 else None),
+        "myproxy_server": "myproxy.emulator.org" if kind == "GCSv4_host" else None,
         "myproxy_dn": None,
-        "non_functional": False,
+        "non_functional": kind == "GCSv5_endpoint",
         "non_functional_endpoint_display_name": None,
         "non_functional_endpoint_id": None,
         "oauth_server": None,
@@ -53,8 +83,10 @@ def endpoint_doc(endpoint: Endpoint, *, activated: bool, in_use: bool) -> dict[s
         "activated": activated,
         "expires_in": -1 if activated else 0,
         "expire_time": None if activated else "2000-01-01 00:00:00+00:00",
-        "shareable": True,
-        "acl_available": False,
+        "shareable": kind in ("GCSv5_mapped_collection", "GCP_mapped_collection",
+                              "GCSv4_host"),
+        "acl_available": kind in ("GCSv5_guest_collection", "GCP_guest_collection",
+                                  "GCSv4_share"),
         "acl_editable": False,
         "in_use": in_use,
         "DATA": [{
@@ -62,6 +94,7 @@ def endpoint_doc(endpoint: Endpoint, *, activated: bool, in_use: bool) -> dict[s
             "port": 2811, "scheme": "gsiftp", "id": 1, "subject": None,
         }],
     }
+    return doc
 
 
 def file_doc(path: Path) -> dict[str, Any]:

@@ -12,15 +12,37 @@ import os
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
+
+# Transfer's `entity_type` values (globus-cli's EntityType), by the short names the CLI takes.
+ENTITY_TYPES = {
+    "mapped": "GCSv5_mapped_collection", "guest": "GCSv5_guest_collection",
+    "gcsv5-endpoint": "GCSv5_endpoint", "gcp": "GCP_mapped_collection",
+    "gcp-guest": "GCP_guest_collection", "gcsv4": "GCSv4_host", "gcsv4-share": "GCSv4_share",
+}
+MAPPED = ENTITY_TYPES["mapped"]
 
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One endpoint: its id, the local directory its paths live in, a display name."""
+    """One endpoint or collection: its id, the local directory its paths live in, a display
+    name, its kind (`entity_type`), and whether it demands a `data_access` consent (only a
+    non-high-assurance GCSv5 mapped collection can; globus-sdk asks for none elsewhere)."""
 
     id: str
     path: str
     display_name: str
+    entity_type: str = MAPPED
+    requires_consent: bool = False
+    high_assurance: bool = False
+    host_endpoint_id: str | None = None  # a guest collection's mapped collection
+    # A high-assurance collection asks for a fresh login this long after the last one.
+    authentication_timeout_mins: int | None = None
+
+    @property
+    def is_collection(self) -> bool:
+        """Whether transfers can use it (a GCSv5 endpoint is only the server's record)."""
+        return self.entity_type != "GCSv5_endpoint"
 
     @property
     def root(self) -> Path:
@@ -37,11 +59,14 @@ class EndpointRegistry:
             self._endpoints = load_endpoints(config_file)
 
     def add(self, path: Path | str, endpoint_id: str | None = None,
-            display_name: str | None = None) -> Endpoint:
+            display_name: str | None = None, **kind: Any) -> Endpoint:
+        """Add (or replace) one; `kind` takes Endpoint's `entity_type`, `requires_consent`,
+        `high_assurance`, `host_endpoint_id`."""
         endpoint_id = str(uuid.UUID(endpoint_id)) if endpoint_id else str(uuid.uuid4())
         root = Path(path).expanduser().resolve()
         root.mkdir(parents=True, exist_ok=True)
-        endpoint = Endpoint(endpoint_id, str(root), display_name or f"emulated {root.name}")
+        endpoint = Endpoint(endpoint_id, str(root), display_name or f"emulated {root.name}",
+                            **_kind(kind))
         self._endpoints[endpoint_id] = endpoint
         if self._file is not None:
             save_endpoints(self._file, self._endpoints)
@@ -70,17 +95,39 @@ class EndpointRegistry:
         return list(self._endpoints.values())
 
 
+_KIND_FIELDS = ("entity_type", "requires_consent", "high_assurance", "host_endpoint_id",
+                "authentication_timeout_mins")
+
+
+def _kind(raw: dict[str, Any]) -> dict[str, Any]:
+    kind = {name: raw[name] for name in _KIND_FIELDS if raw.get(name) is not None}
+    unknown = set(raw) - set(_KIND_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown endpoint field(s): {', '.join(sorted(unknown))}")
+    entity = kind.get("entity_type", MAPPED)
+    kind["entity_type"] = ENTITY_TYPES.get(entity, entity)
+    if kind["entity_type"] not in ENTITY_TYPES.values():
+        raise ValueError(f"entity_type must be one of {', '.join(ENTITY_TYPES)}")
+    if kind.get("requires_consent") and (kind["entity_type"] != MAPPED
+                                         or kind.get("high_assurance")):
+        raise ValueError("only a non-high-assurance GCSv5 mapped collection takes a "
+                         "data_access consent")
+    return kind
+
+
 def load_endpoints(config_file: Path) -> dict[str, Endpoint]:
     raw = json.loads(config_file.read_text() or "{}")
     return {
         str(uuid.UUID(key)): Endpoint(str(uuid.UUID(key)), value["path"],
-                                      value.get("display_name") or f"emulated {key[:8]}")
+                                      value.get("display_name") or f"emulated {key[:8]}",
+                                      **_kind({k: value.get(k) for k in _KIND_FIELDS}))
         for key, value in raw.items()
     }
 
 
 def save_endpoints(config_file: Path, endpoints: dict[str, Endpoint]) -> None:
-    data = {key: {"path": ep.path, "display_name": ep.display_name}
+    data = {key: {"path": ep.path, "display_name": ep.display_name,
+                  **{name: getattr(ep, name) for name in _KIND_FIELDS}}
             for key, ep in endpoints.items()}
     write_json_atomic(config_file, data)
 

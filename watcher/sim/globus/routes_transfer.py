@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+from watcher.sim.globus.auth import Token
 from watcher.sim.globus.documents import event_doc, list_doc, submit_result, task_doc
 from watcher.sim.globus.emulator import Emulator
 from watcher.sim.globus.endpoint_documents import endpoint_doc, file_doc, ls_doc
@@ -31,10 +32,28 @@ ROUTES = Router("transfer")
 
 def caller(emu: Emulator, req: Request) -> str:
     """The identity id behind the request's bearer token."""
+    return caller_token(emu, req).identity_id
+
+
+def caller_token(emu: Emulator, req: Request) -> Token:
     token = emu.tokens.valid(req.bearer or "", TRANSFER_RS)
     if token is None:
         raise ApiError(401, "AuthenticationFailed", "Token is not active")
-    return token.identity_id
+    return token
+
+
+def check_consents(emu: Emulator, token: Token, endpoint_ids: list[str]) -> None:
+    """ConsentRequired naming every collection the caller lacks data_access consent for;
+    a GCSv5 endpoint is no collection, so nothing can move to or from it."""
+    endpoints = [e for e in map(emu.endpoints.get, dict.fromkeys(endpoint_ids)) if e]
+    for endpoint in endpoints:
+        if not endpoint.is_collection:
+            raise bad_request(f"'{endpoint.id}' is a Globus Connect Server v5 endpoint, not a "
+                              "collection: use one of its collections",
+                              "ClientError.BadRequest.NotACollection")
+    missing = [e.id for e in endpoints if emu.consent_missing(token, e)]
+    if missing:
+        raise consent_required(missing)
 
 
 @ROUTES.route("GET", "/v0.10/submission_id")
@@ -48,7 +67,11 @@ def submission_id(emu: Emulator, req: Request) -> Response:
 def submit(emu: Emulator, req: Request) -> Response:
     doc = req.json()
     with emu.mutate():
-        task, duplicate = emu.transfers.submit(caller(emu, req), doc)
+        token = caller_token(emu, req)
+        if str(doc.get("submission_id") or "") not in emu.transfers.submissions:
+            check_consents(emu, token, [str(doc.get("source_endpoint") or ""),
+                                        str(doc.get("destination_endpoint") or "")])
+        task, duplicate = emu.transfers.submit(token.identity_id, doc)
         return Response(200 if duplicate else 202, submit_result(task, duplicate))
 
 
@@ -157,10 +180,9 @@ def operation_stat(emu: Emulator, req: Request) -> Response:
 def _operation_target(emu: Emulator, req: Request) -> tuple[Endpoint, Path, str]:
     globus_path = req.arg("path") or "/~/"
     with emu.lock:
-        owner = caller(emu, req)
+        token = caller_token(emu, req)
         endpoint = _endpoint(emu, req.params["endpoint_id"])
-        if emu.faults.credentials_expired(owner, endpoint.id):
-            raise consent_required([endpoint.id])
+        check_consents(emu, token, [endpoint.id])
     return endpoint, local_path(endpoint.root, globus_path), globus_path
 
 

@@ -35,3 +35,19 @@ def by_resource_server(scope_string: str) -> dict[str, list[str]]:
     for scope in scopes:
         groups.setdefault(resource_server(scope.scope_string), []).append(str(scope))
     return groups
+
+
+_DATA_ACCESS = "/data_access"
+
+
+def consented(scope_string: str) -> set[str]:
+    """The collections whose `data_access` a token's scope carries as a dependency."""
+    found: set[str] = set()
+    pending = list(ScopeParser.parse(scope_string)) if scope_string.strip() else []
+    while pending:
+        scope = pending.pop()
+        text = scope.scope_string
+        if text.startswith("https://auth.globus.org/scopes/") and text.endswith(_DATA_ACCESS):
+            found.add(text.split("/")[4])
+        pending.extend(scope.dependencies)
+    return found

@@ -6,6 +6,7 @@ Not thread-safe by itself: `Emulator` holds one lock around every call.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,8 @@ class Transfers:
         task.is_paused = False
         code = fatal_error["code"] if fatal_error else SUCCEEDED
         task.record(now, code, fatal_error["description"] if fatal_error else "succeeded",
-                    is_error=status == FAILED and code != "CANCELED")
+                    is_error=status == FAILED and code != "CANCELED",
+                    details=finish_details(task))
         self._carry.pop(task.task_id, None)
 
     def tick(self, dt: float) -> bool:
@@ -123,15 +125,20 @@ class Transfers:
         if expired and task.status == ACTIVE:
             task.status, task.nice_status, task.faults = INACTIVE, AUTH, task.faults + 1
             task.record(now, AUTH, "Credentials for an endpoint expired: consent required",
-                        is_error=True)
+                        is_error=True, details=consent_details(
+                            [ep for ep in task.endpoints
+                             if self.faults.credentials_expired(task.owner_id, ep)]))
         elif not expired and task.status == INACTIVE:
             task.status, task.nice_status = ACTIVE, QUEUED
-            task.record(now, "RESUMED", "Credentials restored")
+            task.record(now, "RESUMED", "Credentials restored",
+                        details="The credentials or consents the task needs are valid again")
         paused = any(ep in self.faults.paused for ep in task.endpoints)
         if paused != task.is_paused:
             task.is_paused = paused
             task.record(now, "PAUSED" if paused else "UNPAUSED",
-                        "An endpoint administrator paused the task" if paused else "unpaused")
+                        "An endpoint administrator paused the task" if paused else "unpaused",
+                        details=json.dumps({"paused_endpoints": sorted(
+                            ep for ep in task.endpoints if ep in self.faults.paused)}))
             if paused and task.nice_status == OK:
                 task.nice_status = QUEUED
 
@@ -142,7 +149,8 @@ class Transfers:
             for folder in task.dirs:
                 Path(folder).mkdir(parents=True, exist_ok=True)
             task.started = True
-            task.record(now, "STARTED", "Task started")
+            task.record(now, "STARTED", "Task started", details=json.dumps(
+                {"type": "GridFTP Transfer", "concurrency": 1, "protocol": "Globus"}))
         budget = self._carry.pop(task.task_id, 0.0) + self.bandwidth * dt
         dst = self.endpoints.get(task.destination_endpoint_id)
         assert dst is not None
@@ -169,7 +177,8 @@ class Transfers:
         if task.nice_status != QUOTA_EXCEEDED:
             task.nice_status, task.faults = QUOTA_EXCEEDED, task.faults + 1
             task.record(self.clock(), QUOTA_EXCEEDED, "Destination quota exceeded",
-                        is_error=True)
+                        is_error=True, details=error_details(
+                            task, "Disk quota exceeded on the destination endpoint"))
         if task.options.get("fail_on_quota_errors"):
             self.finish(task, FAILED, {"code": QUOTA_EXCEEDED,
                                        "description": "Destination quota exceeded"})
@@ -183,5 +192,32 @@ class Transfers:
             return False
         if task.nice_status != "ENDPOINT_ERROR":
             task.nice_status, task.faults = "ENDPOINT_ERROR", task.faults + 1
-            task.record(self.clock(), "ENDPOINT_ERROR", str(exc), is_error=True)
+            task.record(self.clock(), "ENDPOINT_ERROR", str(exc), is_error=True,
+                        details=error_details(task, str(exc)))
         return False
+
+
+def finish_details(task: Task) -> str:
+    """The end event's details: the task's counters, as Transfer puts them in JSON text."""
+    return json.dumps({"files_succeeded": task.files_transferred,
+                       "files_skipped": task.files_skipped,
+                       "bytes_transferred": task.bytes_transferred,
+                       **({"error": task.fatal_error} if task.fatal_error else {})})
+
+
+def consent_details(endpoints: list[str]) -> str:
+    scopes = [f"urn:globus:auth:scope:transfer.api.globus.org:all"
+              f"[*https://auth.globus.org/scopes/{ep}/data_access]" for ep in endpoints]
+    return json.dumps({"code": "ConsentRequired", "required_scopes": scopes})
+
+
+def error_details(task: Task, message: str) -> str:
+    """A transfer error's details, in the lines Transfer shows (`globus task event-list`)."""
+    item = task.next_item()
+    return "\n".join([
+        "Error (transfer)",
+        f"Endpoint: {task.destination_endpoint_id}",
+        "Server: 127.0.0.1:2811",
+        f"File: {item.dst if item else '-'}",
+        f"Message: {message}",
+    ])
