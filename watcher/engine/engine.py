@@ -16,11 +16,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from watcher import templating
-from watcher.engine import grouping, silences, steps
+from watcher.engine import grouping, silences
 from watcher.engine.decide import Decision, Limits, RuleMemory, Verdict, fired, on_event, on_tick
 from watcher.engine.index import TriggerIndex
 from watcher.engine.memory import load_memory, save_memory
 from watcher.events import ACTION_FAILED, Event
+from watcher.ledger import deferred as steps
 from watcher.ledger.outbox import NewIntent, enqueue
 from watcher.pbs.meanings import TEMPLATE_HELPER
 from watcher.rules.condition_errors import ConditionError

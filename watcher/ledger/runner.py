@@ -27,8 +27,8 @@ from sqlmodel import col, select
 
 from watcher.actions import ACTIONS
 from watcher.actions.base import ActionContext, ActionType, Outcome, effect_key
-from watcher.engine import steps
 from watcher.failpoints import failpoint
+from watcher.ledger import deferred as steps
 from watcher.ledger.claim import claim
 from watcher.ledger.policy import RetryPolicy
 from watcher.ledger.record import record

@@ -197,10 +197,22 @@ def _walk(prefix: str, shape: Any, rest: Chain) -> str | None:
     return None
 
 
+# What people write for an attribute, from qstat's names or other tools: what it is here.
+_ALIASES = {
+    "Resource_List": "resources", "resources_used": "used", "exit_code": "exit_status",
+    "Exit_status": "exit_status", "job_state": "state", "Job_Name": "name", "job_name": "name",
+    "Job_Owner": "owner", "user": "owner", "job_id": "id", "jobid": "id", "Variable_List":
+    "variables", "Submit_arguments": "submit_arguments", "task": "task_id", "id": "task_id",
+    "used_pct": "used_percent", "percent": "used_percent",
+}
+
+
 def _suggest(path: str, shape: Mapping[str, Any], part: str | int) -> str:
     text = str(part)
     if shape is JOB and text in _RESOURCE_HINTS:
         return f" (did you mean '{path}.resources.{text}'?)"
+    if _ALIASES.get(text) in shape:
+        return f" (did you mean '{_ALIASES[text]}'?)"
     hint = did_you_mean(text, list(shape))
     if hint:
         return hint

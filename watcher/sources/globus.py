@@ -45,8 +45,9 @@ Ids = Callable[[], Iterable[str]]
 
 # Observation detail: task ids newly on the watch list (see `watcher.service.observe`).
 REWATCHED = "rewatched"
-# How far before the previous poll the own-task listing starts (clock skew, slow answers).
-OWN_OVERLAP = timedelta(minutes=5)
+# How far before the previous poll the own-task listing starts: clock skew between this host
+# and Globus (NTP keeps it to seconds) and slow answers. Each poll lists what ended in it.
+OWN_OVERLAP = timedelta(minutes=1)
 
 
 def _utc_now() -> datetime:
