@@ -111,7 +111,8 @@ def test_three_instances_killed_at_random_lose_nothing_repeat_nothing_poll_once(
     (rules / "crash.yaml").write_text(workload.rules())
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({
-        "pbs": {"bin_dir": str(calls.bin_dir), "poll_interval": INTERVAL, "down_after": 20},
+        "pbs": {"bin_dir": str(calls.bin_dir), "poll_interval": INTERVAL, "min_poll_interval": 0,
+                "down_after": 20},
         "smtp": sink.settings().model_dump(mode="json", by_alias=True),
         "globus": globus.settings.model_dump(mode="json") | {"poll_interval": INTERVAL,
                                                              "endpoint_interval": 30},

@@ -81,7 +81,8 @@ class Stage:
         (rules / "rules.yaml").write_text(RULE)
         config = tmp_path / "config.yaml"
         config.write_text(yaml.safe_dump({
-            "pbs": {"bin_dir": str(sim.bin_dir), "commands": {"qdel": str(qdel)}},
+            "pbs": {"bin_dir": str(sim.bin_dir), "commands": {"qdel": str(qdel)},
+                    "min_poll_interval": 0},
             "store": {"url": str(store.engine.url)}}))
         self.rig = WatcherRig(tmp_path, config, rules, store, {})
         self.tmp_path = tmp_path
