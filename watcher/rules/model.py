@@ -120,7 +120,12 @@ class ActionCall(_Frozen):
     params: dict[str, Any] = Field(default_factory=dict)
     line: int | None = None
 
-    def bind(self, context: Mapping[str, Any], field_path: str = "") -> ActionParams:
+    def per_item(self) -> frozenset[str]:
+        """Params that differ per firing of a grouped action (`GroupingParams.PER_ITEM`)."""
+        return frozenset(getattr(ACTIONS[self.type].params, "PER_ITEM", ()))
+
+    def bind(self, context: Mapping[str, Any], field_path: str = "",
+             skip: frozenset[str] = frozenset()) -> ActionParams:
         """Render the params' templates and validate the result against the action's model.
 
         Raises `templating.TemplateError` naming the field when rendering fails or the rendered
@@ -133,7 +138,11 @@ class ActionCall(_Frozen):
             if name not in self.params and isinstance(info.default, str)
             and templating.is_template(info.default)
         }
-        rendered = templating.render_params({**defaults, **self.params}, context, field_path)
+        written = {**defaults, **self.params}
+        # `skip`: params left as written (a grouped firing whose group is open needs no subject)
+        rendered = templating.render_params(
+            {k: v for k, v in written.items() if k not in skip}, context, field_path)
+        rendered |= {k: v for k, v in written.items() if k in skip}
         try:
             return model.model_validate(rendered)
         except ValidationError as exc:
