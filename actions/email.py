@@ -11,13 +11,17 @@ text like any rule field. They use the context of `watcher.templating` (`rule` t
 `event`, `job` for PBS events, `previous`) plus `meanings`, which the engine must add as
 `watcher.pbs.meanings.TEMPLATE_HELPER`. Because they are defaults, the engine has to render params
 after defaults are applied (validate, `model_dump()`, render, validate again); an unrendered
-default that reaches `execute` is refused rather than mailed. This module renders nothing: text
-arrives rendered, so `{{ 7*7 }}` inside a job name is mailed as those characters.
+default that reaches `execute` is refused rather than mailed. Text arrives rendered (this module
+renders only a digest's own templates, below), so `{{ 7*7 }}` inside a job name is mailed as
+those characters.
 
 Grouping (`watcher.engine.grouping`): with `group_by`, the firings of one group arrive as one
 intent whose `digest` lists an item per firing. Two or more items make a digest message
 ("[watcher] 50 jobs: rule storm"), one line per item (`item`, default `DEFAULT_ITEM`: the job and
 its exit status in words); a group of one is sent as the ordinary message of that firing.
+`digest_subject` and `digest_body` replace a digest's subject and body: templates rendered here,
+when the digest is sent, over `rule`, `now` and `digest` (`total noun group omitted lines items
+first_at last_at`); the firings' values reach them as data, never as template text.
 
 At most once: the Message-ID is derived from `ctx.idempotency_key`, and as soon as the server
 accepts the message (before QUIT) its Message-ID is journaled in its own commit (`record_effect`),
@@ -29,8 +33,8 @@ stronger: a server's acceptance and our record of it can never be one transactio
 
 from __future__ import annotations
 
-from datetime import UTC
-from typing import ClassVar
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -45,6 +49,7 @@ from watcher.mail.message import (
     message_id_for,
 )
 from watcher.mail.send import SendError, send_message
+from watcher.templating import TemplateError, render
 
 SMTP_SERVICE = "smtp"
 
@@ -90,12 +95,18 @@ class Params(GroupingParams, ActionParams):
 
     DEFAULT_ITEM: ClassVar[str] = DEFAULT_ITEM
     PER_ITEM: ClassVar[frozenset[str]] = frozenset({"subject", "body"})
+    # Rendered when the digest is sent, with `rule`, `digest` and `now` (DIGEST_VARIABLES).
+    RENDERED_LATER: ClassVar[frozenset[str]] = frozenset({"digest_subject", "digest_body"})
 
     to: str | list[str]
     subject: str = DEFAULT_SUBJECT
     body: str = DEFAULT_BODY
     cc: str | list[str] = Field(default_factory=list)
     reply_to: str | None = None
+    # A digest's own subject and body (templates over the whole group); the defaults say
+    # "[watcher] 30 jobs: rule NAME" and list one `item` line per firing.
+    digest_subject: str | None = None
+    digest_body: str | None = None
 
 
 async def execute(ctx: ActionContext, params: Params) -> Outcome:
@@ -108,6 +119,10 @@ async def execute(ctx: ActionContext, params: Params) -> Outcome:
     subject, body = params.subject, params.body
     if params.digest is not None and params.digest.total > 1:
         subject, body = digest_text(ctx.rule, params.digest)
+        try:
+            subject, body = _digest_templates(ctx, params, subject, body)
+        except TemplateError as exc:
+            return Outcome.failed(f"email not sent: {exc}", retryable=False)
     try:
         msg = build_message(
             sender=settings.sender,
@@ -138,6 +153,29 @@ async def execute(ctx: ActionContext, params: Params) -> Outcome:
 
 
 _NOUNS = {"pbs_job": "jobs", "globus_task": "transfers"}
+
+
+def digest_context(rule: str, digest: Digest, now: datetime) -> dict[str, Any]:
+    """What `digest_subject` and `digest_body` templates see (DIGEST_VARIABLES)."""
+    kinds = {item.kind for item in digest.items}
+    noun = _NOUNS.get(next(iter(kinds)), "events") if len(kinds) == 1 else "events"
+    return {"rule": rule, "now": now, "digest": {
+        "total": digest.total, "noun": noun, "group": dict(digest.group),
+        "omitted": digest.omitted, "lines": [item.line for item in digest.items],
+        "items": [item.model_dump() for item in digest.items],
+        "first_at": digest.items[0].at, "last_at": digest.items[-1].at}}
+
+
+def _digest_templates(ctx: ActionContext, params: Params, subject: str, body: str
+                      ) -> tuple[str, str]:
+    if params.digest is None or (params.digest_subject is None and params.digest_body is None):
+        return subject, body
+    context = digest_context(ctx.rule, params.digest, ctx.now)
+    if params.digest_subject is not None:
+        subject = render(params.digest_subject, context, "email.digest_subject")
+    if params.digest_body is not None:
+        body = render(params.digest_body, context, "email.digest_body")
+    return subject, body
 
 
 def digest_text(rule: str, digest: Digest) -> tuple[str, str]:

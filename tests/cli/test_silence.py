@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
@@ -11,9 +12,51 @@ from click.testing import CliRunner, Result
 from watcher.cli import cli
 from watcher.engine.silences import load_silences
 
+RULES = """rules:
+  - {name: storm-1, when: {pbs_job: {state: F}}, do: [{qdel: {job: x}}]}
+  - {name: storm, when: {pbs_job: {state: F}}, do: [{qdel: {job: x}}]}
+  - {name: nightly, when: {pbs_job: {state: F}}, do: [{qdel: {job: x}}]}
+  - {name: job-failed, when: {pbs_job: {state: F}}, do: [{qdel: {job: x}}]}
+"""
+
+
+@pytest.fixture(autouse=True)
+def rules_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The rules directory the CLI reads by default (WATCHER_CONFIG_DIR/rules)."""
+    path = tmp_path / "config" / "rules"
+    path.mkdir(parents=True)
+    (path / "rules.yaml").write_text(RULES)
+    monkeypatch.setenv("WATCHER_CONFIG_DIR", str(tmp_path / "config"))
+    return path
+
 
 def silence(runner: CliRunner, db_url: str, *args: str) -> Result:
     return runner.invoke(cli, ["silence", *args, "--db", db_url])
+
+
+@pytest.mark.parametrize(("rule", "message"), [
+    ("job-faild", "Error: 'job-faild' is not a rule (did you mean 'job-failed'?); see 'watcher "
+                  "rules list', or add --force to silence it anyway"),
+    ("strom-*", "Error: 'strom-*' matches no rule; see 'watcher rules list', or add --force to "
+                "silence it anyway"),
+])
+def test_add_refuses_an_unknown_rule(runner, db_url, store, rule, message):
+    result = silence(runner, db_url, "add", rule, "--for", "1h")
+    assert (result.exit_code, result.stderr.strip()) == (1, message)
+    with store.session(write=False) as s:
+        assert load_silences(s) == []
+
+
+def test_add_takes_staging_rules_and_unknown_ones_with_force(runner, db_url):
+    assert silence(runner, db_url, "add", "workflow-*", "--for", "1h").exit_code == 0
+    forced = silence(runner, db_url, "add", "later-rule", "--for", "1h", "--force")
+    assert forced.exit_code == 0, forced.output
+
+
+@pytest.mark.parametrize("words", ["2 hours", "90 minutes", "1 day", "1 hour 30 minutes"])
+def test_add_takes_durations_in_words(runner, db_url, words):
+    result = silence(runner, db_url, "add", "storm", "--for", words)
+    assert result.exit_code == 0, result.output
 
 
 def test_add_prints_the_id_and_stores_the_silence(runner, db_url, store):

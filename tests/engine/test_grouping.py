@@ -280,3 +280,41 @@ def _until_a_query_waits_for_a_lock(store: Store, timeout: float = 10.0) -> None
                 return
             time.sleep(0.02)
     raise AssertionError("the second instance never waited for the first one's group")
+
+
+DIGEST_TEMPLATES = """
+rules:
+  - name: storm
+    when: {pbs_job: {name: "storm-*", state: F, exit_status: "!= 0"}}
+    do:
+      - email:
+          to: ops@example.org
+          subject: "{{ job.id }} failed"
+          group_by: [job.queue]
+          group_wait: 2s
+          item: "{{ job.id }} ({{ job.name }})"
+          digest_subject: >-
+            {{ digest.total }} {{ digest.noun }} failed in {{ digest.group['job.queue'] }}
+          digest_body: |
+            {% for line in digest.lines %}- {{ line }}
+            {% endfor %}({{ rule }}, first at {{ digest.first_at.strftime('%H:%M') }})
+"""
+
+
+def test_a_digest_subject_and_body_are_the_rules_templates(store):
+    process(store, engine_for(DIGEST_TEMPLATES), [failed(n) for n in (1, 2, 3)])
+    with SmtpSink() as sink:
+        run_due(store, T0 + timedelta(seconds=2), sink)
+        [got] = sink.wait_for(1)
+    assert got.message["Subject"] == "3 jobs failed in workq"
+    assert got.message.get_content() == (
+        "- 1.sim (storm-1)\n- 2.sim (storm-2)\n- 3.sim (storm-3)\n(storm, first at 12:00)\n")
+
+
+def test_digest_templates_are_checked_against_the_digest_context():
+    ruleset = load_rule_text(DIGEST_TEMPLATES.replace("digest.total", "digest.totl")
+                             .replace("{{ rule }}", "{{ job.id }}"), "rules.yaml")
+    assert [error.message for error in ruleset.errors] == [
+        "'digest' has no attribute 'totl' (did you mean 'total'?)",
+        "unknown template variable 'job' in a digest template (rendered once for the whole "
+        "group, over rule, now and digest; put per-firing values in 'item')"]

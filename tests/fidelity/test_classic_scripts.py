@@ -209,3 +209,14 @@ def test_relative_qsub(project: Project) -> None:
     err = (project.dir / f"first.e{seq_of(jobs, 'first')}").read_text()
     assert "qsub: script file:: No such file or directory" in err
     assert f"second not submitted from {project.cluster.pbs.user_home}" in err
+
+
+def test_wait_loop(project: Project) -> None:
+    """qstat of a finished job without -x fails (PBSE_HISTJOBID, exit 35), ending the loop."""
+    project.submit()
+    jobs = project.settle()
+    short, report = project.by_name(jobs, "short")[0], project.by_name(jobs, "report")[0]
+    assert short["Exit_status"] == 7 and short["substate"] == 93
+    assert report["Exit_status"] == 0  # afterany: runs after a failure too
+    seq = seq_of(jobs, "short")
+    assert (project.dir / "report.log").read_text() == f"{seq} exited 7\n"

@@ -26,7 +26,8 @@ CASES = sorted(path.stem for path in AUTHORING.glob("*.yaml"))
 def test_each_mistake_is_reported_where_it_is(name: str) -> None:
     result = CliRunner().invoke(cli, ["rules", "check", str(AUTHORING / f"{name}.yaml")])
     expected = (AUTHORING / f"{name}.expected").read_text().splitlines()
-    printed = [line.replace(f"{AUTHORING}/", "") for line in result.stdout.splitlines()]
+    printed = [line.replace(f"{AUTHORING}/", "") for line in result.stdout.splitlines()
+               if " rule OK" not in line and " rules OK" not in line]
     assert printed == expected
     assert result.exit_code == (1 if any(": warning:" not in line for line in expected) else 0)
 

@@ -58,7 +58,7 @@ def test_check_json() -> None:
     assert report["errors"][0] == {
         "path": str(TESTDATA / "mixed" / "2-bad.yaml"), "line": 7, "col": 17,
         "field_path": "broken-rule.when.pbs_job.stat",
-        "message": "unknown key 'stat' (did you mean 'state'?)"}
+        "message": "unknown key 'stat' (did you mean 'state'?)", "severity": "error"}
 
 
 def test_check_json_ok() -> None:
@@ -70,8 +70,9 @@ def test_check_defaults_to_the_rules_directory(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WATCHER_CONFIG_DIR", str(tmp_path))
     code, out, err = run("check")
-    assert (code, out) == (1, f"{tmp_path}/rules: no such file or directory\n")
-    assert err == "Error: 1 error in 0 of 0 files\n"
+    assert (code, out) == (1, "")
+    assert err == (f"Error: no rules directory {tmp_path}/rules (create it, or name rule files "
+                   "or directories to check)\n")
     shutil.copytree(TESTDATA / "valid", tmp_path / "rules")
     assert run("check") == (0, "2 files, 5 rules OK\n", "")
 

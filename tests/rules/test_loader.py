@@ -227,11 +227,11 @@ rules:
 rules:
   - name: r
     when: {pbs_job: {state: H}}
-    for: 30 minutes
+    for: 30 minuets
     do: [{qdel: {job: x}}]
 """, [
         "t.yaml:4:10: r.for: expected a duration like '30s', '2m', '1h30m', '1d', '01:30:00' "
-        "or seconds but got '30 minutes'",
+        "or seconds but got '30 minuets'",
     ]),
     ('bad-bool', """\
 rules:

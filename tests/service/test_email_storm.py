@@ -83,7 +83,8 @@ def test_a_silenced_rule_sends_nothing_and_its_firings_show_why(
     service = make_service(STORM)
     cli_runner = CliRunner()
     added = cli_runner.invoke(cli, ["silence", "add", "storm*", "--for", "1h", "--comment",
-                                    "cluster upgrade", "--db", settings.store.url])
+                                    "cluster upgrade", "--db", settings.store.url,
+                                    "--rules", str(tmp_path / "rules")])
     assert added.exit_code == 0, added.output
     ids = storm(sim, tmp_path, 5)
 

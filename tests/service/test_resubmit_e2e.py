@@ -69,3 +69,38 @@ def test_the_shipped_example_resubmits_a_walltime_kill_held_with_more_walltime(
     assert (job["job_state"], job["Hold_Types"], job["Job_Name"]) == ("H", "u", "sim-step")
     assert job["Resource_List"]["walltime"] == "04:00:00"
     assert str(job["Variable_List"]["WATCHER_RESUBMIT_OF"]) == killed
+
+
+DOUBLE_WALLTIME = """
+rules:
+  - name: double-walltime
+    when: {pbs_job: {name: "sim-*", exit_status: -29}}
+    do:
+      - resubmit: {walltime: "{{ job.resources.walltime * 2 }}", max_attempts: 1}
+"""
+
+
+def test_doubling_the_walltime_set_in_the_script_by_a_pbs_directive(sim, make_service, tmp_path):
+    """The most common way to set walltime is a `#PBS -l walltime=` line, which
+    Submit_arguments does not show; `job.resources` (Resource_List) does."""
+    service = make_service(DOUBLE_WALLTIME)
+    (tmp_path / "long.sh").write_text(
+        "#!/bin/sh\n#PBS -N sim-directive\n#PBS -l walltime=00:00:02\nsleep 30\n")
+    killed = submit_file(sim, tmp_path, "long.sh")
+    assert "walltime" not in sim.qstat_json(killed)["Jobs"][killed]["Submit_arguments"]
+    cycle_until(service, lambda: any(i.status == DONE for i in intents(service)), timeout=60)
+    [intent] = intents(service)
+    assert intent.params["walltime"] == "00:00:04"
+    new = intent.result["facts"]["job_id"]
+    job = sim.qstat_json(new)["Jobs"][new]
+    assert (job["Resource_List"]["walltime"], job["Job_Name"]) == ("00:00:04", "sim-directive")
+
+
+def test_doubling_the_walltime_given_on_the_qsub_line(sim, make_service, tmp_path):
+    service = make_service(DOUBLE_WALLTIME)
+    (tmp_path / "long.sh").write_text("#!/bin/sh\nsleep 30\n")
+    submit_file(sim, tmp_path, "-N", "sim-line", "-l", "walltime=00:00:01", "long.sh")
+    cycle_until(service, lambda: any(i.status == DONE for i in intents(service)), timeout=60)
+    [intent] = intents(service)
+    new = intent.result["facts"]["job_id"]
+    assert sim.qstat_json(new)["Jobs"][new]["Resource_List"]["walltime"] == "00:00:02"

@@ -158,11 +158,15 @@ def test_endpoint_probe_sees_inactive_and_missing_endpoints(globus: Globus, clie
     obs = poll(source)
     assert obs.ok and obs.missing_ok == {gone}
     assert obs.subjects[globus.src] == {
-        "id": globus.src, "display_name": "source", "inactive": False,
-        "consent_required": False, "required_scopes": []}
+        "id": globus.src, "display_name": "source", "entity_type": "GCSv5_mapped_collection",
+        "inactive": False, "consent_required": False, "required_scopes": [],
+        "login_command": None}
     globus.emu.expire_credentials(USER, globus.dst)
     later = poll(source)
     assert later.subjects[globus.dst]["inactive"] is True
+    assert later.subjects[globus.dst]["consent_required"] is True
+    assert later.subjects[globus.dst]["login_command"] == (
+        f"watcher login --collection {globus.dst}")
     assert later.subjects[globus.src]["inactive"] is False
     ids.clear()  # no longer asked for: still probed, not "gone"
     assert set(poll(source).subjects) == {globus.src, globus.dst}

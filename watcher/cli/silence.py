@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import fnmatch
 import getpass
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
+from sqlmodel import Session, select
 
-from watcher.cli._common import db_option, open_configured_store, settings_option
+from watcher import paths
+from watcher.cli._common import db_option, open_configured_store, rules_option, settings_option
 from watcher.cli.errors import WatcherError
 from watcher.config import Settings
 from watcher.engine.silences import Silence, add_silence, end_silence, load_silences
 from watcher.rules.durations import format_duration, parse_duration
+from watcher.rules.errors import did_you_mean
+from watcher.rules.loader import load_rules
 from watcher.store.db import sqlite_path
+from watcher.store.models import RuleState
+from watcher.workflows.rules import staging_rules
 
 # Rule names are letters, digits, '-' and '_'; a glob adds * ? [ ] and !.
 _RULE_GLOB = re.compile(r"^[A-Za-z0-9_*?\[\]!-]+$")
@@ -45,16 +53,24 @@ def silence() -> None:
               help="How long: 30m, 2h, 1d, ...")
 @click.option("--subject", metavar="GLOB", help="Only firings for matching job or task ids.")
 @click.option("--comment", default="", help="Why, shown in firings it suppresses.")
+@click.option("--force", is_flag=True,
+              help="Silence it even if no rule of that name is known (yet).")
+@rules_option
 @db_option
 @settings_option
-def add(rule: str, duration: timedelta, subject: str | None, comment: str, db_url: str | None,
-        settings: Settings) -> None:
-    """Mute RULE (a name or a glob like 'storm-*') and print the new silence's id."""
+def add(rule: str, duration: timedelta, subject: str | None, comment: str, force: bool,
+        rules: tuple[Path, ...], db_url: str | None, settings: Settings) -> None:
+    """Mute RULE (a name or a glob like 'storm-*') and print the new silence's id.
+
+    RULE must name (or match) a rule of the rules directory, a shipped staging rule or a rule
+    the service has run, so a typo does not silence nothing for hours; --force skips that."""
     if not _RULE_GLOB.match(rule):
         raise WatcherError(f"expected a rule name or glob like 'storm-*' but got '{rule}'")
     store = open_configured_store(settings, db_url)
     try:
         with store.session() as session:
+            if not force:
+                _check_known(rule, _known_rules(session, rules))
             now = datetime.now(UTC)
             added = add_silence(session, rule, duration, now, subject=subject,
                                 comment=comment, created_by=getpass.getuser())
@@ -102,6 +118,25 @@ def remove(silence_id: str, db_url: str | None, settings: Settings) -> None:
         click.echo(f"silence {silence_id} ended")
     else:
         click.echo(f"silence {silence_id} had already ended at {_when(ended.until)} UTC")
+
+
+def _known_rules(session: Session, rules: tuple[Path, ...]) -> list[str]:
+    """Rules of the rules directory (valid files), the staging rules, and rules with a memory
+    in the store (a file now broken keeps its last good version in force)."""
+    names = [rule.name for rule in load_rules(list(rules) or [paths.rules_dir()]).rules]
+    names += [rule.name for rule in staging_rules()]
+    names += session.exec(select(RuleState.rule).distinct()).all()
+    return sorted(set(names))
+
+
+def _check_known(rule: str, known: list[str]) -> None:
+    if any(fnmatch.fnmatchcase(name, rule) for name in known):
+        return
+    glob = any(c in rule for c in "*?[")
+    what = "matches no rule" if glob else "is not a rule"
+    hint = "" if glob else did_you_mean(rule, known)
+    raise WatcherError(f"'{rule}' {what}{hint}; see 'watcher rules list', or add --force to "
+                       "silence it anyway")
 
 
 def _load(settings: Settings, db_url: str | None) -> list[Silence]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 from watcher.cli._common import db_option, open_configured_store, settings_option
 from watcher.cli.errors import WatcherError
 from watcher.config import Settings
+from watcher.rules.durations import parse_duration
 from watcher.store.db import Store
 from watcher.workflows.spec import WorkflowSpec
 from watcher.workflows.specfile import SpecFileError, load_spec_file
@@ -44,13 +46,29 @@ def stage() -> None:
 @click.option("--walltime-retries", type=click.IntRange(0, 20),
               help="How often a walltime kill is submitted again (default 1).")
 @click.option("--resume", metavar="WF", help="Finish submitting workflow WF after an error.")
+@click.option("--queue-wait", "queue_wait", metavar="DURATION",
+              help="How long you expect compute to wait in the queue, e.g. 2d (for the "
+                   "credential check; default none).")
+@click.option("--strict", is_flag=True,
+              help="Refuse, instead of warning, when a credential would lapse first.")
 @click.option("--json", "as_json", is_flag=True, help="Print the id and what was done as JSON.")
 @db_option
 @settings_option
 def submit_command(script: str | None, trailing_qsub_args: tuple[str, ...],
                    spec_file: Path | None, resume: str | None, as_json: bool,
-                   db_url: str | None, settings: Settings, **options: object) -> None:
-    """Submit SCRIPT held with its cleanup job, start the stage-in, and print the workflow id."""
+                   db_url: str | None, settings: Settings, queue_wait: str | None,
+                   strict: bool,
+                   **options: object) -> None:
+    """Submit SCRIPT held with its cleanup job, start the stage-in, and print the workflow id.
+
+    First each collection is asked whether the login may use it (a missing data_access
+    consent refuses, naming the `watcher login --collection ...` to run), and each
+    credential's lapse is compared with the expected stage-out (a warning; `--strict`
+    refuses)."""
+    try:
+        wait = parse_duration(queue_wait) if queue_wait else timedelta()
+    except ValueError as exc:
+        raise WatcherError(f"--queue-wait: {exc}") from exc
     store = open_configured_store(settings, db_url)
     try:
         if resume is not None:
@@ -60,7 +78,7 @@ def submit_command(script: str | None, trailing_qsub_args: tuple[str, ...],
             workflow_id, done = resume, _resume(settings, store, resume)
         else:
             spec = _spec(script, trailing_qsub_args, spec_file, options)
-            workflow_id, done = _submit(settings, store, spec)
+            workflow_id, done = _submit(settings, store, spec, wait, strict)
     finally:
         store.close()
     if as_json:
@@ -99,10 +117,12 @@ def _option_error(err: Any) -> str:
     return where + str(err["msg"]).removeprefix("Value error, ")
 
 
-def _submit(settings: Settings, store: Store, spec: WorkflowSpec) -> tuple[str, list[str]]:
+def _submit(settings: Settings, store: Store, spec: WorkflowSpec, queue_wait: timedelta,
+            strict: bool) -> tuple[str, list[str]]:
     try:
         return submit(settings, store, spec, Path.cwd(), recorded=lambda workflow_id: click.echo(
-            f"workflow {workflow_id} recorded; submitting", err=True))
+            f"workflow {workflow_id} recorded; submitting", err=True), strict=strict,
+            queue_wait=queue_wait, warn=lambda text: click.echo(f"warning: {text}", err=True))
     except SubmitProblem as exc:
         raise WatcherError(str(exc)) from exc
     except IncompleteWorkflow as exc:

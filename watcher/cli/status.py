@@ -27,7 +27,9 @@ from watcher.config import Settings
 from watcher.globus.report import PAUSED, credential_row, paused
 from watcher.rules.errors import RuleError
 from watcher.rules.loader import RuleSet, load_rules
+from watcher.service.rulebook import RULEBOOK_FACT, service_view
 from watcher.store.db import sqlite_path
+from watcher.store.facts import get_fact
 from watcher.store.models import DEAD, STATUSES, Firing, Intent, RuleState, SourceHealth
 
 _DEAD_SHOWN = 50
@@ -87,12 +89,15 @@ def credentials(inputs: StatusInputs) -> Section:
 
 def rules_in_trouble(inputs: StatusInputs) -> Section:
     rows: list[dict[str, Any]] = []
+    report = None if inputs.session is None else get_fact(inputs.session, RULEBOOK_FACT)
     for error in _first_errors(inputs.ruleset):
         where = f"line {error.line}: " if error.line else ""
         field = f"{error.field_path}: " if error.field_path else ""
+        status = inputs.ruleset.files.get(error.path)
+        state = service_view(report, error.path, status.sha256 if status else "")
         rows.append({"name": str(error.path), "rule": None, "file": str(error.path),
                      "line": error.line,
-                     "problem": f"invalid, not in force: {where}{field}{error.message}"})
+                     "problem": f"{state}: {where}{field}{error.message}"})
     dead = _all(inputs, select(Intent.rule, func.count()).where(Intent.status == DEAD)
                 .group_by(col(Intent.rule)).order_by(col(Intent.rule)))
     for rule, count in dead:
@@ -140,11 +145,18 @@ def intent_counts(inputs: StatusInputs) -> Section:
 
 
 def workflows(inputs: StatusInputs) -> Section:
+    from watcher.workflows.lifetime_check import workflow_credentials
     from watcher.workflows.show import workflow_rows
 
-    rows = [] if inputs.session is None else workflow_rows(inputs.session, datetime.now(UTC))
+    now = datetime.now(UTC)
+    rows = [] if inputs.session is None else workflow_rows(inputs.session, now)
+    if inputs.session is not None and inputs.settings is not None:
+        for row in rows:
+            row["credentials"] = workflow_credentials(inputs.session, inputs.settings.globus,
+                                                      row["id"], now)
     columns = {"id": "Workflow", "name": "Name", "step": "Step", "age": "Age",
-               "last_event": "Last event", "last_event_at": "When (UTC)"}
+               "last_event": "Last event", "last_event_at": "When (UTC)",
+               "credentials": "Credentials"}
     return Section("workflows", "Workflows", columns, rows, inputs.empty())
 
 

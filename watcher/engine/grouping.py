@@ -48,7 +48,9 @@ from watcher.store.models import DONE, PENDING, RUNNING, Intent
 if TYPE_CHECKING:  # the rule model imports the actions, whose params import this module
     from watcher.rules.model import ActionCall
 
-GROUPING_FIELDS = ("group_by", "group_wait", "repeat_interval", "item", "digest")
+# (An email's `digest_subject`/`digest_body` too: meaningless without `group_by`.)
+GROUPING_FIELDS = ("group_by", "group_wait", "repeat_interval", "item", "digest",
+                   "digest_subject", "digest_body")
 # A digest lists at most this many items and counts the rest: every append rewrites the list.
 MAX_ITEMS = 1000
 _NAME = re.compile(r"^[A-Za-z_]\w*(\.\w+)*$")

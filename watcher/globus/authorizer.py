@@ -8,6 +8,9 @@ expires) and adds what a long-running service needs:
   which its unused lifetime counts, for `watcher status` and `watcher stage submit`);
 - it refreshes with the native app that logged in (recorded by `watcher login`), falling back
   to `globus.client_id`: Auth refuses a refresh token presented by another client;
+- a login stored while it runs (`watcher login --collection X` adds a consent) is adopted at
+  the next request: the file's mtime is checked on each, and a different refresh token
+  replaces the one in memory;
 - one lock around header generation, so two threads never refresh with the same rotating
   token (the second would be refused and look like dead credentials);
 - a refused refresh token (`invalid_grant`) is first checked against the storage (another
@@ -43,6 +46,7 @@ class StoredTokenAuthorizer(GlobusAuthorizer):
         self._lock = threading.RLock()
         self._inner: globus_sdk.RefreshTokenAuthorizer | None = None
         self._dead: str | None = None  # the refresh token Auth refused
+        self._mtime: float | None = None  # of the token file when last read
         self.expired_reason: str | None = None
 
     @property
@@ -74,9 +78,10 @@ class StoredTokenAuthorizer(GlobusAuthorizer):
             return self._inner is not None and self._inner.handle_missing_authorization()
 
     def _ensure(self) -> globus_sdk.RefreshTokenAuthorizer:
-        if self._inner is not None and self._dead is None:
+        if self._inner is not None and self._dead is None and not self._file_changed():
             return self._inner
         try:
+            self._mtime = self._stat()
             stored = self.tokens.transfer_tokens()
         except (OSError, sqlite3.Error) as exc:  # unreadable: as good as no tokens
             raise CredentialsExpired(
@@ -87,6 +92,11 @@ class StoredTokenAuthorizer(GlobusAuthorizer):
                 f"no Globus refresh token in {self.tokens.path}: {LOGIN_HINT}")
         if stored.refresh_token == self._dead:
             raise CredentialsExpired(self.expired_reason)
+        if (self._inner is not None and self._dead is None
+                and stored.refresh_token == self._inner.refresh_token):
+            return self._inner  # our own refresh was saved: nothing new
+        if self._inner is not None and self._dead is None:
+            log.info("new Globus tokens found in %s: using them", self.tokens.path)
         if self._dead is not None:
             log.info("new Globus tokens found in %s: Globus work resumes", self.tokens.path)
         self._dead = self.expired_reason = None
@@ -95,6 +105,15 @@ class StoredTokenAuthorizer(GlobusAuthorizer):
             access_token=stored.access_token, expires_at=stored.expires_at_seconds,
             on_refresh=self._persist)
         return self._inner
+
+    def _stat(self) -> float | None:
+        try:
+            return self.tokens.path.stat().st_mtime
+        except OSError:
+            return None
+
+    def _file_changed(self) -> bool:
+        return self._stat() != self._mtime
 
     def _login_client(self) -> str:
         try:

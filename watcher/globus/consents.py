@@ -12,6 +12,7 @@ globus-sdk's scope parser and the command is written here, once, for every place
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import globus_sdk
@@ -71,7 +72,8 @@ def note_missing(session: Session, collection: str, scopes: Sequence[str],
                  why: str) -> None:
     """Remember that `collection` lacks consent (for `watcher status`), until a new login."""
     put_fact(session, f"{_PREFIX}{collection}", {"missing": True, "scopes": list(scopes),
-                                                 "why": why})
+                                                 "why": why,
+                                                 "at": datetime.now(UTC).isoformat()})
 
 
 def forget_missing(session: Session, collections: Iterable[str]) -> None:
@@ -81,13 +83,22 @@ def forget_missing(session: Session, collections: Iterable[str]) -> None:
             session.delete(fact)
 
 
-def missing_consents(session: Session) -> list[str]:
-    """Collections known to lack consent: from consent checks and from endpoint probes."""
+def missing_consents(session: Session, since: datetime | None = None) -> list[str]:
+    """Collections known to lack consent: from consent checks (those noted after `since`, the
+    last login, which may have given the consent) and from endpoint probes."""
     facts = session.exec(select(Fact).where(col(Fact.key).startswith(_PREFIX))).all()
-    found = [f.key[len(_PREFIX):] for f in facts if dict(f.value).get("missing")]
+    found = [f.key[len(_PREFIX):] for f in facts if dict(f.value).get("missing")
+             and (since is None or _noted_at(f.value) >= since)]
     probes = session.exec(select(Snapshot).where(Snapshot.source == ENDPOINT_SOURCE)).all()
     found += [row.subject for row in probes if _needs_consent(row.attrs)]
     return sorted(set(found))
+
+
+def _noted_at(value: dict[str, Any]) -> datetime:
+    try:
+        return datetime.fromisoformat(str(value.get("at")))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def _needs_consent(attrs: dict[str, Any]) -> bool:

@@ -54,10 +54,11 @@ def credential_row(settings: GlobusSettings, session: Session | None,
         expired, reason = stored_state(session)
         if expired:
             row.update(state=PAUSED, reason=reason, to_do="watcher login")
-        missing = missing_consents(session)
+        missing = missing_consents(session, info.logged_in_at if info else None)
         if missing:
             row["missing_consents"] = missing
-            row["to_do"] = row["to_do"] or consent_command(missing)
+            row["to_do"] = row["to_do"] or consent_command(
+                missing, info.collections if info else ())
     return row
 
 
@@ -71,6 +72,7 @@ def _age(span: timedelta) -> str:
     if days:
         return f"{days}d {seconds // 3600}h"
     return f"{seconds // 3600}h {seconds % 3600 // 60}m"
+
 
 
 

@@ -23,6 +23,12 @@ from typing import Any
 import globus_sdk
 from sqlalchemy.exc import IntegrityError
 
+from watcher.globus.consents import (
+    collections_in,
+    consent_command,
+    is_consent_required,
+    required_scopes,
+)
 from watcher.globus.errors import CredentialsExpired, describe, is_invalid_grant, is_transient
 from watcher.store.db import Store
 from watcher.store.facts import get_fact, put_fact
@@ -127,10 +133,11 @@ def classify(exc: Exception) -> SubmitError:
     if isinstance(exc, globus_sdk.NetworkError):
         return SubmitError(f"cannot reach Globus: {exc}", retryable=True)
     what = describe(exc)
-    if isinstance(exc, globus_sdk.GlobusAPIError) and exc.info.consent_required:
-        scopes = ", ".join(exc.info.consent_required.required_scopes)
-        return SubmitError(f"Globus needs consent the stored login lacks ({what}); run `watcher "
-                           f"login` and grant these scopes: {scopes}", retryable=False)
+    if isinstance(exc, globus_sdk.GlobusAPIError) and is_consent_required(exc):
+        scopes = required_scopes(exc)
+        command = consent_command(collections_in(scopes))
+        return SubmitError(f"Globus needs a consent the stored login lacks ({what}): run "
+                           f"`{command}` (it asks for {', '.join(scopes)})", retryable=False)
     # 401: Transfer still rejects the access token after the SDK refreshed it and retried.
     if is_invalid_grant(exc) or getattr(exc, "http_status", None) == 401:
         return SubmitError(f"Globus refused the stored login ({what}); run `watcher login`",

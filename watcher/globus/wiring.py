@@ -9,6 +9,7 @@ other steps; with `globus.own_tasks` (the default) every task of the user's is s
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from sqlmodel import select
 
 from watcher.config import GlobusSettings
 from watcher.globus.clients import GlobusClients, build_clients
+from watcher.globus.login_info import read_login
 from watcher.globus.tasks import TERMINAL
 from watcher.globus.tokens import TokenFile
 from watcher.rules.model import Rule
@@ -66,7 +68,8 @@ def globus_parts(settings: GlobusSettings, store: Store, rules: Callable[[], Seq
     endpoints = GlobusEndpointSource(clients.ready_transfer,
                                      lambda: {*settings.endpoints, *tasks.endpoints},
                                      interval=settings.endpoint_interval,
-                                     backoff_max=settings.backoff_max, now=now)
+                                     backoff_max=settings.backoff_max, now=now,
+                                     kept_consents=lambda: login_collections(clients.tokens))
     down_after = {tasks.name: settings.down_after, endpoints.name: NEVER}
     return GlobusParts(clients, tasks, endpoints, down_after)
 
@@ -75,6 +78,15 @@ def watched_task_ids(store: Store, rules: Iterable[Rule]) -> set[str]:
     with store.session(write=False) as session:
         ids = watched_ids(session, "globus")
     return ids | pinned_task_ids(rules)
+
+
+def login_collections(tokens: TokenFile) -> list[str]:
+    """The collections the stored login consented to (none when not recorded)."""
+    try:
+        info = read_login(tokens.path)
+    except (OSError, sqlite3.Error, ValueError):
+        return []
+    return info.collections if info is not None else []
 
 
 def live_task_ids(store: Store) -> set[str]:

@@ -40,7 +40,21 @@ MAX_SECONDS = MAX_DAYS * 86400
 _EXPECTED = "expected a duration like '30s', '2m', '1h30m', '1d', '01:30:00' or seconds"
 
 
+# `2 hours`, `1 hour 30 minutes`, `90 mins`: the words people type on a command line.
+_WORD = re.compile(r"(\d+(?:\.\d+)?)\s*(days?|hours?|hrs?|minutes?|mins?|seconds?|secs?)"
+                   r"(?:\s+|,\s*|$)")
+_WORDS = re.compile(rf"^(?:{_WORD.pattern})+$")
+
+
+def _from_words(text: str) -> str:
+    """`1 hour 30 minutes` -> `1h30m`; other text as it is."""
+    if not _WORDS.match(text):
+        return text
+    return "".join(f"{number}{unit[0]}" for number, unit in _WORD.findall(text))
+
+
 def _seconds(text: str) -> float:
+    text = _from_words(text)
     units = _UNITS.match(text)
     if units and text:
         d, h, m, s = (float(g) if g else 0.0 for g in units.groups())

@@ -26,9 +26,11 @@ class Problem:
     at_key: bool = False
     # A word inside the value to point at (its occurrence): a name in a template.
     find: tuple[str, int] | None = None
+    # A warning (a rule that can never fire) is reported but does not make the file invalid.
+    warning: bool = False
 
     def under(self, prefix: DataPath) -> Problem:
-        return Problem(prefix + self.path, self.message, self.at_key, self.find)
+        return Problem(prefix + self.path, self.message, self.at_key, self.find, self.warning)
 
 
 @dataclass(frozen=True)
@@ -40,17 +42,19 @@ class RuleError:
     col: int | None
     field_path: str
     message: str
+    warning: bool = False
 
     def __str__(self) -> str:
         where = str(self.path)
         if self.line is not None:
             where += f":{self.line}:{self.col or 1}"
         field = f" {self.field_path}:" if self.field_path else ""
-        return f"{where}:{field} {self.message}"
+        return f"{where}:{field} {'warning: ' if self.warning else ''}{self.message}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": str(self.path), "line": self.line, "col": self.col,
-                "field_path": self.field_path, "message": self.message}
+                "field_path": self.field_path, "message": self.message,
+                "severity": "warning" if self.warning else "error"}
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -48,6 +48,7 @@ class RuleSet:
 
     rules: list[Rule] = field(default_factory=list)
     errors: list[RuleError] = field(default_factory=list)
+    warnings: list[RuleError] = field(default_factory=list)
     files: dict[Path, FileStatus] = field(default_factory=dict)
 
     @property
@@ -143,9 +144,11 @@ def _position(data: bytes | str, offset: int) -> tuple[int, int]:
 
 
 def _add_file(ruleset: RuleSet, path: Path, digest: str, rules: list[Rule],
-              errors: list[RuleError], entries: int = 0) -> None:
+              found: list[RuleError], entries: int = 0) -> None:
+    errors, warnings = _split(found)
     ruleset.files[path] = FileStatus(path, not errors, len(errors), entries, digest)
     ruleset.errors += errors
+    ruleset.warnings += warnings
     if not errors:
         ruleset.rules += rules
 
@@ -179,6 +182,11 @@ def _load_text(text: str, path: Path, claimed: dict[str, RuleSource],
             rules.append(rule)
     errors = [_error(path, problem, marks, data, text) for problem in problems]
     return rules, len(items), sorted(errors, key=lambda error: (error.line or 0, error.col or 0))
+
+
+def _split(found: list[RuleError]) -> tuple[list[RuleError], list[RuleError]]:
+    """Errors and warnings (rules that can never fire: reported, but loaded)."""
+    return [e for e in found if not e.warning], [e for e in found if e.warning]
 
 
 def _rule_items(data: Any, problems: list[Problem]) -> list[tuple[int, Any]]:
@@ -222,7 +230,8 @@ def _error(path: Path, problem: Problem, marks: Marks, data: Any, text: str) -> 
     if where and problem.find:
         where = _find_word(text, where, *problem.find)
     line, col = where if where else (None, None)
-    return RuleError(path, line, col, _display_path(problem.path, data), problem.message)
+    return RuleError(path, line, col, _display_path(problem.path, data), problem.message,
+                     problem.warning)
 
 
 def _display_path(path: DataPath, data: Any) -> str:

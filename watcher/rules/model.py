@@ -133,16 +133,19 @@ class ActionCall(_Frozen):
         field_path = field_path or self.type
         model = ACTIONS[self.type].params
         # Defaults that are templates (an email's default subject) render like written params.
+        # Fields rendered later by the action itself (a digest's subject) stay as written.
+        later: frozenset[str] = getattr(model, "RENDERED_LATER", frozenset())
         defaults = {
             name: info.default for name, info in model.model_fields.items()
             if name not in self.params and isinstance(info.default, str)
-            and templating.is_template(info.default)
+            and templating.is_template(info.default) and name not in later
         }
-        written = {**defaults, **self.params}
-        # `skip`: params left as written (a grouped firing whose group is open needs no subject)
-        rendered = templating.render_params(
-            {k: v for k, v in written.items() if k not in skip}, context, field_path)
-        rendered |= {k: v for k, v in written.items() if k in skip}
+        # `skip`: params left as written too (a grouped firing whose group is open needs no
+        # subject of its own).
+        kept = later | skip
+        now = {k: v for k, v in {**defaults, **self.params}.items() if k not in kept}
+        rendered = templating.render_params(now, context, field_path)
+        rendered.update({k: v for k, v in self.params.items() if k in kept})
         try:
             return model.model_validate(rendered)
         except ValidationError as exc:

@@ -30,9 +30,15 @@ from watcher.rules.errors import (
     type_word,
     unknown_key,
 )
+from watcher.rules.lint import lint_rule
 from watcher.rules.model import ActionCall, Condition, Rule, RuleSource, Trigger
 from watcher.rules.template_check import StepResult, check_template
-from watcher.rules.template_context import STEP_RESULTS, TriggerContext, trigger_context
+from watcher.rules.template_context import (
+    STEP_RESULTS,
+    TriggerContext,
+    digest_context,
+    trigger_context,
+)
 from watcher.triggers import TRIGGERS
 
 Lines = Callable[[DataPath], int | None]
@@ -208,7 +214,10 @@ def parse_rule(raw: Any, at: DataPath, path: Path, lines: Lines = _no_lines) -> 
             return bool(err["loc"]) and err["loc"][0] in broken
 
         return None, problems + [p.under(at) for p in problems_from(exc, Rule, reported)]
-    return (None if problems else rule), problems
+    if problems:
+        return None, problems
+    return rule, lint_rule(rule, item_paths(raw["when"], (*at, "when")),
+                           item_paths(raw.get("conditions") or [], (*at, "conditions")), at)
 
 
 def _trigger_types(parsed: list[Trigger] | None, raw: Any) -> list[str]:
@@ -237,8 +246,12 @@ def _template_names(kinds: list[str], conditions: list[Condition] | None, raw: d
     for step, path in zip(steps, item_paths(raw.get("do"), (*at, "do")), strict=False):
         item = raw["do"][step.index] if isinstance(raw.get("do"), list) else raw.get("do")
         params = item.get(step.action) if isinstance(item, dict) else None
+        later = getattr(ACTIONS[step.action].params, "RENDERED_LATER", frozenset())
         for where, value in _strings(params, (*path, step.action)):
-            problems += _findings(value, contexts, where, steps, step.index)
+            if len(where) > len(path) + 1 and where[len(path) + 1] in later:
+                problems += _findings(value, [digest_context()], where)
+            else:
+                problems += _findings(value, contexts, where, steps, step.index)
     return problems
 
 

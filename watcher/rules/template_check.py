@@ -170,6 +170,10 @@ def _check_chain(chain: Chain, contexts: Sequence[TriggerContext],
 
 def _unknown_name(name: str, known: list[str], contexts: Sequence[TriggerContext]) -> str:
     message = f"unknown template variable '{name}'"
+    if all(c.trigger == "digest" for c in contexts):
+        return (message + " in a digest template (rendered once for the whole group, over "
+                "rule, now and digest; put per-firing values in 'item')"
+                + did_you_mean(name, known))
     owners = [kind for kind, (var, _) in SUBJECT_VARIABLES.items() if var == name]
     if owners:
         triggers = "/".join(sorted({c.trigger for c in contexts}))

@@ -71,6 +71,16 @@ STEP_RESULTS: dict[str, dict[str, Shape]] = {
 }
 
 
+# What an email's `digest_subject`/`digest_body` see: rendered when a digest is sent, over the
+# whole group (`watcher.actions.email.digest_context`), not over one firing.
+DIGEST_ITEM: dict[str, Shape] = _leaves(("subject", "kind", "at", "firing_id", "line"))
+DIGEST_VARIABLES: dict[str, Shape] = {
+    "rule": ANY, "now": ANY,
+    "digest": {**_leaves(("total", "noun", "group", "omitted", "lines", "first_at", "last_at")),
+               "items": ANY},
+}
+
+
 @dataclass(frozen=True)
 class TriggerContext:
     """The names one trigger's firings give templates, with their shapes."""
@@ -109,6 +119,11 @@ def _subject_attrs(attributes: frozenset[str] | None) -> Shape:
         if attributes == frozenset(shape):
             return shape
     return _leaves(attributes)
+
+
+def digest_context() -> TriggerContext:
+    """The context of a template an action renders when it sends a digest."""
+    return TriggerContext("digest", DIGEST_VARIABLES)
 
 
 def subject_variable_of(name: str) -> list[str]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from watcher.rules.errors import RuleError
 from watcher.rules.loader import RuleSet, load_rules, rule_files
@@ -28,6 +30,27 @@ class FileState:
     errors: list[RuleError] = field(default_factory=list)
     # True when the file is invalid now and an earlier good version is still in force.
     stale: bool = False
+    sha256: str = ""  # of the content last loaded, good or not
+    # When the version in force was loaded, and the names of its rules (None: none in force).
+    in_force_since: datetime | None = None
+    rules_in_force: tuple[str, ...] = ()
+    failed_since: datetime | None = None  # when this invalid content was first loaded
+
+    def to_value(self) -> dict[str, Any]:
+        """What `watcher status` and `rules list` read from the store (`RULEBOOK_FACT`)."""
+        return {"valid": self.valid, "stale": self.stale, "sha256": self.sha256,
+                "in_force_since": _iso(self.in_force_since),
+                "rules_in_force": list(self.rules_in_force),
+                "failed_since": _iso(self.failed_since),
+                "errors": [str(error) for error in self.errors]}
+
+
+# The fact under which the service records its rule files (see `RuleBook.report`).
+RULEBOOK_FACT = "rulebook"
+
+
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat()
 
 
 @dataclass(frozen=True)
@@ -81,18 +104,36 @@ class RuleBook:
         for error in ruleset.errors:
             if not error.line and Path(error.path) not in ruleset.files:
                 log.error("rules path %s: %s", error.path, error.message)
+        for warning in ruleset.warnings:  # loaded all the same: they are valid, only useless
+            log.warning("%s", warning)
         self._good = {p: rules for p, rules in self._good.items() if p in ruleset.files}
-        self.files = {}
+        previous, self.files = self.files, {}
         for path, status in ruleset.files.items():
-            self._take(path, status.valid, by_file.get(path, []), errors.get(path, []))
+            self._take(path, status.valid, by_file.get(path, []), errors.get(path, []),
+                       status.sha256, previous.get(path))
 
-    def _take(self, path: Path, valid: bool, rules: list[Rule], errors: list[RuleError]) -> None:
+    def report(self) -> dict[str, Any]:
+        """Each file as the service holds it, for the store (status and rules list read it)."""
+        return {"at": datetime.now(UTC).isoformat(),
+                "files": {str(path): state.to_value() for path, state in self.files.items()}}
+
+    def _take(self, path: Path, valid: bool, rules: list[Rule], errors: list[RuleError],
+              sha256: str, before: FileState | None) -> None:
+        now = datetime.now(UTC)
         if valid:
             self._good[path] = rules
-            self.files[path] = FileState(path, True)
+            since = before.in_force_since if before and before.valid and \
+                before.sha256 == sha256 else now
+            self.files[path] = FileState(path, True, sha256=sha256, in_force_since=since,
+                                         rules_in_force=tuple(r.name for r in rules))
             return
         stale = path in self._good
-        self.files[path] = FileState(path, False, errors, stale)
+        failed_since = before.failed_since if before and not before.valid and \
+            before.sha256 == sha256 else now
+        self.files[path] = FileState(
+            path, False, errors, stale, sha256,
+            before.in_force_since if stale and before else None,
+            tuple(r.name for r in self._good.get(path, [])), failed_since)
         for error in errors:
             log.error("%s", error)
         if stale:
@@ -112,3 +153,31 @@ class RuleBook:
         # A rules path that disappears (an automounted home) is a change, and logged as one.
         stamp += [(str(error.path), "missing", "") for error in missing]
         return tuple(stamp)
+
+
+def service_view(report: dict[str, Any] | None, path: Path, sha256: str) -> str:
+    """What the service runs of an invalid file, from its recorded `report` (`RULEBOOK_FACT`):
+    the words `watcher status` and `rules list` put before the file's first error."""
+    files = (report or {}).get("files") or {}
+    entry = files.get(str(path)) or files.get(str(path.resolve()))
+    if entry is None:
+        return "invalid, not in force"
+    kept = entry.get("rules_in_force") or []
+    since = _short(entry.get("in_force_since"))
+    count = f"{len(kept)} rule{'s' * (len(kept) != 1)}"
+    if entry.get("sha256") != sha256:  # edited since the service last loaded it
+        if entry.get("valid") or entry.get("stale"):
+            return (f"invalid, not loaded by the service yet: it still runs the version loaded "
+                    f"{since} ({count})")
+        return "invalid, not in force"
+    if entry.get("stale"):
+        return (f"invalid since {_short(entry.get('failed_since'))}; the last good version "
+                f"(loaded {since}, {count}) stays in force")
+    return "invalid, not in force"
+
+
+def _short(at: str | None) -> str:
+    """An ISO time as `2026-12-01 21:50:03 UTC`."""
+    if not at:
+        return "?"
+    return datetime.fromisoformat(at).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

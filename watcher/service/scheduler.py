@@ -58,9 +58,11 @@ async def run_forever(service: Service, *, poll_interval: float) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    await asyncio.to_thread(service.record_rulebook)
     scheduler.start()
-    log.info("watcher running: %d rules, polling every %gs", len(service.rulebook.rules),
-             poll_interval)
+    staging = len(service.engine.rules) - len(service.rulebook.rules)
+    log.info("watcher running: %d rules of yours and %d staging rules in force, polling every "
+             "%gs", len(service.rulebook.rules), staging, poll_interval)
     try:
         await stop.wait()
     finally:

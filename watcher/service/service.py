@@ -26,10 +26,11 @@ from watcher.ledger.runner import ActionRunner, default_owner
 from watcher.memory import release_free_memory
 from watcher.rules.durations import format_duration
 from watcher.service.observe import SourceMemory
-from watcher.service.rulebook import Loaded, RuleBook
+from watcher.service.rulebook import RULEBOOK_FACT, Loaded, RuleBook
 from watcher.sources.base import Source
 from watcher.sources.pbs import PbsSource
 from watcher.store.db import Store
+from watcher.store.facts import put_fact
 from watcher.store.retention import Pruned, prune
 from watcher.workflows.context import workflow_context
 from watcher.workflows.rules import with_staging
@@ -91,7 +92,17 @@ class Service:
         self.rulebook.adopt(loaded)
         self.engine = self._new_engine()
         log.info("rules reloaded: %d in force", len(self.rulebook.rules))
+        self.record_rulebook()
         return True
+
+    def record_rulebook(self) -> None:
+        """Write which version of each rule file is in force (and why a file is not) to the
+        store, so `watcher status` and `rules list` tell what this service really runs."""
+        try:
+            with self.store.session() as session:
+                put_fact(session, RULEBOOK_FACT, self.rulebook.report())
+        except Exception:  # the rules are in force either way; status then says less
+            log.warning("could not record the rule files in the store", exc_info=True)
 
     async def poll(self, source: Source) -> list[FiringReport]:
         """Poll one source and commit what it shows; run new actions at once. A source with

@@ -164,10 +164,13 @@ class GlobusEndpointSource(_GlobusPolling):
     def __init__(self, transfer_client_factory: TransferFactory, endpoint_ids: Ids, *,
                  name: str = "globus-endpoints", interval: float = 300.0,
                  backoff_max: float = 600.0, now: Callable[[], datetime] = _utc_now,
-                 clock: Callable[[], float] | None = None) -> None:
+                 clock: Callable[[], float] | None = None,
+                 kept_consents: Ids = tuple) -> None:
         super().__init__(transfer_client_factory, name=name, interval=interval,
                          backoff_max=backoff_max, now=now, clock=clock)
         self.endpoint_ids = endpoint_ids
+        # The collections the login consented to, kept in the `watcher login` it suggests.
+        self.kept_consents = kept_consents
         self._asked: set[str] = set()
 
     def _ask(self, at: datetime) -> Observation:
@@ -175,13 +178,15 @@ class GlobusEndpointSource(_GlobusPolling):
         if not self._asked:
             return Observation(self.name, True, at, detail={"requests": 0})
         client = self._factory()
-        subjects, missing, unreadable = {}, set(), set()
+        keep = list(self.kept_consents())
+        subjects, missing, unreadable, requests = {}, set(), set(), 0
         for endpoint_id in sorted(self._asked):
-            status, attrs = probe_endpoint(client, endpoint_id)
+            (status, attrs), asked = probe_endpoint(client, endpoint_id, keep)
+            requests += asked
             if attrs is not None:
                 subjects[endpoint_id] = attrs
             else:
                 (missing if status == "missing" else unreadable).add(endpoint_id)
         return Observation(self.name, True, at, subjects=subjects, missing_ok=missing,
                            unreadable=unreadable,
-                           detail={"requests": len(self._asked), DETAIL_KEY: "ok"})
+                           detail={"requests": requests, DETAIL_KEY: "ok"})

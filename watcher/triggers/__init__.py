@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from watcher.triggers.action_failed import ActionFailedTrigger
 from watcher.triggers.base import TriggerType
+from watcher.triggers.consent_required import ConsentRequiredTrigger
 from watcher.triggers.credentials import CredentialsExpiredTrigger
 from watcher.triggers.globus_endpoint import GlobusEndpointTrigger
 from watcher.triggers.globus_task import GlobusTaskTrigger
@@ -16,6 +17,6 @@ from watcher.triggers.source import SourceDownTrigger, SourceUpTrigger
 TRIGGERS: dict[str, TriggerType] = {
     trigger.name: trigger
     for trigger in (PbsJobTrigger(), SourceDownTrigger(), SourceUpTrigger(), QuotaTrigger(),
-                    GlobusTaskTrigger(), GlobusEndpointTrigger(), CredentialsExpiredTrigger(),
-                    ActionFailedTrigger())
+                    GlobusTaskTrigger(), GlobusEndpointTrigger(), ConsentRequiredTrigger(),
+                    CredentialsExpiredTrigger(), ActionFailedTrigger())
 }

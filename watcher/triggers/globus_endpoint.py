@@ -40,8 +40,8 @@ class GlobusEndpointTrigger(TriggerType):
     summary = "a Globus endpoint becomes inactive or needs consent (or recovers)"
     Config = GlobusEndpointConfig
     event_kinds = frozenset({GLOBUS_ENDPOINT})
-    attributes = frozenset({"id", "display_name", "inactive", "consent_required",
-                            "required_scopes"})
+    attributes = frozenset({"id", "display_name", "entity_type", "inactive",
+                            "consent_required", "required_scopes", "login_command"})
 
     def subject_key(self, config: GlobusEndpointConfig) -> str | None:
         return config.endpoint

@@ -10,20 +10,26 @@ without doing anything twice.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import globus_sdk
 
 from watcher.config import Settings
 from watcher.globus.clients import build_clients
-from watcher.globus.errors import describe
+from watcher.globus.consent_check import check_consents, probe_paths
+from watcher.globus.consents import note_missing
+from watcher.globus.errors import CredentialsExpired, describe
+from watcher.globus.login_info import read_login
 from watcher.globus.tokens import TokenFile
 from watcher.ledger.runner import default_owner
 from watcher.store.db import Store
 from watcher.workflows import record
 from watcher.workflows.complete import CompleteError, Completer
+from watcher.workflows.lifetime import lapses_before
+from watcher.workflows.lifetime_check import credential_lapses, expected_span
 from watcher.workflows.spec import WorkflowSpec
 
 
@@ -52,6 +58,7 @@ def check(settings: Settings, spec: WorkflowSpec, workdir: Path) -> None:
             raise SubmitProblem(f"{what} '{script}' is not a file in {workdir}")
     if not TokenFile(settings.globus.token_db).exists():
         raise SubmitProblem("a workflow's transfers need Globus: run `watcher login` first")
+    check_collections(settings, spec)
     if spec.stage_in_task:
         try:
             build_clients(settings.globus).ready_transfer().get_task(spec.stage_in_task)
@@ -62,16 +69,75 @@ def check(settings: Settings, spec: WorkflowSpec, workdir: Path) -> None:
             raise SubmitProblem(f"cannot graft task '{spec.stage_in_task}': {exc}") from exc
 
 
+class ConsentMissing(SubmitProblem):
+    """A collection the workflow uses refuses the stored login until the user consents."""
+
+    def __init__(self, message: str, missing: dict[str, list[str]]) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+def check_collections(settings: Settings, spec: WorkflowSpec) -> None:
+    """Refuse a workflow whose stage-in or stage-out would meet `ConsentRequired`, naming the
+    one `watcher login --collection ...` to run (the consents the login has are kept)."""
+    pairs = [(loc.endpoint, loc.path)
+             for pair in ([] if spec.stage_in_task else spec.stage_in) + spec.stage_out
+             for loc in (pair.source, pair.destination)]
+    if not pairs:
+        return
+    try:
+        report = check_consents(build_clients(settings.globus).ready_transfer(),
+                                probe_paths(pairs))
+    except CredentialsExpired as exc:
+        raise SubmitProblem(f"{exc}") from exc
+    if report.missing:
+        info = read_login(settings.globus.token_db)
+        raise ConsentMissing(report.message(info.collections if info else ()), report.missing)
+
+
+def lifetime_warnings(settings: Settings, store: Store, spec: WorkflowSpec, now: datetime,
+                      queue_wait: timedelta) -> list[str]:
+    """Each credential that lapses before the workflow's expected stage-out, as a warning
+    (`watcher.workflows.lifetime`)."""
+    try:
+        info = read_login(settings.globus.token_db)
+    except (OSError, sqlite3.Error, ValueError):
+        info = None
+    try:
+        tc: globus_sdk.TransferClient | None = build_clients(settings.globus).ready_transfer()
+    except CredentialsExpired:
+        tc = None
+    collections = [loc.endpoint
+                   for pair in ([] if spec.stage_in_task else spec.stage_in) + spec.stage_out
+                   for loc in (pair.source, pair.destination)]
+    with store.session(write=False) as session:
+        span = expected_span(tc, session, spec, queue_wait)
+    return lapses_before(credential_lapses(tc, info, collections, now), now, span)
+
+
 def submit(settings: Settings, store: Store, spec: WorkflowSpec, workdir: Path,
            now: Callable[[], datetime] = _utc_now,
-           recorded: Callable[[str], None] = lambda workflow_id: None) -> tuple[str, list[str]]:
+           recorded: Callable[[str], None] = lambda workflow_id: None, *,
+           strict: bool = False, queue_wait: timedelta = timedelta(),
+           warn: Callable[[str], None] = lambda text: None) -> tuple[str, list[str]]:
     """Record the workflow, then submit its jobs and start (or graft) its stage-in.
 
     `recorded(id)` is called once the record is committed (the CLI shows the id then, so
     even a crash right after leaves the user an id to resume). Returns the workflow id and
     what was done. Raises `SubmitProblem` before recording anything, and
     `IncompleteWorkflow` (carrying the id) once the record exists."""
-    check(settings, spec, workdir)
+    try:
+        check(settings, spec, workdir)
+    except ConsentMissing as exc:  # remembered for `watcher status` until a new login
+        with store.session() as session:
+            for collection, scopes in exc.missing.items():
+                note_missing(session, collection, scopes, "watcher stage submit")
+        raise
+    warnings = lifetime_warnings(settings, store, spec, now(), queue_wait)
+    if warnings and strict:
+        raise SubmitProblem("; ".join(warnings) + " (--strict: nothing was submitted)")
+    for text in warnings:
+        warn(text)
     with store.session() as session:
         wf = record.create(session, spec, str(workdir), now())
         workflow_id = wf.id

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from watcher.cli import cli
@@ -55,3 +56,33 @@ def test_renaming_a_simulator_with_jobs_is_refused(tmp_path: Path) -> None:
     finally:
         control.stop(home)
         control.kill_runners(paths)
+
+
+def test_named_vnodes_and_a_user_home_from_the_command_line(tmp_path: Path) -> None:
+    home, user_home = tmp_path / "pbs", tmp_path / "users" / "alice"
+    user_home.mkdir(parents=True)
+    runner = CliRunner()
+    try:
+        result = runner.invoke(cli, ["sim", "pbs", "start", "--home", str(home), "--vnode",
+                                     "pbs-cc1:ncpus=4", "--vnode", "pbs-cc2:ncpus=8:bigmem=True",
+                                     "--user-home", str(user_home)])
+        assert result.exit_code == 0, result.output
+        status = json.loads(runner.invoke(cli, ["sim", "pbs", "status", "--home", str(home),
+                                                "--json"]).output)
+        assert status["vnodes"] == [
+            {"name": "pbs-cc1", "host": "pbs-cc1", "ncpus": 4, "resources": {}},
+            {"name": "pbs-cc2", "host": "pbs-cc2", "ncpus": 8, "resources": {"bigmem": "True"}}]
+        assert status["user_home"] == str(user_home)
+        table = runner.invoke(cli, ["sim", "pbs", "status", "--home", str(home)]).output
+        assert "pbs-cc1 (4 cpus), pbs-cc2 (8 cpus)" in table
+    finally:
+        control.stop(home)
+        control.kill_runners(SimPaths(home))
+
+
+@pytest.mark.parametrize("spec", ["bad name", "n1:ncpus=x", "n1:mem"])
+def test_a_bad_vnode_spec_is_refused_before_anything_starts(tmp_path: Path, spec: str) -> None:
+    result = CliRunner().invoke(cli, ["sim", "pbs", "start", "--home", str(tmp_path / "pbs"),
+                                      "--vnode", spec])
+    assert result.exit_code == 2 and "--vnode" in result.output and repr(spec) in result.output
+    assert not (tmp_path / "pbs").exists()

@@ -66,6 +66,15 @@ def test_every_nodes_form_runs_where_pbs_would(cluster: PbsSim, tmp_path: Path, 
     assert listed == [h for h in hosts for _ in range(per_chunk)]
 
 
+@pytest.mark.parametrize("spec", ["0", "2:foo=1", "1:ppn=0", "1:"])
+def test_a_bad_nodes_spec_is_refused_by_the_server(cluster: PbsSim, tmp_path: Path,
+                                                   spec: str) -> None:
+    """resc_attr.c set_node_ct() -> validate_nodespec(): PBSE_BADNODESPEC (15089), no usage."""
+    result = cluster.run("qsub", "-l", f"nodes={spec}", stdin="true\n", cwd=tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        15089 % 256, "", "qsub: node(s) specification error\n")
+
+
 def test_host_and_vnode_selects_land_on_the_named_host(cluster: PbsSim, tmp_path: Path) -> None:
     on_two = cluster.qsub("exit 0\n", "-l", "select=1:ncpus=1:host=pbs-cc2", cwd=tmp_path)
     on_three = cluster.qsub("exit 0\n", "-l", "select=1:vnode=pbs-cc3", cwd=tmp_path)
@@ -86,13 +95,16 @@ def test_a_job_that_can_never_run_stays_queued_with_the_schedulers_comment(
         cluster: PbsSim, tmp_path: Path) -> None:
     missing = cluster.qsub("exit 0\n", "-l", "select=1:host=pbs-cc9", cwd=tmp_path)
     too_big = cluster.qsub("exit 0\n", "-l", "select=1:ncpus=4:host=pbs-cc1", cwd=tmp_path)
+    gpu = cluster.qsub("exit 0\n", "-l", "select=1:ncpus=1:ngpus=1", cwd=tmp_path)
     after = cluster.qsub("exit 0\n", cwd=tmp_path)
     assert cluster.wait_for(after)["Exit_status"] == 0  # the queue goes on around them
     assert cluster.wait_for(missing, state="Q")["comment"] == (
         "Can Never Run: Insufficient amount of resource: host (pbs-cc9 != pbs-cc1)")
     assert cluster.wait_for(too_big, state="Q")["comment"] == (
         "Can Never Run: Insufficient amount of resource: ncpus (R: 4 A: 2 T: 2)")
-    for job_id in (missing, too_big):
+    assert cluster.wait_for(gpu, state="Q")["comment"] == (
+        "Can Never Run: Insufficient amount of resource: ngpus (R: 1 A: 0 T: 0)")
+    for job_id in (missing, too_big, gpu):
         assert cluster.run("qdel", job_id).returncode == 0
 
 

@@ -164,3 +164,11 @@ def test_an_executable_job_with_a_bare_name_and_sleep(sim: PbsSim, tmp_path: Pat
     job_id = sim.run("qsub", "-N", "nap", "--", "sleep", "0", cwd=tmp_path).stdout.strip()
     assert sim.wait_for(job_id)["Exit_status"] == 0
     assert sim.run("qsub", "--", cwd=tmp_path).returncode == 2  # no program: usage
+
+
+def test_an_executable_that_does_not_exist_fails_with_254(sim: PbsSim, tmp_path: Path) -> None:
+    """start_exec.c: `<program>: <strerror>` on the job's stderr, exit(254)."""
+    job_id = sim.run("qsub", "-N", "gone", "--", "/no/such/program", cwd=tmp_path).stdout.strip()
+    assert sim.wait_for(job_id)["Exit_status"] == 254
+    err = (tmp_path / f"gone.e{job_id.split('.')[0]}").read_text()
+    assert err == "/no/such/program: No such file or directory\n"

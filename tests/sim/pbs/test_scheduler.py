@@ -87,3 +87,23 @@ def test_a_host_nobody_has_can_never_run_and_says_which() -> None:
     busy = plain(2, 1, [["node02", 0, 1]])
     assert why_not(parse_select("1:host=node02"), "free", busy) == (
         "Not Running: Insufficient amount of resource: ncpus (R: 1 A: 0 T: 1)")
+
+
+def test_gpus_and_memory_a_vnode_declares_are_consumed() -> None:
+    specs = [parse_vnode("cpu01:ncpus=4:mem=8gb"), parse_vnode("gpu01:ncpus=4:ngpus=2:mem=16gb")]
+    nodes = vnodes(specs, [])
+    assert place(parse_select("1:ngpus=1"), "free", nodes)[0].vnode == "gpu01"
+    assert place(parse_select("1:mem=12gb"), "free", nodes)[0].vnode == "gpu01"
+    assert place(parse_select("1:ngpus=2"), "free", nodes) is None  # one of two is in use
+    assert why_not(parse_select("1:ngpus=2"), "free", nodes) == (
+        "Not Running: Insufficient amount of resource: ngpus (R: 2 A: 1 T: 2)")
+    assert why_not(parse_select("1:mem=32gb"), "free", nodes) == (
+        "Can Never Run: Insufficient amount of resource: mem (R: 32gb A: 12gb T: 24gb)")
+    busy = vnodes(specs, [["gpu01", 0, 1, "gpu01", 1, {"ngpus": 2}]])
+    assert place(parse_select("1:ngpus=1"), "free", busy) is None
+
+
+def test_a_cluster_without_gpus_can_never_run_a_gpu_job() -> None:
+    assert why_not(parse_select("1:ngpus=1"), "pack", plain(2, 4)) == (
+        "Can Never Run: Insufficient amount of resource: ngpus (R: 1 A: 0 T: 0)")
+    assert place(parse_select("1:mem=500gb"), "pack", plain(2, 4)) is not None  # not modelled

@@ -29,7 +29,9 @@ from watcher.rules.durations import format_duration
 from watcher.rules.errors import RuleError
 from watcher.rules.loader import RuleSet, load_rules
 from watcher.rules.model import Rule
+from watcher.service.rulebook import RULEBOOK_FACT, service_view
 from watcher.store.db import sqlite_path
+from watcher.store.facts import get_fact
 from watcher.store.models import RuleState
 
 
@@ -63,7 +65,9 @@ def list_rules(rules: tuple[Path, ...], db_url: str | None, settings: Settings,
     """List rules with their triggers, actions and state, and invalid rule files."""
     ruleset = load_rules(list(rules) or [paths.rules_dir()])
     runtime = _load_runtime(settings, db_url, [rule.name for rule in ruleset.rules])
-    items = [_rule_item(rule, runtime) for rule in ruleset.rules] + _invalid_items(ruleset)
+    report = _service_report(settings, db_url) if runtime is not None else None
+    items = [_rule_item(rule, runtime) for rule in ruleset.rules] + _invalid_items(ruleset,
+                                                                                  report)
     if as_json:
         click.echo(json.dumps(items, indent=2, default=_iso, ensure_ascii=False))
     elif not items:
@@ -93,6 +97,16 @@ def _load_runtime(settings: Settings, db_url: str | None, names: Sequence[str]
     for row in rows:
         runtime[row.rule].add(row)
     return runtime
+
+
+def _service_report(settings: Settings, db_url: str | None) -> dict[str, Any] | None:
+    """What the service recorded of its rule files (`RULEBOOK_FACT`), if it ran."""
+    store = open_configured_store(settings, db_url)
+    try:
+        with store.session(write=False) as session:
+            return get_fact(session, RULEBOOK_FACT)
+    finally:
+        store.close()
 
 
 def _rule_item(rule: Rule, runtime: dict[str, _Runtime] | None) -> dict[str, Any]:
@@ -134,13 +148,17 @@ def _state(rule: Rule, state: _Runtime) -> str:
     return "idle"
 
 
-def _invalid_items(ruleset: RuleSet) -> list[dict[str, Any]]:
+def _invalid_items(ruleset: RuleSet, report: dict[str, Any] | None) -> list[dict[str, Any]]:
     by_file: dict[Path, list[RuleError]] = {}
     for error in ruleset.errors:
         by_file.setdefault(error.path, []).append(error)
-    return [{"name": None, "valid": False, "file": str(path), "line": errors[0].line,
-             "errors": [error.to_dict() for error in errors]}
-            for path, errors in by_file.items()]
+    items = []
+    for path, errors in by_file.items():
+        status = ruleset.files.get(path)
+        items.append({"name": None, "valid": False, "file": str(path), "line": errors[0].line,
+                      "service": service_view(report, path, status.sha256 if status else ""),
+                      "errors": [error.to_dict() for error in errors]})
+    return items
 
 
 WIDE = 120  # the narrowest terminal that shows the table's columns readably
@@ -154,6 +172,7 @@ def _blocks(items: list[dict[str, Any]], *, with_runtime: bool, width: int) -> T
         where = _where(item)
         if not item["valid"]:
             out.append(f"invalid file {where}\n", style="bold red")
+            out.append(f"  {item['service']}\n", style="red")
             out.append(f"  {_first_error(item['errors'])}\n\n", style="red")
             continue
         status = ["enabled" if item["enabled"] else "disabled"]
@@ -186,7 +205,7 @@ def _table(items: list[dict[str, Any]], *, with_runtime: bool) -> Table:
         where = _where(item)
         if not item["valid"]:  # the error goes where the rules' triggers would be
             cells = ["invalid file", where, _first_error(item["errors"]), "", "no",
-                     *(["not in force", "", ""] if with_runtime else [])]
+                     *([item["service"], "", ""] if with_runtime else [])]
             table.add_row(*map(Text, cells), style="red")
             continue
         when = "\n".join(item["triggers"] + item["limits"]

@@ -164,7 +164,7 @@ class Emulator:
         """Add an endpoint or collection; `kind`: `entity_type` (`mapped`, `guest`,
         `gcsv5-endpoint`, `gcp`, `gcsv4`, ... or Transfer's name), `requires_consent`
         (a mapped collection refusing users without its data_access consent),
-        `high_assurance`, `host_endpoint_id`."""
+        `high_assurance`, `host_endpoint_id`, `authentication_timeout_mins`."""
         with self.mutate():
             return self.endpoints.add(path, endpoint_id, display_name, **kind).id
 

@@ -67,6 +67,7 @@ def endpoint_doc(endpoint: Endpoint, *, activated: bool, in_use: bool) -> dict[s
         "force_encryption": False,
         "mfa_required": False,
         "high_assurance": endpoint.high_assurance,
+        "authentication_timeout_mins": endpoint.authentication_timeout_mins,
         "subscription_id": None,
         "local_user_info_available": kind == "GCSv5_mapped_collection",
         "gcs_version": "5.4.80" if kind in _GCSV5 else None,

@@ -36,6 +36,8 @@ class Endpoint:
     requires_consent: bool = False
     high_assurance: bool = False
     host_endpoint_id: str | None = None  # a guest collection's mapped collection
+    # A high-assurance collection asks for a fresh login this long after the last one.
+    authentication_timeout_mins: int | None = None
 
     @property
     def is_collection(self) -> bool:
@@ -93,7 +95,8 @@ class EndpointRegistry:
         return list(self._endpoints.values())
 
 
-_KIND_FIELDS = ("entity_type", "requires_consent", "high_assurance", "host_endpoint_id")
+_KIND_FIELDS = ("entity_type", "requires_consent", "high_assurance", "host_endpoint_id",
+                "authentication_timeout_mins")
 
 
 def _kind(raw: dict[str, Any]) -> dict[str, Any]:

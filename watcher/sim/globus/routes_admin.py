@@ -19,7 +19,8 @@ ROUTES = Router("admin")
 _ACTIONS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "endpoints": ("add_endpoint", ("path",), ("endpoint_id", "display_name", "entity_type",
                                               "requires_consent", "high_assurance",
-                                              "host_endpoint_id")),
+                                              "host_endpoint_id",
+                                              "authentication_timeout_mins")),
     "tokens": ("issue_tokens", (), ("user", "lifetime", "scopes", "client_id")),
     "fail-task": ("fail_task", ("task_id",), ("code", "description")),
     "pause-endpoint": ("pause_endpoint", ("endpoint_id",), ()),

@@ -167,7 +167,7 @@ def _kill_pass(home: str) -> int:
 
 def status(home: Path) -> dict[str, Any]:
     """Running or not, the server's pid and settings, and job counts by state."""
-    paths = SimPaths(Path(home))
+    paths = SimPaths(Path(home).resolve())
     running = server_up(paths)
     info: dict[str, Any] = {"home": str(paths.home), "running": running,
                             "pid": _pid(paths) if running else None, "bin_dir": str(paths.bin_dir)}

@@ -14,7 +14,7 @@ from watcher.sim.pbs import accounting, dependencies, model
 from watcher.sim.pbs.effects import Effects
 from watcher.sim.pbs.model import EXITING, FAILED, FINISHED, PRERUN, TERMINATED, Job
 from watcher.sim.pbs.resources import exec_strings
-from watcher.sim.pbs.scheduler import Placement
+from watcher.sim.pbs.scheduler import Placement, chunk_amounts
 from watcher.sim.pbs.states import set_state
 from watcher.sim.pbs.timefmt import comment_time
 
@@ -34,9 +34,10 @@ def start(conn: sqlite3.Connection, job: Job, placement: Placement, fx: Effects,
     attrs["comment"] = comment if len(comment) <= _COMMENT_MAX else comment[:252] + "..."
     for name in ("Exit_status", "resources_used", "obittime", "session_id"):
         attrs.pop(name, None)
-    # [vnode, cpu index, ncpus, host, mpiprocs]: the MoM writes PBS_NODEFILE from it
-    job.nodes = [[s.vnode, s.index, s.ncpus, s.host, int(s.extra.get("mpiprocs", "1"))]
-                 for s in placement]
+    # [vnode, cpu index, ncpus, host, mpiprocs, other consumables]: the MoM writes
+    # PBS_NODEFILE from it, the scheduler counts what running jobs hold
+    job.nodes = [[s.vnode, s.index, s.ncpus, s.host, int(s.extra.get("mpiprocs", "1")),
+                  chunk_amounts(s.extra)] for s in placement]
     job.obit, job.runner_pid = None, None
     set_state(job, "R", PRERUN, fx.now)
     dependencies.parent_started(conn, job, fx)

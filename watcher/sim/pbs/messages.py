@@ -41,8 +41,10 @@ PBSE_UNKJOBID = 15001
 PBSE_PERM = 15007
 PBSE_UNKQUE = 15018
 PBSE_BADSTATE = 15021
+PBSE_BADNODESPEC = 15089
 PBSE_HISTJOBID = 15139
 ERROR_TEXT = {
+    PBSE_BADNODESPEC: "node(s) specification error",
     PBSE_UNKJOBID: "Unknown Job Id",
     PBSE_PERM: "Unauthorized Request ",
     PBSE_UNKQUE: "Unknown queue",

@@ -69,7 +69,8 @@ class Runner:
                     _command(job, files, env), cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                     stdout=err if join == "eo" else out, stderr=out if join == "oe" else err,
                     umask=int(job.attrs.get("umask", "077"), 8), start_new_session=True)
-            except OSError as exc:  # an executable job whose program cannot be run
+            except OSError as exc:  # a program that cannot run: start_exec.c says why on
+                # the job's stderr and exits 254; a stand-in process keeps the obit path one
                 err.write(f"{exc.filename}: {exc.strerror}\n".encode())
                 self.proc = subprocess.Popen(["/bin/sh", "-c", "exit 254"], cwd=cwd,
                                              stdin=subprocess.DEVNULL, start_new_session=True)

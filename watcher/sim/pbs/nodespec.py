@@ -29,6 +29,15 @@ class NodeSpecError(ValueError):
     """The spec is not one PBS accepts (PBSE_BADNODESPEC)."""
 
 
+def valid(spec: str) -> bool:
+    """validate_nodespec(): the server refuses the job with PBSE_BADNODESPEC otherwise."""
+    try:
+        to_select(spec)
+    except NodeSpecError:
+        return False
+    return True
+
+
 def place_for(spec: str) -> str:
     """The `place` the server sets for a nodes spec, whatever place the job asked for."""
     if "#excl" in spec:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from watcher.sim.pbs import cluster, dependencies, messages, model, store
+from watcher.sim.pbs import cluster, dependencies, messages, model, nodespec, store
 from watcher.sim.pbs.cmdline import getopt
 from watcher.sim.pbs.context import Context
 from watcher.sim.pbs.effects import Effects
@@ -57,6 +57,9 @@ def _submit(ctx: Context, argv: list[str], stdin: TextIO) -> int:
     user_vars = variables(request.single["v"], environ) if "v" in request.single else []
     if not ctx.connect():
         return messages.ECONNREFUSED
+    if "nodes" in request.resources and not nodespec.valid(request.resources["nodes"]):
+        ctx.err.write(f"qsub: {messages.ERROR_TEXT[messages.PBSE_BADNODESPEC]}\n")
+        return messages.exit_code(messages.PBSE_BADNODESPEC)
     queue = _queue(ctx, request.single.get("q", ""))
     if queue is None:
         ctx.err.write(f"qsub: {messages.ERROR_TEXT[messages.PBSE_UNKQUE]}\n")
@@ -152,9 +155,9 @@ def _attributes(ctx: Context, request: Request, queue: str, seq: int,
         "project": opts.get("P", "_pbs_project_default"), "Submit_Host": ctx.host,
     }
     optional: dict[str, str | None] = {
-                "Account_Name": opts.get("A"), "Mail_Users": opts.get("M"),
-                "Shell_Path_List": opts.get("S"), "umask": request.wattrs.get("umask"),
-                "Submit_arguments": " ".join(argv[1:]) if len(argv) > 1 else None}
+        "Account_Name": opts.get("A"), "Mail_Users": opts.get("M"),
+        "Shell_Path_List": opts.get("S"), "umask": request.wattrs.get("umask"),
+        "Submit_arguments": " ".join(argv[1:]) if len(argv) > 1 else None}
     if request.executable:
         optional["executable"] = encode_executable(request.executable[0])
         if request.executable[1:]:

@@ -56,11 +56,7 @@ def _normalise(name: str, value: str) -> str:
         return hms(seconds)
     if name == "select":
         parse_select(value)
-    elif name == "nodes":
-        try:
-            nodespec.to_select(value)
-        except nodespec.NodeSpecError:
-            raise ResourceError(value) from None
+    # `nodes` is checked by the server, not qsub (resc_attr.c set_node_ct): see qsub.py
     elif name in ("ncpus", "mpiprocs", "ngpus") and not value.isdigit():
         raise ResourceError(value)
     return value
@@ -111,6 +107,24 @@ def resource_list(requested: dict[str, str], vnode_names: Iterable[str] = ()
         if total is not None:
             resources[name] = total
     return dict(sorted(resources.items())), chunks
+
+
+def size_kb(value: str) -> int | None:
+    """`4gb` -> 4194304 (kb); a bare number is bytes, as PBS reads sizes. None if malformed."""
+    match = _SIZE.match(value.strip())
+    if not match:
+        return None
+    number, unit = int(match.group(1)), _UNITS[match.group(2).lower()]
+    word = 8 if match.group(3).lower() == "w" else 1
+    return (number * word << (10 * unit)) >> 10
+
+
+def size_text(kb: int) -> str:
+    """A size as the scheduler prints it (misc.cpp res_to_str_re): the largest whole unit."""
+    for unit, shift in (("tb", 30), ("gb", 20), ("mb", 10)):
+        if kb and kb % (1 << shift) == 0:
+            return f"{kb >> shift}{unit}"
+    return f"{kb}kb"
 
 
 def _sum_chunk_resource(chunks: list[Chunk], name: str) -> str | None:

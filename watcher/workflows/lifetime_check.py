@@ -1,0 +1,156 @@
+"""Gathering what `watcher.workflows.lifetime` compares: the login, the collections' documents,
+the stage-in's size and the endpoint pair's recent rate. Blocking (Globus and the store).
+
+Each Globus question is one request (a document, a one-level listing); one that fails leaves
+its figure unknown, never fails the submission: these are warnings.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import statistics
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+import globus_sdk
+from sqlmodel import Session, select
+
+from watcher.config import GlobusSettings
+from watcher.globus.login_info import LoginInfo, read_login
+from watcher.globus.report import REFRESH_UNUSED_LIFETIME
+from watcher.store.models import Snapshot, Workflow
+from watcher.workflows.lifetime import Lapse, Span, transfer_time, walltime
+from watcher.workflows.spec import WorkflowSpec
+
+_ASKED = (globus_sdk.GlobusAPIError, globus_sdk.NetworkError)
+
+
+def credential_lapses(tc: globus_sdk.TransferClient | None, info: LoginInfo | None,
+                      collections: Iterable[str], now: datetime) -> list[Lapse]:
+    """When the refresh token and each collection's consent or activation lapse."""
+    lapses: list[Lapse] = []
+    if info is not None:
+        lapses.append(Lapse(
+            "the Globus refresh token", info.last_used_at + REFRESH_UNUSED_LIFETIME,
+            f"estimated: Globus's ~180 days after its last use, "
+            f"{info.last_used_at:%Y-%m-%d %H:%M} UTC, measured",
+            "keep `watcher run` running (each refresh renews it) or run `watcher login`"))
+    for collection in dict.fromkeys(collections):
+        doc = _document(tc, collection)
+        if doc is None:
+            continue
+        name = f"{doc.get('display_name') or collection} ({collection})"
+        minutes = doc.get("authentication_timeout_mins")
+        if doc.get("high_assurance") and isinstance(minutes, int) and info is not None:
+            lapses.append(Lapse(
+                f"the consent for high-assurance collection {name}",
+                info.logged_in_at + timedelta(minutes=minutes),
+                f"measured: its authentication_timeout_mins={minutes} after your login",
+                f"run `watcher login --collection {collection}` shortly before the stage-out"))
+        expires_in = doc.get("expires_in")
+        if isinstance(expires_in, int) and expires_in > 0:
+            lapses.append(Lapse(
+                f"the activation of endpoint {name}", now + timedelta(seconds=expires_in),
+                "measured: its document's expires_in",
+                "renew its credentials in the Globus web app before then"))
+    return lapses
+
+
+def expected_span(tc: globus_sdk.TransferClient | None, session: Session,
+                  spec: WorkflowSpec, queue_wait: timedelta) -> Span:
+    """Queue wait (stated) + walltime (asked) + stage-in (its size over the pair's rate)."""
+    wall = walltime(spec.qsub_args)
+    parts: list[tuple[str, timedelta | None, str]] = [
+        ("queue wait", queue_wait, "--queue-wait, as you stated it"),
+        ("walltime", wall, "asked with -l walltime" if wall else "no -l walltime given")]
+    stage_in = spec.stage_in_transfer()
+    if stage_in is not None:
+        size = _listed_size(tc, stage_in.source_endpoint,
+                            [str(item["source"]) for item in stage_in.items])
+        rate = recent_rate(session, stage_in.source_endpoint, stage_in.destination_endpoint)
+        speed = f"{rate:.0f} B/s measured on your recent transfers" if rate else "no known rate"
+        how = (f"{size} bytes listed over {speed}" if size is not None
+               else "its size could not be listed")
+        parts.append(("stage-in", transfer_time(size, rate), how))
+    return Span(tuple(parts))
+
+
+def recent_rate(session: Session, source: str, destination: str, last: int = 10
+                ) -> float | None:
+    """Median bytes per second of the last finished transfers from `source` to `destination`
+    the watcher saw (their task snapshots), or None."""
+    rows = session.exec(select(Snapshot).where(Snapshot.source == "globus")).all()
+    rates = []
+    for row in rows:
+        attrs: dict[str, Any] = row.attrs
+        if (attrs.get("status") == "SUCCEEDED" and attrs.get("source_endpoint_id") == source
+                and attrs.get("destination_endpoint_id") == destination):
+            rate = _rate(attrs)
+            if rate:
+                rates.append((str(attrs.get("completion_time")), rate))
+    recent = [rate for _, rate in sorted(rates)[-last:]]
+    return statistics.median(recent) if recent else None
+
+
+def _rate(attrs: dict[str, Any]) -> float | None:
+    try:
+        took = (datetime.fromisoformat(str(attrs["completion_time"]))
+                - datetime.fromisoformat(str(attrs["request_time"]))).total_seconds()
+    except (KeyError, ValueError):
+        return None
+    moved = attrs.get("bytes_transferred") or 0
+    return moved / max(took, 1.0) if moved else None
+
+
+def _document(tc: globus_sdk.TransferClient | None, collection: str) -> dict[str, Any] | None:
+    if tc is None:
+        return None
+    try:
+        return dict(tc.get_endpoint(collection).data)
+    except _ASKED:
+        return None
+
+
+def _listed_size(tc: globus_sdk.TransferClient | None, endpoint: str,
+                 paths: list[str]) -> int | None:
+    """Bytes of the files at each path (a directory: its files, one level down)."""
+    if tc is None:
+        return None
+    total = 0
+    for path in paths:
+        folder = path if path.endswith("/") else path.rsplit("/", 1)[0] + "/"
+        try:
+            listing = tc.operation_ls(endpoint, path=folder)
+        except _ASKED:
+            return None
+        name = path.rsplit("/", 1)[-1]
+        total += sum(int(entry.get("size") or 0) for entry in listing
+                     if entry.get("type") == "file" and (path.endswith("/")
+                                                         or entry.get("name") == name))
+    return total
+
+
+_OVER = ("stage-out", "done", "failed", "cleanup")
+
+
+def workflow_credentials(session: Session, settings: GlobusSettings, workflow_id: str,
+                         now: datetime) -> str | None:
+    """For a workflow not yet at its stage-out: whether the refresh token (estimated, from its
+    measured last use) lapses before now + the walltime the workflow asked for. No network:
+    collections' own timeouts are checked at `watcher stage submit`."""
+    wf = session.get(Workflow, workflow_id)
+    if wf is None or wf.step in _OVER:
+        return None
+    try:
+        info = read_login(settings.token_db)
+    except (OSError, sqlite3.Error, ValueError):
+        return None
+    if info is None:
+        return None
+    lapses_at = info.last_used_at + REFRESH_UNUSED_LIFETIME
+    due = now + (walltime(list(wf.spec.get("qsub_args") or [])) or timedelta())
+    if lapses_at < due:
+        return (f"refresh token lapses {lapses_at:%Y-%m-%d} (estimated) before the expected "
+                f"stage-out: keep `watcher run` running or run `watcher login`")
+    return f"ok until {lapses_at:%Y-%m-%d} (refresh token, estimated)"
