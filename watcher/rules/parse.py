@@ -18,6 +18,7 @@ from pydantic_core import ErrorDetails
 
 from watcher import templating
 from watcher.actions import ACTIONS
+from watcher.rules import template_risks
 from watcher.rules._validation import allowed_keys, problems_from
 from watcher.rules.conditions import CONDITIONS
 from watcher.rules.errors import (
@@ -216,8 +217,9 @@ def parse_rule(raw: Any, at: DataPath, path: Path, lines: Lines = _no_lines) -> 
         return None, problems + [p.under(at) for p in problems_from(exc, Rule, reported)]
     if problems:
         return None, problems
-    return rule, lint_rule(rule, item_paths(raw["when"], (*at, "when")),
-                           item_paths(raw.get("conditions") or [], (*at, "conditions")), at)
+    return rule, [*lint_rule(rule, item_paths(raw["when"], (*at, "when")),
+                             item_paths(raw.get("conditions") or [], (*at, "conditions")), at),
+                  *template_risks.warnings(rule, item_paths(raw["do"], (*at, "do")))]
 
 
 def _trigger_types(parsed: list[Trigger] | None, raw: Any) -> list[str]:
