@@ -39,8 +39,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from watcher.actions.base import ActionContext, ActionParams, Outcome, record_effect
-from watcher.config import SmtpSettings
-from watcher.engine.grouping import Digest, GroupingParams
+from watcher.actions.digest import Digest, GroupingParams
 from watcher.mail.message import (
     MessageError,
     build_message,
@@ -49,6 +48,7 @@ from watcher.mail.message import (
     message_id_for,
 )
 from watcher.mail.send import SendError, send_message
+from watcher.mail.settings import SmtpSettings
 from watcher.templating import TemplateError, render
 
 SMTP_SERVICE = "smtp"

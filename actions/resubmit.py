@@ -36,10 +36,13 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from watcher.actions.base import ActionContext, ActionParams, Outcome
+from watcher.lang.durations import parse_duration
+from watcher.lang.errors import type_word
 from watcher.pbs import lineage as lin
 from watcher.pbs.commands import CommandResult
 from watcher.pbs.durations import PbsDuration
 from watcher.pbs.errors import parse_qstat_stderr
+from watcher.pbs.job_ids import IdSet
 from watcher.pbs.parse import QstatDocument, parse_qstat_json
 from watcher.pbs.snapshot import JobSnapshot
 from watcher.pbs.submit_args import (
@@ -50,9 +53,6 @@ from watcher.pbs.submit_args import (
     replace_resource,
     set_variables,
 )
-from watcher.rules.durations import parse_duration
-from watcher.rules.errors import type_word
-from watcher.sources.pbs import IdSet
 from watcher.templating import is_template
 
 STORE_SERVICE = "store"

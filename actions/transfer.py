@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from watcher.actions.base import ActionContext, ActionParams, Outcome
 from watcher.globus.submit import STORE_SERVICE, TRANSFER_SERVICE, SubmitError, submit_once
-from watcher.rules.durations import parse_duration
+from watcher.lang.durations import parse_duration
 from watcher.templating import is_template
 
 SyncLevel = Literal["exists", "size", "mtime", "checksum"]

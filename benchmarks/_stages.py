@@ -21,11 +21,11 @@ from _measure import StageClock
 
 from watcher.engine.engine import Engine
 from watcher.globus.clients import GlobusClients
-from watcher.globus.credentials import DETAIL_KEY, CredentialsMemory
 from watcher.globus.tasks import fetch_tasks, task_attributes
 from watcher.pbs.commands import CommandResult
 from watcher.service.observe import SourceMemory
 from watcher.sources.base import Observation
+from watcher.sources.credentials import DETAIL_KEY, CredentialsMemory
 from watcher.sources.globus import GlobusSource
 from watcher.sources.pbs import QSTAT_ARGS, PbsSource, job_selector, observation_from_result
 from watcher.store.db import Store

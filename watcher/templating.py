@@ -69,9 +69,12 @@ def _compile(template: str) -> jinja2.Template:
     return _ENV.from_string(template)
 
 
+@lru_cache(maxsize=512)
 def parse(template: str) -> jinja2.nodes.Template:
     """The template's syntax tree, for the rule checker; raises `jinja2.TemplateSyntaxError`,
-    or `sandbox.TemplateLimit` for one too long or deep to parse (as `check_syntax` says)."""
+    or `sandbox.TemplateLimit` for one too long or deep to parse (as `check_syntax` says).
+    Cached: the engine asks again at every firing (`watcher.ledger.deferred.uses_steps`); the
+    tree must not be changed."""
     sandbox.check_shape(template)
     return _ENV.parse(template)
 

@@ -19,6 +19,7 @@ from tests.globus._world import Globus
 from watcher.actions.base import ActionContext, Outcome
 from watcher.actions.transfer import Params, execute, label_for, transfer_data
 from watcher.globus.clients import build_clients
+from watcher.globus.consents import missing_consents
 from watcher.globus.submit import STORE_SERVICE, TRANSFER_SERVICE, fact_key
 from watcher.pbs.commands import PbsCommands
 from watcher.sim.globus.testing import GlobusEmulator
@@ -178,9 +179,12 @@ def test_missing_consent_is_permanent_and_names_the_scopes(world: World) -> None
     world.emu.expire_credentials("alice", world.dst)
     outcome = world.run()
     assert not outcome.ok and not outcome.retryable
-    assert "ConsentRequired" in outcome.detail and "watcher login" in outcome.detail
+    assert "ConsentRequired" in outcome.detail
+    assert f"run `watcher login --collection {world.dst}`" in outcome.detail
     assert f"https://auth.globus.org/scopes/{world.dst}/data_access" in outcome.detail
     assert world.emu.tasks() == []
+    with world.store.session(write=False) as session:  # `watcher status` will list it
+        assert missing_consents(session) == [world.dst]
 
 
 def test_a_dead_login_is_permanent(world: World) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -25,7 +28,22 @@ def test_run_once_polls_and_reports(runner: CliRunner, tmp_path: Path) -> None:
                 "--db", f"sqlite:///{tmp_path / 'w.db'}", "--pbs-bin", str(sim.bin_dir)]
         result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "one cycle: 1 rules, 0 fired"
+    assert result.output.strip() == ("one cycle: 1 rule of yours and 13 staging rules in force, "
+                                     "0 fired")
+
+
+def test_verbose_shows_watchers_debug_lines_not_every_librarys(tmp_path: Path) -> None:
+    (tmp_path / "rules.yaml").write_text(RULES)
+    with PbsSim(tmp_path / "pbs") as sim:
+        args = [sys.executable, "-m", "watcher", "run", "--once", "--rules",
+                str(tmp_path / "rules.yaml"), "--db", f"sqlite:///{tmp_path / 'w.db'}",
+                "--pbs-bin", str(sim.bin_dir)]
+        env = {**os.environ, "WATCHER_CONFIG_DIR": str(tmp_path / "config")}
+        one = subprocess.run([*args, "-v"], capture_output=True, text=True, env=env, timeout=60)
+        two = subprocess.run([*args, "-vv"], capture_output=True, text=True, env=env, timeout=60)
+    assert one.returncode == 0, one.stderr
+    assert " DEBUG watcher." in one.stderr and " filelock:" not in one.stderr
+    assert " DEBUG filelock:" in two.stderr
 
 
 def test_a_second_instance_on_the_same_store_is_refused(runner: CliRunner,

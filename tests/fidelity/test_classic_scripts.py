@@ -220,3 +220,12 @@ def test_wait_loop(project: Project) -> None:
     assert report["Exit_status"] == 0  # afterany: runs after a failure too
     seq = seq_of(jobs, "short")
     assert (project.dir / "report.log").read_text() == f"{seq} exited 7\n"
+
+
+def test_block(project: Project) -> None:
+    """qsub -W block=true exits with the job's exit status (qsub.c block())."""
+    project.submit()  # returns only when both jobs have ended
+    assert (project.dir / "pipeline.log").read_text() == "prepare ok\nbroken failed with 4\n"
+    assert (project.dir / "prepared").exists()
+    jobs = project.settle()
+    assert sorted(j["Exit_status"] for j in project.by_name(jobs, "prepare")) == [0, 4]

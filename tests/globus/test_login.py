@@ -21,10 +21,10 @@ from click.testing import CliRunner
 
 from tests.globus._world import USER, Globus
 from watcher.cli import cli
-from watcher.config import PLACEHOLDER_CLIENT_ID, GlobusSettings
 from watcher.globus.clients import build_clients
 from watcher.globus.login import LoginError, finish_login, start_login
 from watcher.globus.login_info import read_login
+from watcher.globus.settings import PLACEHOLDER_CLIENT_ID, GlobusSettings
 from watcher.sim.globus.testing import GlobusEmulator
 
 

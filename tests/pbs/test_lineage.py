@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from watcher.pbs.job_ids import IdSet
 from watcher.pbs.lineage import (
     Lineage,
     attempt_of,
@@ -17,7 +18,6 @@ from watcher.pbs.lineage import (
     tags,
 )
 from watcher.pbs.parse import parse_qstat_json
-from watcher.sources.pbs import IdSet
 from watcher.store.db import Store, open_store
 
 

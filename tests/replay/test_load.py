@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from watcher.actions import ACTIONS
+from watcher.lang.errors import expected_one_of
 from watcher.replay.load import TimelineError, load_timeline, parse_timeline
 from watcher.replay.timeline import DEFAULT_START
-from watcher.rules.errors import expected_one_of
 
 T = Path("t.yaml")
 

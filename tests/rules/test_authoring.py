@@ -57,3 +57,14 @@ def test_names_a_template_defines_are_not_context_names() -> None:
     source = ("{% macro f(n) %}{{ n }}{% endmacro %}{% set x = 1 %}{{ f(x) }}"
               "{% for k, v in job.variables.items() %}{{ k }}{{ loop.index }}{% endfor %}")
     assert check_template(source, [trigger_context("pbs_job")]) == []
+
+
+def test_the_shipped_staging_rules_pass_every_check() -> None:
+    """The service loads the staging file without the template check and lint (it is loaded
+    at every start); this holds it to them: renamed, it is checked like a user's file."""
+    from watcher.rules.loader import load_rule_text
+    from watcher.rules.reserved import STAGING_FILE
+
+    text = STAGING_FILE.read_text().replace("name: workflow-", "name: copy-of-workflow-")
+    ruleset = load_rule_text(text, "staging-copy.yaml")
+    assert (ruleset.errors, ruleset.warnings, len(ruleset.rules)) == ([], [], 13)

@@ -9,9 +9,9 @@ import jsonschema
 import pytest
 
 from watcher.actions import ACTIONS
+from watcher.lang.marks import compose
 from watcher.rules.conditions import CONDITIONS
 from watcher.rules.loader import load_rule_text
-from watcher.rules.marks import compose
 from watcher.rules.schema import rules_json_schema
 from watcher.triggers import TRIGGERS
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from tests.service.conftest import cycle_until
 from watcher.events import ACTION_FAILED
+from watcher.mail.sink import SmtpSink
 from watcher.pbs.lineage import lineage_of
 from watcher.store.models import DEAD, DONE, EventRecord, Intent
 
@@ -104,3 +107,62 @@ def test_doubling_the_walltime_given_on_the_qsub_line(sim, make_service, tmp_pat
     [intent] = intents(service)
     new = intent.result["facts"]["job_id"]
     assert sim.qstat_json(new)["Jobs"][new]["Resource_List"]["walltime"] == "00:00:02"
+
+
+RESUBMIT_THEN_MAIL = """
+rules:
+  - name: resubmit-and-tell
+    when: {pbs_job: {name: "sim-*", exit_status: -29}}
+    do:
+      - name: retry
+        resubmit: {walltime: "{{ job.resources.walltime * 2 }}", max_attempts: 1}
+      - email:
+          to: alice@example.org
+          subject: "{{ job.id }} resubmitted as {{ steps.retry.job_id }}"
+          body: "attempt {{ steps[0].attempt }}: {{ steps[0].detail }}"
+"""
+
+
+@pytest.fixture
+def sink(settings) -> Iterator[SmtpSink]:
+    with SmtpSink() as running:
+        settings.smtp = running.settings()
+        yield running
+
+
+def test_a_later_step_mails_the_new_job_id_of_the_resubmission(sim, make_service, sink,
+                                                                tmp_path):
+    service = make_service(RESUBMIT_THEN_MAIL)
+    (tmp_path / "long.sh").write_text("#!/bin/sh\n#PBS -l walltime=00:00:01\nsleep 30\n")
+    killed = submit_file(sim, tmp_path, "-N", "sim-tell", "long.sh")
+    cycle_until(service, lambda: [i.status for i in intents(service)] == [DONE, DONE],
+                timeout=60)
+    resubmit, email = intents(service)
+    new = resubmit.result["facts"]["job_id"]
+    [mail] = sink.wait_for(1)
+    assert mail.message["Subject"] == f"{killed} resubmitted as {new}"
+    assert mail.message.get_content().startswith(
+        f"attempt 1: resubmitted {killed} as {new} (attempt 1 of 1)")
+    assert email.params["__deferred__"]["names"] == {"retry": 0}  # rendered when it ran
+
+
+def test_a_step_result_comes_from_the_ledger_after_a_restart(sim, make_service, settings,
+                                                             tmp_path):
+    """The mail step renders from the resubmit step's ledger record, not from memory: it
+    fails (SMTP down), the watcher restarts, and the new process mails the same new id."""
+    with SmtpSink() as running:
+        up = running.settings()
+    settings.smtp = up  # that sink has stopped: its port refuses, a retryable failure
+    service = make_service(RESUBMIT_THEN_MAIL)
+    (tmp_path / "long.sh").write_text("#!/bin/sh\n#PBS -l walltime=00:00:01\nsleep 30\n")
+    killed = submit_file(sim, tmp_path, "-N", "sim-restart", "long.sh")
+    cycle_until(service, lambda: len(intents(service)) == 2
+                and intents(service)[1].attempts >= 1, timeout=60)
+    assert intents(service)[1].status == "pending"
+    with SmtpSink() as sink:
+        settings.smtp = sink.settings()
+        restarted = make_service(RESUBMIT_THEN_MAIL)
+        cycle_until(restarted, lambda: intents(restarted)[1].status == DONE, timeout=30)
+        [mail] = sink.wait_for(1)
+    new = intents(restarted)[0].result["facts"]["job_id"]
+    assert mail.message["Subject"] == f"{killed} resubmitted as {new}"

@@ -14,9 +14,9 @@ from tests.globus import _world
 from tests.globus._world import USER, Globus
 from watcher.events import CREDENTIALS_EXPIRED, GLOBUS_TASK
 from watcher.globus.clients import GlobusClients, build_clients
-from watcher.globus.credentials import credentials_edge
 from watcher.globus.endpoints import consent_attributes, is_consent_required
 from watcher.sources.base import Observation
+from watcher.sources.credentials import credentials_edge
 from watcher.sources.globus import GlobusEndpointSource, GlobusSource
 from watcher.state.diff import PrevEntry, diff_observation
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from watcher.events import CHANGED, CREDENTIALS_EXPIRED, SOURCE_DOWN, Event
-from watcher.globus.credentials import credentials_state
 from watcher.rules.model import Rule
+from watcher.sources.credentials import credentials_state
 from watcher.triggers import TRIGGERS
 
 TRIGGER = TRIGGERS["credentials_expired"]

@@ -37,7 +37,9 @@ def test_submit_prints_the_id_and_says_what_it_did(world: Staging) -> None:
     assert re.fullmatch(r"wf-[0-9a-f]{6}", wf)
     assert f"workflow {wf} recorded; submitting" in result.stderr
     assert "compute job" in result.stderr and "stage-in task" in result.stderr
+    assert "not submitted yet" not in result.stderr  # it was just submitted
     record = world.workflow(wf)
+    assert f"compute job {record.compute_job} submitted (held)" in result.stderr
     job = world.sim.qstat_json(record.compute_job)["Jobs"][record.compute_job]
     assert (job["Job_Name"], job["job_state"]) == ("run-1", "H")
     assert job["Resource_List"]["walltime"] == "00:10:00"

@@ -8,8 +8,9 @@ import click
 
 from watcher.cli._common import settings_option
 from watcher.cli.errors import WatcherError
-from watcher.config import PLACEHOLDER_CLIENT_ID, Settings
+from watcher.config import Settings
 from watcher.globus.login import LoginError, can_open_browser, finish_login, start_login
+from watcher.globus.settings import PLACEHOLDER_CLIENT_ID
 from watcher.globus.tokens import TokenFile
 
 

@@ -9,7 +9,7 @@ import click
 from watcher.cli._common import db_option, open_configured_store, settings_option
 from watcher.cli.errors import WatcherError
 from watcher.config import Settings
-from watcher.workflows.submit import IncompleteWorkflow, resume
+from watcher.service.workflow_submit import IncompleteWorkflow, resume
 
 
 @click.command(short_help="Resubmit the steps of a workflow that did not finish.")

@@ -27,13 +27,12 @@ from watcher.store.db import Store, sqlite_path
 @click.option("--interval", type=float, help="Seconds between polls (default: from config).")
 @click.option("--pbs-bin", type=click.Path(file_okay=False, path_type=Path),
               help="Directory holding qstat, qsub, ... (e.g. a simulator's DIR/bin).")
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-v", "--verbose", count=True,
+              help="More log output: -v watcher's debug lines, -vv every library's too.")
 def run(rules: tuple[Path, ...], db_url: str | None, settings: Settings, once: bool,
         interval: float | None, pbs_bin: Path | None, verbose: int) -> None:
     """Poll PBS, evaluate the rules and run their actions until SIGTERM or Ctrl-C."""
-    logging.basicConfig(level=logging.WARNING - 10 * min(verbose + 1, 2),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # 3 lines a second otherwise
+    _configure_logging(verbose)
     if pbs_bin is not None:
         settings.pbs.bin_dir = pbs_bin
     store = open_configured_store(settings, db_url)
@@ -43,7 +42,10 @@ def run(rules: tuple[Path, ...], db_url: str | None, settings: Settings, once: b
         if once:
             reports = asyncio.run(service.cycle())
             fired = sum(1 for report in reports if report.actions)
-            click.echo(f"one cycle: {len(service.rulebook.rules)} rules, {fired} fired")
+            yours = len(service.rulebook.rules)
+            staging = len(service.engine.rules) - yours
+            click.echo(f"one cycle: {yours} rule{'s' * (yours != 1)} of yours and {staging} "
+                       f"staging rules in force, {fired} fired")
         else:
             asyncio.run(run_forever(service, poll_interval=interval or
                                     settings.pbs.poll_interval))
@@ -70,3 +72,17 @@ def _single_instance(store: Store) -> FileLock | None:
         raise WatcherError(f"another `watcher run` is using {db_path} "
                            f"(lock {db_path}.lock); stop it first") from None
     return lock
+
+
+# Libraries whose DEBUG lines drown watcher's own (a filelock line per store write, every
+# HTTP request of globus_sdk): shown only with -vv.
+_CHATTY = ("filelock", "globus_sdk", "urllib3", "asyncio", "aiosmtplib", "sqlalchemy",
+           "apscheduler")
+
+
+def _configure_logging(verbose: int) -> None:
+    """INFO by default; -v adds watcher's DEBUG lines; -vv everyone's."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in _CHATTY if verbose < 2 else ():
+        logging.getLogger(name).setLevel(logging.WARNING)  # apscheduler: 3 lines a second

@@ -20,12 +20,12 @@ from watcher.cli._common import db_option, open_configured_store, rules_option, 
 from watcher.cli.errors import WatcherError
 from watcher.config import Settings
 from watcher.engine.silences import Silence, add_silence, end_silence, load_silences
-from watcher.rules.durations import format_duration, parse_duration
-from watcher.rules.errors import did_you_mean
+from watcher.lang.durations import format_duration, parse_duration
+from watcher.lang.errors import did_you_mean
 from watcher.rules.loader import load_rules
+from watcher.service.staging_rules import staging_rules
 from watcher.store.db import sqlite_path
 from watcher.store.models import RuleState
-from watcher.workflows.rules import staging_rules
 
 # Rule names are letters, digits, '-' and '_'; a glob adds * ? [ ] and !.
 _RULE_GLOB = re.compile(r"^[A-Za-z0-9_*?\[\]!-]+$")

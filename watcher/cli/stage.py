@@ -13,11 +13,11 @@ from pydantic import ValidationError
 from watcher.cli._common import db_option, open_configured_store, settings_option
 from watcher.cli.errors import WatcherError
 from watcher.config import Settings
-from watcher.rules.durations import parse_duration
+from watcher.lang.durations import parse_duration
+from watcher.service.workflow_submit import IncompleteWorkflow, SubmitProblem, resume, submit
 from watcher.store.db import Store
 from watcher.workflows.spec import WorkflowSpec
 from watcher.workflows.specfile import SpecFileError, load_spec_file
-from watcher.workflows.submit import IncompleteWorkflow, SubmitProblem, resume, submit
 
 _PAIR = ("SRC_EP:PATH", "DST_EP:PATH")
 

@@ -25,7 +25,7 @@ from watcher import paths
 from watcher.cli._common import db_option, open_configured_store, rules_option, settings_option
 from watcher.config import Settings
 from watcher.globus.report import PAUSED, credential_row, paused
-from watcher.rules.errors import RuleError
+from watcher.lang.errors import RuleError
 from watcher.rules.loader import RuleSet, load_rules
 from watcher.service.rulebook import RULEBOOK_FACT, service_view
 from watcher.store.db import sqlite_path

@@ -17,8 +17,8 @@ from watcher.demo.look import View, settled, view
 from watcher.demo.scenarios import Scenario
 from watcher.demo.stream import Stream
 from watcher.demo.world import DemoWorld
+from watcher.service.workflow_submit import submit
 from watcher.store.models import Workflow
-from watcher.workflows.submit import submit
 
 T = TypeVar("T")
 _LOOK_EVERY = 0.1

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
-from watcher.rules.durations import format_duration
+from watcher.lang.durations import format_duration
 
 
 @dataclass(frozen=True)

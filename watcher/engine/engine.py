@@ -23,6 +23,7 @@ from watcher.engine.decide import Decision, Limits, RuleMemory, Verdict, fired, 
 from watcher.engine.index import TriggerIndex
 from watcher.engine.memory import Memories, load_memory, save_memory
 from watcher.events import ACTION_FAILED, Event
+from watcher.ledger import deferred as steps
 from watcher.ledger.outbox import NewIntent, enqueue
 from watcher.pbs.meanings import TEMPLATE_HELPER
 from watcher.rules.condition_errors import ConditionError
@@ -243,8 +244,15 @@ class Engine:
         intents: list[tuple[int, NewIntent]] = []
         failures: dict[str, str] = {}
         previous_key = None
+        names = {call.name: step for step, call in enumerate(rule.do) if call.name}
         for step, call in enumerate(rule.do):
             key = f"{rule.name}|{subject}|{event_id}|{step}"
+            if steps.uses_steps(call.params):  # rendered when it runs, with earlier results
+                intents.append((firing, NewIntent(key, rule.name, call.type,
+                                                  steps.deferred(call.params, context, names),
+                                                  step, previous_key)))
+                previous_key = key
+                continue
             try:
                 bound, group = self._bind(session, call, context, rule.name, step, None)
                 params = bound.model_dump(mode="json")

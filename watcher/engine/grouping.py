@@ -23,102 +23,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any
 
 from pydantic import (
     BaseModel,
-    Field,
-    SerializerFunctionWrapHandler,
-    ValidationInfo,
-    field_validator,
-    model_serializer,
 )
-from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from watcher import templating
-from watcher.rules.durations import Duration
+from watcher.actions.digest import DigestItem, GroupingParams
+from watcher.ledger.outbox import NewIntent, enqueue
+from watcher.rules.model import ActionCall
 from watcher.store.models import DONE, PENDING, RUNNING, Intent
 
-if TYPE_CHECKING:  # the rule model imports the actions, whose params import this module
-    from watcher.rules.model import ActionCall
-
-# (An email's `digest_subject`/`digest_body` too: meaningless without `group_by`.)
-GROUPING_FIELDS = ("group_by", "group_wait", "repeat_interval", "item", "digest",
-                   "digest_subject", "digest_body")
 # A digest lists at most this many items and counts the rest: every append rewrites the list.
 MAX_ITEMS = 1000
-_NAME = re.compile(r"^[A-Za-z_]\w*(\.\w+)*$")
 _OPEN = "watcher.grouping.open"  # session.info: this transaction's open group intents
 _ITEMS = "watcher.grouping.items"  # session.info: items not yet written to their intents
-
-
-class DigestItem(BaseModel):
-    """One firing in a group: its subject, when, and its line in the digest."""
-
-    subject: str
-    kind: str
-    at: datetime
-    firing_id: int | None = None
-    line: str
-
-
-class Digest(BaseModel):
-    """What the engine gathered for a group intent (never written in rule files)."""
-
-    group: dict[str, str]
-    items: list[DigestItem]
-    omitted: int = 0
-
-    @property
-    def total(self) -> int:
-        return len(self.items) + self.omitted
-
-
-class GroupingParams(BaseModel):
-    """Params an action includes to be groupable. `DEFAULT_ITEM` is the digest line template
-    when a rule gives no `item`; `PER_ITEM` names params that differ per firing (an email's
-    subject and body) and so do not split groups."""
-
-    DEFAULT_ITEM: ClassVar[str] = "{{ event.kind }} {{ event.subject }} {{ event.change }}"
-    PER_ITEM: ClassVar[frozenset[str]] = frozenset()
-
-    group_by: list[str] | None = None
-    # The schema shows defaults as rule files write them, not as ISO 8601 ("PT30S").
-    group_wait: Duration = Field(timedelta(seconds=30), json_schema_extra={"default": "30s"})
-    repeat_interval: Duration = Field(timedelta(hours=4), json_schema_extra={"default": "4h"})
-    item: str | None = None
-    digest: SkipJsonSchema[Digest | None] = None
-
-    @field_validator("group_by")
-    @classmethod
-    def _group_by(cls, value: list[str] | None) -> list[str] | None:
-        for entry in value or []:
-            if not (templating.is_template(entry) or _NAME.match(entry)):
-                raise ValueError(f"expected an attribute like 'job.queue' or a template but got "
-                                 f"'{entry}'")
-        return value
-
-    @field_validator("group_wait", "repeat_interval", "item", "digest")
-    @classmethod
-    def _only_with_group_by(cls, value: Any, info: ValidationInfo) -> Any:
-        if "group_by" in info.data and info.data["group_by"] is None:  # absent, not invalid
-            raise ValueError(f"'{info.field_name}' only applies with 'group_by'")
-        return value
-
-    @model_serializer(mode="wrap")
-    def _drop_unused(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """Ungrouped intents keep the params they had before grouping existed."""
-        data: dict[str, Any] = handler(self)
-        if self.group_by is None:
-            for name in GROUPING_FIELDS:
-                data.pop(name, None)
-        return data
 
 
 @dataclass(frozen=True)
@@ -176,8 +101,6 @@ def _labels(written: list[str], rendered: list[str], context: Mapping[str, Any],
 
 def collect(session: Session, group: Grouped, now: datetime) -> Intent:
     """Add the firing to its group's open intent, or open one; returns the group intent."""
-    # Imported here: the ledger imports actions, whose params import this module.
-    from watcher.ledger.outbox import NewIntent, enqueue
 
     cache: dict[str, Intent] = session.info.setdefault(_OPEN, {})
     intent = cache.get(group.key) or _open_intent(session, group.key)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import globus_sdk
 from globus_sdk.transport import RequestsTransport, RetryConfig
 
-from watcher.config import GlobusSettings
 from watcher.globus.authorizer import StoredTokenAuthorizer
+from watcher.globus.settings import GlobusSettings
 from watcher.globus.tokens import TokenFile
 
 

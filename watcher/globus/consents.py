@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import globus_sdk
-from globus_sdk.scopes import Scope, ScopeParser
+from globus_sdk.scopes import Scope, ScopeParseError, ScopeParser
 from sqlmodel import Session, col, select
 
 from watcher.store.facts import put_fact
@@ -33,7 +33,7 @@ def collections_in(scopes: Iterable[str]) -> list[str]:
     for text in scopes:
         try:
             parsed = ScopeParser.parse(text)
-        except globus_sdk.exc.GlobusSDKUsageError:
+        except (ScopeParseError, ValueError):  # not a scope string: nothing to read
             continue
         for scope in _walk(parsed):
             string = scope.scope_string
@@ -74,13 +74,6 @@ def note_missing(session: Session, collection: str, scopes: Sequence[str],
     put_fact(session, f"{_PREFIX}{collection}", {"missing": True, "scopes": list(scopes),
                                                  "why": why,
                                                  "at": datetime.now(UTC).isoformat()})
-
-
-def forget_missing(session: Session, collections: Iterable[str]) -> None:
-    for collection in collections:
-        fact = session.get(Fact, f"{_PREFIX}{collection}")
-        if fact is not None:
-            session.delete(fact)
 
 
 def missing_consents(session: Session, since: datetime | None = None) -> list[str]:

@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from watcher.config import GlobusSettings
 from watcher.globus.consents import consent_command, missing_consents
-from watcher.globus.credentials import stored_state
+from watcher.globus.credentials_fact import stored_state
 from watcher.globus.login_info import read_login
+from watcher.globus.settings import GlobusSettings
 from watcher.globus.tokens import TokenFile
 
 # Globus: a refresh token is good until revoked or about six months without use (estimated).

@@ -27,6 +27,7 @@ from watcher.globus.consents import (
     collections_in,
     consent_command,
     is_consent_required,
+    note_missing,
     required_scopes,
 )
 from watcher.globus.errors import CredentialsExpired, describe, is_invalid_grant, is_transient
@@ -78,6 +79,8 @@ def submit_once(tc: globus_sdk.TransferClient, data_for: Callable[[str], Any], *
                                                                 _new_submission_id(tc))
         done = _post(tc, data_for, submission_id)
     except (globus_sdk.GlobusAPIError, globus_sdk.NetworkError, CredentialsExpired) as exc:
+        if store is not None and is_consent_required(exc):
+            _note_consents(store, exc)
         raise classify(exc) from exc
     _record(store, intent_key, done, dict(watch_info or {}))
     return done
@@ -110,6 +113,15 @@ def _remember(store: Store, intent_key: str, fresh_id: str) -> str:
             return fresh_id
     except IntegrityError:  # PostgreSQL: a concurrent insert of the same key won
         return str(_read(store, intent_key)["submission_id"])
+
+
+def _note_consents(store: Store, exc: BaseException) -> None:
+    """Remember the collections Globus wants consent for, for `watcher status`."""
+    assert isinstance(exc, globus_sdk.GlobusAPIError)
+    scopes = required_scopes(exc)
+    with store.session() as session:
+        for collection in collections_in(scopes):
+            note_missing(session, collection, scopes, "a transfer was refused")
 
 
 def _record(store: Store | None, intent_key: str, done: Submitted, info: dict[str, Any]) -> None:

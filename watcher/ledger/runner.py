@@ -28,14 +28,18 @@ from sqlmodel import col, select
 from watcher.actions import ACTIONS
 from watcher.actions.base import ActionContext, ActionType, Outcome, effect_key
 from watcher.failpoints import failpoint
+from watcher.ledger import deferred as steps
 from watcher.ledger.claim import claim
 from watcher.ledger.policy import RetryPolicy
 from watcher.ledger.record import record
 from watcher.ledger.report import RunReport
 from watcher.pbs.commands import PbsCommands
+from watcher.pbs.meanings import TEMPLATE_HELPER
+from watcher.rules.model import ActionCall
 from watcher.store.db import Store
 from watcher.store.facts import get_fact
 from watcher.store.models import Firing, Intent
+from watcher.templating import TemplateError
 
 log = logging.getLogger(__name__)
 
@@ -115,10 +119,16 @@ class ActionRunner:
         action = self.actions.get(intent.action_type)
         if action is None:
             return Outcome.failed(f"unknown action type {intent.action_type!r}", retryable=False)
-        try:
-            params = action.params.model_validate(intent.params)
-        except ValidationError as exc:  # the rule is wrong; trying again cannot help
-            return Outcome.failed(f"invalid parameters: {_one_line(exc)}", retryable=False)
+        if steps.is_deferred(intent.params):
+            try:
+                params = await asyncio.to_thread(self._render_deferred, intent)
+            except TemplateError as exc:  # the rule is wrong; trying again cannot help
+                return Outcome.failed(str(exc), retryable=False)
+        else:
+            try:
+                params = action.params.model_validate(intent.params)
+            except ValidationError as exc:  # the rule is wrong; trying again cannot help
+                return Outcome.failed(f"invalid parameters: {_one_line(exc)}", retryable=False)
         journaled = await asyncio.to_thread(self._journaled_effect, intent.key)
         if journaled is not None:  # the effect happened before a crash; do not repeat it
             detail = journaled.pop("detail", "")
@@ -129,6 +139,15 @@ class ActionRunner:
         except Exception as exc:  # a bug or a passing fault: retry, and show what it was
             log.debug("action raised", exc_info=True)
             return Outcome.failed(f"{type(exc).__name__}: {exc}", retryable=True)
+
+    def _render_deferred(self, intent: Intent) -> Any:
+        """A step that uses earlier steps' results, rendered now from their ledger records."""
+        names = intent.params[steps.DEFERRED].get("names") or {}
+        with self.store.session(write=False) as session:
+            results = steps.step_results(session, intent, names)
+        written, context = steps.deferred_context(intent, results, {"meanings": TEMPLATE_HELPER})
+        call = ActionCall(type=intent.action_type, params=written)
+        return call.bind(context, f"do[{intent.step}].{intent.action_type}")
 
     def _journaled_effect(self, key: str) -> dict[str, Any] | None:
         with self.store.session(write=False) as session:

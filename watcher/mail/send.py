@@ -17,8 +17,8 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
-from watcher.config import SmtpSettings
 from watcher.failpoints import failpoint, shielded
+from watcher.mail.settings import SmtpSettings
 
 
 class SendError(Exception):

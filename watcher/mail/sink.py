@@ -27,7 +27,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from watcher.config import SmtpSettings
+from watcher.mail.settings import SmtpSettings
 
 
 @dataclass(frozen=True)

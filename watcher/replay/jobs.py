@@ -10,9 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from watcher.lang.errors import expected_one_of
 from watcher.pbs.meanings import STATES
 from watcher.pbs.snapshot import JobSnapshot
-from watcher.rules.errors import expected_one_of
 
 # The substate PBS shows for a job resting in each state, so `state: R` alone looks real.
 USUAL_SUBSTATE = {"Q": 10, "H": 20, "W": 30, "R": 42, "S": 43, "E": 50, "F": 92}
@@ -35,6 +35,9 @@ class JobSpec(BaseModel):
     depend: str = ""
     submit_arguments: str = ""
     variables: dict[str, Any] = Field(default_factory=dict)
+    # Resource_List and resources_used as qstat prints them: `{walltime: "01:00:00"}`.
+    resources: dict[str, Any] = Field(default_factory=dict)
+    used: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("state")
     @classmethod
@@ -70,6 +73,9 @@ class JobSpec(BaseModel):
             submit_arguments=self.submit_arguments,
             # qstat reports every value as text; YAML may have read `5` or `true`.
             variables={key: _text(value) for key, value in self.variables.items()},
+            resources=dict(self.resources),
+            # Like the PBS source: kept once the job has ended.
+            used=dict(self.used) if self.state in ("E", "F", "X") else {},
         )
         return snapshot.attributes()
 

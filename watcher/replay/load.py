@@ -15,11 +15,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from watcher.lang.errors import DataPath, Problem, RuleError, did_you_mean, field_path
+from watcher.lang.marks import Marks, compose
+from watcher.lang.validation import problems_from
 from watcher.replay.schema import TimelineModel
 from watcher.replay.timeline import DEFAULT_START, Expectation, Step, Timeline, offset_text
-from watcher.rules._validation import problems_from
-from watcher.rules.errors import DataPath, Problem, RuleError, did_you_mean, field_path
-from watcher.rules.marks import Marks, compose
 
 
 class TimelineError(Exception):

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from watcher.engine.decide import Verdict
 from watcher.engine.engine import Engine, FiringReport
 from watcher.events import PBS_JOB, Event
+from watcher.ledger.deferred import DEFERRED
 from watcher.replay.timeline import Step, Timeline
 from watcher.rules.model import Rule
 from watcher.service.observe import SourceMemory
@@ -168,9 +169,11 @@ class _Replay:
 
     def _planned(self, intent: Intent) -> PlannedAction:
         written = self.rules[intent.rule].do[intent.step].params
-        shown = {key: intent.params.get(key) for key in written}
+        # A step using earlier steps' results is rendered only when it runs: shown as written.
+        params = intent.params[DEFERRED]["params"] if DEFERRED in intent.params else intent.params
+        shown = {key: params.get(key) for key in written}
         error = intent.last_error if intent.status == DEAD else None
-        return PlannedAction(intent.step, intent.action_type, dict(intent.params), shown, error,
+        return PlannedAction(intent.step, intent.action_type, dict(params), shown, error,
                              grouped=bool(intent.params.get("digest")))
 
 

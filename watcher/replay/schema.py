@@ -13,10 +13,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, field_validator, model_validator
 
 from watcher.actions import ACTIONS
+from watcher.lang.durations import parse_duration
+from watcher.lang.errors import expected_one_of, type_word
 from watcher.replay.jobs import JobSpec
 from watcher.replay.timeline import DEFAULT_DOWN_AFTER
-from watcher.rules.durations import parse_duration
-from watcher.rules.errors import expected_one_of, type_word
 
 _ZERO = re.compile(r"^[0:.]*0[0:.]*[dhms]?$")
 _EXPECTED_TIME = ("expected an offset like '40s', '2m', '1h30m' or a timestamp like "

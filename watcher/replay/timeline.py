@@ -33,7 +33,9 @@ Each step is one poll: `jobs:` (a healthy answer; `jobs: {}` is an empty queue) 
 A job's attributes default to: `name` STDIN, `owner` the timeline's user, `queue` workq,
 `state` Q, `substate` the usual one for the state (Q 10, H 20, W 30, R 42, S 43, E 50, F 92),
 `exit_status` null, `hold_types` u for a held job and n otherwise, `comment` "", `run_count`
-0, `depend` "", `submit_arguments` "", `variables` {} (values are strings, as qstat's are).
+0, `depend` "", `submit_arguments` "", `variables` {} (values are strings, as qstat's are),
+`resources` and `used` {} (Resource_List and resources_used: `{walltime: "01:00:00"}`; `used`
+counts once the job has ended, as with the PBS source).
 
 Expectations match the actions that would run, one expectation per action: `rule` is
 required; `at`, `subject`, `action` and `params` (a subset of the rendered parameters) narrow
@@ -48,7 +50,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from watcher.rules.durations import format_duration
+from watcher.lang.durations import format_duration
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 DEFAULT_DOWN_AFTER = 3

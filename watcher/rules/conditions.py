@@ -34,14 +34,14 @@ from pydantic import (
 
 from watcher import templating
 from watcher.events import GLOBUS_TASK, PBS_JOB
+from watcher.lang.errors import expected_one_of, type_word
+from watcher.lang.matchers import MatcherField
 from watcher.rules.condition_errors import (
     ConditionError,
     ConditionErrorContainer,
     ConditionErrorIndex,
     ConditionErrorMessage,
 )
-from watcher.rules.errors import expected_one_of, type_word
-from watcher.rules.matchers import MatcherField
 from watcher.triggers.base import describe_fields
 
 _NOUNS = {PBS_JOB: "job", GLOBUS_TASK: "task"}

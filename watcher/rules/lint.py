@@ -14,9 +14,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from watcher.globus.tasks import STATUSES
+from watcher.lang.errors import DataPath, Problem
+from watcher.lang.matchers import AnyOf, Glob, Matcher
 from watcher.pbs.meanings import STATES
-from watcher.rules.errors import DataPath, Problem
-from watcher.rules.matchers import AnyOf, Glob, Matcher
 from watcher.rules.model import Condition, Rule, Trigger
 
 # A job has an exit status only once it ends; F and X never change again.

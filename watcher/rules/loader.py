@@ -17,12 +17,12 @@ from typing import Any
 
 import yaml
 
-from watcher.rules.errors import DataPath, Problem, RuleError, field_path, type_word, unknown_key
-from watcher.rules.limits import MAX_RULES, LimitError, check_size
-from watcher.rules.marks import Marks, compose
+from watcher.lang.errors import DataPath, Problem, RuleError, field_path, type_word, unknown_key
+from watcher.lang.limits import MAX_RULES, LimitError, check_size
+from watcher.lang.marks import Marks, compose
 from watcher.rules.model import NAME_PATTERN, Rule, RuleSource
 from watcher.rules.parse import parse_rule
-from watcher.rules.reserved import reserved_names, reserved_reason
+from watcher.rules.reserved import is_shipped, reserved_names, reserved_reason
 from watcher.rules.template_check import word_matches
 
 SUFFIXES = (".yaml", ".yml")
@@ -127,7 +127,8 @@ def _load_into(ruleset: RuleSet, path: Path, content: bytes,
         _add_file(ruleset, path, digest, [], [error])
         return
     try:
-        rules, entries, errors = _load_text(text, path, claimed, reserved_names(digest))
+        rules, entries, errors = _load_text(text, path, claimed, reserved_names(digest),
+                                             is_shipped(digest))
     except Exception as exc:  # a bug must cost this file only, never the others or the service
         log.exception("loading %s failed", path)
         rules, entries = [], 0
@@ -154,7 +155,7 @@ def _add_file(ruleset: RuleSet, path: Path, digest: str, rules: list[Rule],
 
 
 def _load_text(text: str, path: Path, claimed: dict[str, RuleSource],
-               reserved: frozenset[str] = frozenset()
+               reserved: frozenset[str] = frozenset(), shipped: bool = False
                ) -> tuple[list[Rule], int, list[RuleError]]:
     """The file's valid rules, its number of rule entries, and its errors."""
     try:
@@ -175,7 +176,8 @@ def _load_text(text: str, path: Path, claimed: dict[str, RuleSource],
     problems = list(marks.problems)
     items = _rule_items(data, problems)
     for index, raw in items:
-        rule, found = parse_rule(raw, ("rules", index), path, marks.line)
+        rule, found = parse_rule(raw, ("rules", index), path, marks.line,
+                                 checked=not shipped)
         problems += found + _claim(raw, ("rules", index), RuleSource(path=path,
                                    line=marks.line(("rules", index))), claimed, reserved)
         if rule is not None:

@@ -40,9 +40,9 @@ from watcher import templating
 from watcher.actions import ACTIONS
 from watcher.actions.base import ActionParams
 from watcher.events import Event
-from watcher.rules._validation import problems_from
+from watcher.lang.durations import Duration
+from watcher.lang.validation import problems_from
 from watcher.rules.conditions import CONDITIONS, ConditionContext, ConditionType
-from watcher.rules.durations import Duration
 from watcher.triggers import TRIGGERS, TriggerType
 
 
@@ -119,6 +119,7 @@ class ActionCall(_Frozen):
     type: str
     params: dict[str, Any] = Field(default_factory=dict)
     line: int | None = None
+    name: str | None = None  # `- name: retry` beside the action: later steps' `steps.retry`
 
     def per_item(self) -> frozenset[str]:
         """Params that differ per firing of a grouped action (`GroupingParams.PER_ITEM`)."""

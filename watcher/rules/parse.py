@@ -8,6 +8,7 @@ the line of every one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +19,7 @@ from pydantic_core import ErrorDetails
 
 from watcher import templating
 from watcher.actions import ACTIONS
-from watcher.rules import template_risks
-from watcher.rules._validation import allowed_keys, problems_from
-from watcher.rules.conditions import CONDITIONS
-from watcher.rules.errors import (
+from watcher.lang.errors import (
     DataPath,
     Problem,
     a,
@@ -31,6 +29,9 @@ from watcher.rules.errors import (
     type_word,
     unknown_key,
 )
+from watcher.lang.validation import allowed_keys, problems_from
+from watcher.rules import template_risks
+from watcher.rules.conditions import CONDITIONS
 from watcher.rules.lint import lint_rule
 from watcher.rules.model import ActionCall, Condition, Rule, RuleSource, Trigger
 from watcher.rules.template_check import StepResult, check_template
@@ -77,10 +78,18 @@ def parse_entries(field: str, raw: Any, at: DataPath = (), lines: Lines = _no_li
     if raw is None or (kind.required and not items):
         return None, [Problem(at, f"expected at least one {kind.what} like {kind.example}")]
     entries, problems = [], []
+    named: dict[str, DataPath] = {}
     for item, path in zip(items, item_paths(raw, at), strict=True):
         entry, found = _parse_entry(field, kind, item, path, lines)
         entries.append(entry)
         problems += found
+        step = getattr(entry, "name", None) if field == "do" else None
+        if step is not None and step in named:
+            first = named[step][-1]
+            problems.append(Problem((*path, "name"), f"duplicate step name '{step}' (first at "
+                                                     f"do[{first}])"))
+        elif step is not None:
+            named[step] = path
     return (None if problems else entries), problems
 
 
@@ -96,13 +105,26 @@ def parse_entries_or_raise(field: str, raw: Any) -> Any:
     return entries
 
 
+# A step's name is used as `steps.NAME` in later steps' templates: an identifier.
+STEP_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
 def _parse_entry(field: str, kind: _Kind, raw: Any, path: DataPath, lines: Lines) -> Parsed:
-    name, config, problems = _one_key(kind, raw, path)
-    if problems:
-        return None, problems
+    step_name, problems = None, []
+    if field == "do" and isinstance(raw, dict) and "name" in raw and len(raw) == 2:
+        raw = dict(raw)
+        step_name = raw.pop("name")
+        if not isinstance(step_name, str) or not STEP_NAME.match(step_name):
+            problems.append(Problem((*path, "name"), f"expected a step name of letters, digits "
+                                                     f"and '_' (used as steps.NAME) but got "
+                                                     f"'{step_name}'"))
+    name, config, found = _one_key(kind, raw, path)
+    if problems or found:
+        return None, problems + found
     at = (*path, name)
     if field == "do":
-        return _action(name, config, at, lines)
+        call, found = _action(name, config, at, lines)
+        return (call.model_copy(update={"name": step_name}) if call else None), found
     impl = kind.registry[name]
     model, problems = _config(impl.Config, impl.shorthand, config, at)
     if model is None:
@@ -183,8 +205,10 @@ def _template_syntax(value: Any, at: DataPath) -> list[Problem]:
     return []
 
 
-def parse_rule(raw: Any, at: DataPath, path: Path, lines: Lines = _no_lines) -> Parsed:
-    """One rule from YAML data; returns (Rule or None, every problem found)."""
+def parse_rule(raw: Any, at: DataPath, path: Path, lines: Lines = _no_lines, *,
+               checked: bool = True) -> Parsed:
+    """One rule from YAML data; returns (Rule or None, every problem found). `checked=False`
+    skips the template names and lint (the shipped staging rules: tested, loaded each start)."""
     if not isinstance(raw, dict):
         return None, [Problem(at, "expected a rule (a mapping with name, when and do) but got "
                                   f"{type_word(raw)}")]
@@ -201,7 +225,7 @@ def parse_rule(raw: Any, at: DataPath, path: Path, lines: Lines = _no_lines) -> 
     if not broken & {"when", "conditions"}:
         problems += _subject_fields(data.get("when"), data.get("conditions"),
                                     raw.get("conditions"), (*at, "conditions"))
-    kinds = _trigger_types(data.get("when"), raw.get("when"))
+    kinds = _trigger_types(data.get("when"), raw.get("when")) if checked else []
     if kinds:  # a broken trigger config still says which context its firings have
         problems += _template_names(kinds, data.get("conditions"), raw, at,
                                     "conditions" in broken)
@@ -215,8 +239,8 @@ def parse_rule(raw: Any, at: DataPath, path: Path, lines: Lines = _no_lines) -> 
             return bool(err["loc"]) and err["loc"][0] in broken
 
         return None, problems + [p.under(at) for p in problems_from(exc, Rule, reported)]
-    if problems:
-        return None, problems
+    if problems or not checked:
+        return (None if problems else rule), problems
     return rule, [*lint_rule(rule, item_paths(raw["when"], (*at, "when")),
                              item_paths(raw.get("conditions") or [], (*at, "conditions")), at),
                   *template_risks.warnings(rule, item_paths(raw["do"], (*at, "do")))]

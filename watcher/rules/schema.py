@@ -18,6 +18,7 @@ from pydantic.json_schema import models_json_schema
 from watcher.actions import ACTIONS
 from watcher.rules.conditions import CONDITIONS
 from watcher.rules.model import Rule
+from watcher.rules.parse import STEP_NAME
 from watcher.triggers import TRIGGERS
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -43,7 +44,7 @@ def rules_json_schema() -> dict[str, Any]:
     defs["Trigger"] = _entries(triggers, ref, {n: t.shorthand for n, t in TRIGGERS.items()}, defs)
     defs["Condition"] = _entries(conditions, ref, {n: c.shorthand for n, c in CONDITIONS.items()},
                                  defs)
-    defs["ActionCall"] = _entries(actions, ref, {}, defs)
+    defs["ActionCall"] = _entries(actions, ref, {}, defs, named=True)
     for unused in ("BaseModel", "RuleSource"):
         defs.pop(unused, None)
     rule = defs["Rule"]["properties"]
@@ -66,8 +67,9 @@ def _one_or_list(name: str, min_items: int) -> dict[str, Any]:
 
 
 def _entries(models: Mapping[str, type[BaseModel]], ref: Any, shorthands: Mapping[str, Any],
-             defs: Mapping[str, Any]) -> dict[str, Any]:
-    """Either a bare type name or a one-key mapping `{type: config}`."""
+             defs: Mapping[str, Any], named: bool = False) -> dict[str, Any]:
+    """Either a bare type name or a one-key mapping `{type: config}` (for actions, with an
+    optional step `name` beside it)."""
     options: list[dict[str, Any]] = [{"enum": list(models)}]
     for name, model in models.items():
         value = [ref(model), {"type": "null"}]
@@ -75,7 +77,11 @@ def _entries(models: Mapping[str, type[BaseModel]], ref: Any, shorthands: Mappin
         if shorthand:
             target = defs[ref(model)["$ref"].rsplit("/", 1)[1]]
             value.append(target["properties"][shorthand])
-        options.append({"type": "object", "properties": {name: {"anyOf": value}},
+        properties: dict[str, Any] = {name: {"anyOf": value}}
+        if named:
+            properties["name"] = {"type": "string", "pattern": STEP_NAME.pattern,
+                                  "description": "Names the step for later steps: steps.NAME"}
+        options.append({"type": "object", "properties": properties,
                         "required": [name], "additionalProperties": False})
     return {"oneOf": options}
 

@@ -22,7 +22,7 @@ import jinja2
 from jinja2 import nodes
 
 from watcher import templating
-from watcher.rules.errors import did_you_mean
+from watcher.lang.errors import did_you_mean
 from watcher.rules.template_context import (
     ANY,
     JOB,
@@ -94,7 +94,7 @@ def check_template(source: str, contexts: Sequence[TriggerContext],
 def found_word(chain: Chain, message: str) -> str | int:
     """The part of the chain the message is about (the first quoted name it names)."""
     for part in reversed(chain):
-        if f"'{part}'" in message or f"[{part}]" in message:
+        if any(f"{a}{part}{b}" in message for a in "'." for b in "'.") or f"[{part}]" in message:
             return part
     return chain[0]
 
@@ -197,10 +197,22 @@ def _walk(prefix: str, shape: Any, rest: Chain) -> str | None:
     return None
 
 
+# What people write for an attribute, from qstat's names or other tools: what it is here.
+_ALIASES = {
+    "Resource_List": "resources", "resources_used": "used", "exit_code": "exit_status",
+    "Exit_status": "exit_status", "job_state": "state", "Job_Name": "name", "job_name": "name",
+    "Job_Owner": "owner", "user": "owner", "job_id": "id", "jobid": "id", "Variable_List":
+    "variables", "Submit_arguments": "submit_arguments", "task": "task_id", "id": "task_id",
+    "used_pct": "used_percent", "percent": "used_percent",
+}
+
+
 def _suggest(path: str, shape: Mapping[str, Any], part: str | int) -> str:
     text = str(part)
     if shape is JOB and text in _RESOURCE_HINTS:
         return f" (did you mean '{path}.resources.{text}'?)"
+    if _ALIASES.get(text) in shape:
+        return f" (did you mean '{_ALIASES[text]}'?)"
     hint = did_you_mean(text, list(shape))
     if hint:
         return hint
@@ -223,12 +235,14 @@ def _check_steps(chain: Chain, steps: Sequence[StepResult], step: int | None) ->
     else:
         named = {s.name: s for s in earlier if s.name}
         if ref not in named:
-            later = "" if ref not in _later_names(steps, step) else " (it runs later)"
+            this = next((s for s in steps if s.index == step), None)
+            later = " (that is this step)" if this is not None and this.name == ref else (
+                " (it runs later)" if ref in _later_names(steps, step) else "")
             return (f"'steps.{ref}' is not an earlier named step of this firing" + later
                     + did_you_mean(ref, list(named)))
         target = named[ref]
-    label = f"steps[{target.index}]"
-    return _walk(f"{label} ({target.action})", target.fields, chain[2:])
+    label = f"steps[{target.index}]" if isinstance(ref, int) else f"steps.{ref}"
+    return _walk(label, target.fields, chain[2:])
 
 
 def _later_names(steps: Sequence[StepResult], step: int) -> set[str]:

@@ -53,7 +53,7 @@ SUBJECT_VARIABLES: dict[str, tuple[str, dict[str, Shape]]] = {
 # Every top-level name a template may use (the README lists exactly these; a test checks).
 COMMON_VARIABLES = ("rule", "event", "previous", "user", "vars", "now", "meanings", "workflow")
 TEMPLATE_VARIABLES: frozenset[str] = frozenset(
-    (*COMMON_VARIABLES, *(name for name, _ in SUBJECT_VARIABLES.values())))
+    (*COMMON_VARIABLES, *(name for name, _ in SUBJECT_VARIABLES.values()), "steps"))
 
 
 # What each action's result gives later steps of the same firing (`steps[0].job_id`): the facts
@@ -103,6 +103,7 @@ def trigger_context(trigger: str, steps: Shape = ANY) -> TriggerContext:
         "now": ANY,
         "meanings": MEANINGS,
         "workflow": WORKFLOW,
+        "steps": steps,
     }
     for kind in sorted(impl.event_kinds):
         if kind in SUBJECT_VARIABLES:

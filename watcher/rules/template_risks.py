@@ -15,7 +15,7 @@ from typing import Any
 from jinja2 import nodes
 
 from watcher import sandbox, templating
-from watcher.rules.errors import DataPath, Problem
+from watcher.lang.errors import DataPath, Problem
 from watcher.rules.model import Rule
 
 

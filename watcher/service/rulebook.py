@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from watcher.rules.errors import RuleError
+from watcher.lang.errors import RuleError
 from watcher.rules.loader import RuleSet, load_rules, rule_files
 from watcher.rules.model import Rule
 

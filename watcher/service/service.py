@@ -18,22 +18,22 @@ from typing import Any
 from watcher.config import Settings
 from watcher.engine.engine import Engine, FiringReport
 from watcher.events import QUOTA
-from watcher.globus.credentials import CredentialsMemory
-from watcher.globus.wiring import globus_parts
+from watcher.lang.durations import format_duration
 from watcher.ledger.failures import any_untold, tell
 from watcher.ledger.report import RunReport
 from watcher.ledger.runner import ActionRunner, default_owner
 from watcher.memory import release_free_memory
-from watcher.rules.durations import format_duration
+from watcher.service.globus_parts import globus_parts
 from watcher.service.observe import SourceMemory
 from watcher.service.rulebook import RULEBOOK_FACT, Loaded, RuleBook
+from watcher.service.staging_rules import with_staging
 from watcher.sources.base import Source
+from watcher.sources.credentials import CredentialsMemory
 from watcher.sources.pbs import PbsSource
 from watcher.store.db import Store
 from watcher.store.facts import put_fact
 from watcher.store.retention import Pruned, prune
 from watcher.workflows.context import workflow_context
-from watcher.workflows.rules import with_staging
 from watcher.workflows.tracker import track
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class Service:
             PbsSource(pbs, watch=settings.pbs.watch, user=self.user["name"], now=now)]
         if sources is None and settings.quota.paths:  # paths listed under `quota:` in settings
             self.sources.append(settings.quota.source())
-        # Globus joins when the user logged in (`watcher login`); see watcher.globus.wiring.
+        # Globus joins when the user logged in (`watcher login`); see watcher.service.globus_parts.
         self.globus = None if sources is not None else globus_parts(
             settings.globus, store, lambda: self.rulebook.rules, now)
         services = {"smtp": settings.smtp, "settings": settings, "store": store}
@@ -113,6 +113,8 @@ class Service:
         obs = await source.poll()
         if not obs.ok:
             log.warning("source %s unavailable: %s", source.name, obs.error)
+        else:
+            log.debug("polled %s: %d subjects", source.name, len(obs.subjects))
         reports = await self._write(self._commit_observation, source, obs)
         # The answer's text and decoded tree are freed by now: give their pages back.
         await asyncio.to_thread(release_free_memory)

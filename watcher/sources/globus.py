@@ -11,7 +11,7 @@ endpoint, at a slower pace. Both:
 - return `Observation.failed` on 429/5xx/timeouts (after the SDK's own bounded retries), so
   unknown is never read as change, and then wait longer before the next poll (`Pacer`);
 - on dead credentials return a failed observation marked for the service's credentials edge
-  (`watcher.globus.credentials`) and pause: `due()` stays False, asking nothing over the
+  (`watcher.sources.credentials`) and pause: `due()` stays False, asking nothing over the
   network, until new tokens are stored;
 - run every SDK call in a worker thread, off the event loop.
 """
@@ -26,7 +26,6 @@ from datetime import UTC, datetime, timedelta
 import globus_sdk
 
 from watcher.events import GLOBUS_ENDPOINT, GLOBUS_TASK
-from watcher.globus.credentials import DETAIL_KEY, credentials_failure
 from watcher.globus.endpoints import probe_endpoint
 from watcher.globus.errors import CredentialsExpired, describe, is_transient
 from watcher.globus.pacing import Pacer
@@ -38,6 +37,7 @@ from watcher.globus.tasks import (
     task_attributes,
 )
 from watcher.sources.base import Observation, Source
+from watcher.sources.credentials import DETAIL_KEY, credentials_failure
 
 TransferFactory = Callable[[], globus_sdk.TransferClient]
 Ids = Callable[[], Iterable[str]]
@@ -45,8 +45,9 @@ Ids = Callable[[], Iterable[str]]
 
 # Observation detail: task ids newly on the watch list (see `watcher.service.observe`).
 REWATCHED = "rewatched"
-# How far before the previous poll the own-task listing starts (clock skew, slow answers).
-OWN_OVERLAP = timedelta(minutes=5)
+# How far before the previous poll the own-task listing starts: clock skew between this host
+# and Globus (NTP keeps it to seconds) and slow answers. Each poll lists what ended in it.
+OWN_OVERLAP = timedelta(minutes=1)
 
 
 def _utc_now() -> datetime:

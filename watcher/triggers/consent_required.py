@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from watcher.events import GLOBUS_ENDPOINT
-from watcher.rules.matchers import Equals, MatcherField
+from watcher.lang.matchers import Equals, MatcherField
 from watcher.triggers.base import TriggerConfig, TriggerType
 from watcher.triggers.globus_endpoint import GlobusEndpointTrigger
 

@@ -29,8 +29,8 @@ from pydantic import AfterValidator, Field
 
 from watcher.events import GLOBUS_TASK, Event
 from watcher.globus.tasks import STATUSES, task_attributes
-from watcher.rules.errors import expected_one_of
-from watcher.rules.matchers import Equals, Matcher, MatcherField
+from watcher.lang.errors import expected_one_of
+from watcher.lang.matchers import Equals, Matcher, MatcherField
 from watcher.triggers.base import TriggerConfig, TriggerType
 
 

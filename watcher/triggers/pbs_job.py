@@ -32,10 +32,10 @@ from pydantic import (
 )
 
 from watcher.events import PBS_JOB, VANISHED, Event
+from watcher.lang.errors import expected_one_of
+from watcher.lang.matchers import MATCHER_JSON_SCHEMA, Matcher, MatcherField, parse_matcher
 from watcher.pbs.meanings import STATES
 from watcher.pbs.snapshot import JobSnapshot
-from watcher.rules.errors import expected_one_of
-from watcher.rules.matchers import MATCHER_JSON_SCHEMA, Matcher, MatcherField, parse_matcher
 from watcher.triggers.base import TriggerConfig, TriggerType
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import field_validator
 
 from watcher.events import QUOTA
-from watcher.rules.matchers import MatcherField
+from watcher.lang.matchers import MatcherField
 from watcher.sources.quota import QUOTA_ATTRIBUTES, normalize_path
 from watcher.triggers.base import TriggerConfig, TriggerType
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import field_validator
 
 from watcher.events import SOURCE_DOWN, SOURCE_UP, Event
-from watcher.rules.errors import expected_one_of
+from watcher.lang.errors import expected_one_of
 from watcher.triggers.base import TriggerConfig, TriggerType
 
 SOURCES = ("pbs", "globus", "quota")

@@ -32,7 +32,7 @@ from watcher.store.db import Store
 from watcher.store.models import Workflow
 from watcher.workflows import record, stagein
 from watcher.workflows.jobs import qsub_argv
-from watcher.workflows.plan import JobAction, Plan, needs_listing, plan
+from watcher.workflows.plan import FIRST_SUBMISSION, JobAction, Plan, needs_listing, plan
 
 LEASE = timedelta(minutes=5)
 
@@ -118,7 +118,10 @@ class Completer:
         else:
             job_id = action.adopt
         await asyncio.to_thread(self._record_job, workflow_id, action, job_id)
-        return f"{action.step} job {job_id}{' (held)' if action.hold else ''}: {action.reason}"
+        held = " (held)" if action.hold else ""
+        if action.adopt is None and action.reason == FIRST_SUBMISSION:
+            return f"{action.step} job {job_id} submitted{held}"
+        return f"{action.step} job {job_id}{held}: {action.reason}"
 
     async def _qsub(self, workflow_id: str, action: JobAction, workdir: str) -> str:
         with self.store.session(write=False) as session:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from watcher.rules.durations import format_duration
+from watcher.lang.durations import format_duration
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from typing import Any
 import globus_sdk
 from sqlmodel import Session, select
 
-from watcher.config import GlobusSettings
 from watcher.globus.login_info import LoginInfo, read_login
 from watcher.globus.report import REFRESH_UNUSED_LIFETIME
+from watcher.globus.settings import GlobusSettings
 from watcher.store.models import Snapshot, Workflow
 from watcher.workflows.lifetime import Lapse, Span, transfer_time, walltime
 from watcher.workflows.spec import WorkflowSpec

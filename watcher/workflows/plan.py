@@ -31,6 +31,9 @@ WALLTIME_KILLED = -29
 _FINISHED = ("done", "failed", "deleted")
 
 
+# The reason of a job's first submission (said "submitted", not "submitted again because").
+FIRST_SUBMISSION = "not submitted yet"
+
 @dataclass(frozen=True)
 class JobAction:
     """Submit (or adopt) submission `n` of `step`."""
@@ -90,7 +93,7 @@ def _job_action(
 ) -> JobAction | None:
     status, n = entry.get("status"), int(entry.get("n", 0))
     if status == "pending":
-        return JobAction(name, n + 1, hold, "not submitted yet")
+        return JobAction(name, n + 1, hold, FIRST_SUBMISSION)
     if doc is None:
         raise ValueError("a qstat listing is needed for a workflow already under way")
     if status == "submitting":

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from watcher.rules.durations import format_duration
+from watcher.lang.durations import format_duration
 from watcher.store.models import Workflow, WorkflowLog
 from watcher.workflows import record
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from watcher.rules._validation import problems_from
-from watcher.rules.errors import RuleError, field_path, type_word
-from watcher.rules.marks import compose
+from watcher.lang.errors import RuleError, field_path, type_word
+from watcher.lang.marks import compose
+from watcher.lang.validation import problems_from
 from watcher.workflows.spec import WorkflowSpec
 
 

@@ -35,6 +35,7 @@ def test_counters_split_by_client_and_reset_one_or_all(world: World) -> None:
                                             "GET /v0.10/endpoint/{endpoint_id}": 1}
     assert admin.counters_by_client()[ANONYMOUS] == {"GET /v0.10/task_list": 1}
     assert admin.counters()["GET /v0.10/task_list"] == 3
+    assert admin.status()["counters_by_client"][OTHER_CLIENT] == admin.counters(OTHER_CLIENT)
     admin.reset_counters(OTHER_CLIENT)
     assert OTHER_CLIENT not in admin.counters_by_client()
     assert admin.counters()["GET /v0.10/task_list"] == 2

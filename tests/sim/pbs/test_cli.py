@@ -86,3 +86,24 @@ def test_a_bad_vnode_spec_is_refused_before_anything_starts(tmp_path: Path, spec
                                       "--vnode", spec])
     assert result.exit_code == 2 and "--vnode" in result.output and repr(spec) in result.output
     assert not (tmp_path / "pbs").exists()
+
+
+def test_nodes_after_vnodes_replaces_them_and_both_at_once_is_refused(tmp_path: Path) -> None:
+    home = tmp_path / "pbs"
+    runner = CliRunner()
+    try:
+        both = runner.invoke(cli, ["sim", "pbs", "start", "--home", str(home), "--nodes", "2",
+                                   "--vnode", "pbs-cc1"])
+        assert both.exit_code == 2 and "not both" in both.output
+        assert runner.invoke(cli, ["sim", "pbs", "start", "--home", str(home), "--vnode",
+                                   "pbs-cc1:ncpus=2"]).exit_code == 0
+        control.stop(home)
+        assert runner.invoke(cli, ["sim", "pbs", "start", "--home", str(home)]).exit_code == 0
+        assert [v["name"] for v in control.status(home)["vnodes"]] == ["pbs-cc1"]  # kept
+        assert runner.invoke(cli, ["sim", "pbs", "start", "--home", str(home), "--nodes",
+                                   "3"]).exit_code == 0
+        assert [v["name"] for v in control.status(home)["vnodes"]] == [
+            "node01", "node02", "node03"]
+    finally:
+        control.stop(home)
+        control.kill_runners(SimPaths(home))

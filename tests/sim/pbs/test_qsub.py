@@ -172,3 +172,27 @@ def test_an_executable_that_does_not_exist_fails_with_254(sim: PbsSim, tmp_path:
     assert sim.wait_for(job_id)["Exit_status"] == 254
     err = (tmp_path / f"gone.e{job_id.split('.')[0]}").read_text()
     assert err == "/no/such/program: No such file or directory\n"
+
+
+def test_block_true_waits_and_exits_with_the_jobs_status(sim: PbsSim, tmp_path: Path) -> None:
+    """qsub.c block(): the id at once, then exit(Exit_status) when the server sends word."""
+    result = sim.run("qsub", "-W", "block=true", stdin="sleep 0.5; exit 7\n", cwd=tmp_path)
+    assert result.returncode == 7 and result.stderr == ""
+    job = sim.qstat_json("-x", result.stdout.strip())["Jobs"][result.stdout.strip()]
+    assert job["job_state"] == "F"  # qsub returned only once the job had ended
+    assert sim.run("qsub", "-W", "block=maybe", stdin="true\n", cwd=tmp_path).returncode == 2
+
+
+def test_block_on_a_job_deleted_while_queued_says_who(sim: PbsSim, tmp_path: Path) -> None:
+    """req_delete.c check_block(): "Job to be deleted at request of user@host", exit 3."""
+    script = tmp_path / "held.sh"
+    script.write_text("true\n")
+    waiting = subprocess.Popen([str(sim.bin_dir / "qsub"), "-h", "-W", "block=true",
+                                str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, cwd=tmp_path)
+    assert waiting.stdout is not None
+    job_id = waiting.stdout.readline().strip()
+    assert sim.run("qdel", job_id).returncode == 0
+    _, err = waiting.communicate(timeout=30)
+    assert waiting.returncode == 3
+    assert err.startswith(f"qsub: {job_id} Job to be deleted at request of ")

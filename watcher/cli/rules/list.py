@@ -25,8 +25,8 @@ from sqlmodel import col, select
 from watcher import paths
 from watcher.cli._common import db_option, open_configured_store, rules_option, settings_option
 from watcher.config import Settings
-from watcher.rules.durations import format_duration
-from watcher.rules.errors import RuleError
+from watcher.lang.durations import format_duration
+from watcher.lang.errors import RuleError
 from watcher.rules.loader import RuleSet, load_rules
 from watcher.rules.model import Rule
 from watcher.service.rulebook import RULEBOOK_FACT, service_view

@@ -20,6 +20,7 @@ from watcher.cli.errors import WatcherError
 from watcher.cli.rules._common import plural
 from watcher.engine.decide import Verdict
 from watcher.events import Event
+from watcher.lang.errors import RuleError
 from watcher.ledger.history import summarize
 from watcher.replay import (
     Comparison,
@@ -33,7 +34,6 @@ from watcher.replay import (
     load_timeline,
     replay,
 )
-from watcher.rules.errors import RuleError
 from watcher.rules.loader import load_rules
 
 _DIM = {Verdict.PENDING, Verdict.CANCELLED, Verdict.SUPPRESSED}

@@ -14,8 +14,8 @@ import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 
-from watcher.config import PLACEHOLDER_CLIENT_ID
 from watcher.globus.login import LoginError, finish_login, start_login
+from watcher.globus.settings import PLACEHOLDER_CLIENT_ID
 from watcher.globus.tokens import TokenFile
 
 URL_VARIABLES = ("GLOBUS_SDK_SERVICE_URL_TRANSFER", "GLOBUS_SDK_SERVICE_URL_AUTH")

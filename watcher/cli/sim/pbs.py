@@ -45,14 +45,19 @@ def start(home: Path | None, nodes: int | None, ncpus_per_node: int | None,
     """Start the PBS simulator server in the background and write its command shims."""
     from watcher.sim.pbs import cluster, control
 
+    if vnode_specs and (nodes is not None or ncpus_per_node is not None):
+        raise click.UsageError("give the cluster as --vnode specs or as --nodes/--ncpus, "
+                               "not both")
     try:
         specs = [cluster.parse_vnode(v) for v in vnode_specs]
         cluster.check_unique(specs)
     except cluster.VnodeSpecError as exc:
         raise click.BadParameter(str(exc), param_hint="--vnode") from exc
+    vnodes = [s.as_setting() for s in specs] if specs else (
+        [] if nodes is not None or ncpus_per_node is not None else None)  # None: keep as is
     extra = {"ncpus_per_node": ncpus_per_node,
              "managers": list(managers) or None, "operators": list(operators) or None,
-             "vnodes": [s.as_setting() for s in specs] or None,
+             "vnodes": vnodes,
              "user_home": str(user_home.resolve()) if user_home else None}
     try:
         started = control.start(_home(home), nodes=nodes, server_name=server_name, **extra)

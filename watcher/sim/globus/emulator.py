@@ -287,6 +287,7 @@ class Emulator:
         with self.lock:
             by_status = Counter(t.status for t in self.transfers.tasks.values())
             return {"tasks": dict(by_status), "counters": self.counters(),
+                    "counters_by_client": self.counters_by_client(),
                     "faults": self.faults.to_dict(),
                     "endpoints": [vars(e) for e in self.endpoints.all()],
                     "bandwidth": self.transfers.bandwidth,

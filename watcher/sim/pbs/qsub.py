@@ -7,7 +7,15 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from watcher.sim.pbs import cluster, dependencies, messages, model, nodespec, store
+from watcher.sim.pbs import (
+    cluster,
+    dependencies,
+    messages,
+    model,
+    nodespec,
+    qsub_block,
+    store,
+)
 from watcher.sim.pbs.cmdline import getopt
 from watcher.sim.pbs.context import Context
 from watcher.sim.pbs.effects import Effects
@@ -67,6 +75,8 @@ def _submit(ctx: Context, argv: list[str], stdin: TextIO) -> int:
     jobid = _queue_job(ctx, request, script, queue, user_vars, environ, argv)
     if "z" not in request.flags:
         ctx.out.write(jobid + "\n")
+    if request.wattrs.get("block", "false").lower() == "true":
+        return qsub_block.wait(ctx, jobid, int(jobid.split(".")[0]))
     return 0
 
 

@@ -19,7 +19,7 @@ _UNSUPPORTED = {"a": "-a (deferred start)", "I": "-I (interactive jobs)",
                 "J": "-J (job arrays)", "X": "-X (X11 forwarding)", "u": "-u (user list)",
                 "R": "-R (remove output files)"}
 _SINGLE = set("AcCejkmMNopqrSvP")
-_W_KEYS = ("depend", "umask")
+_W_KEYS = ("depend", "umask", "block")
 
 
 class QsubError(Exception):
@@ -89,6 +89,8 @@ class Request:
             seen.add("W" + key)
             if key == "umask" and not (val.isdigit() and len(val) <= 4):
                 errors.append("qsub: illegal -W value\n")
+            elif key == "block" and val.lower() not in ("true", "false"):
+                errors.append("qsub: illegal -W value\n")  # qsub.c: only true or false
             elif key == "depend":
                 try:
                     self.depend = depend.parse(val)

@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from watcher.rules.errors import DataPath, Problem
-from watcher.rules.limits import check_expansion, safe_loader
+from watcher.lang.errors import DataPath, Problem
+from watcher.lang.limits import check_expansion, safe_loader
 
 _NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 # What rule files are made of. `!!binary` (bytes a str field would take), `!!set`, `!!omap`,

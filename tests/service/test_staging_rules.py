@@ -8,7 +8,7 @@ import pytest
 
 from watcher.rules.loader import load_rules
 from watcher.service.rulebook import RuleBook
-from watcher.workflows.rules import STAGING_RULES, staging_rules, with_staging
+from watcher.service.staging_rules import STAGING_RULES, staging_rules, with_staging
 
 REPO_COPY = Path(__file__).parents[2] / "rules" / "staging.yaml"
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 
-from watcher.rules.errors import type_word
+from watcher.lang.errors import type_word
 
 _UNITS = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$")
 _CLOCK = re.compile(r"^(?:(\d+):)?(\d+):(\d{2})$")  # PBS walltime style: [HH:]MM:SS

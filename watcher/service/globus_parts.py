@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlmodel import select
 
-from watcher.config import GlobusSettings
 from watcher.globus.clients import GlobusClients, build_clients
 from watcher.globus.login_info import read_login
+from watcher.globus.settings import GlobusSettings
 from watcher.globus.tasks import TERMINAL
 from watcher.globus.tokens import TokenFile
 from watcher.rules.model import Rule

@@ -27,7 +27,7 @@ from typing import Annotated, Any
 
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 
-from watcher.rules.errors import type_word
+from watcher.lang.errors import type_word
 
 
 class Matcher(ABC):

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from watcher.rules.durations import format_duration, parse_duration
+from watcher.lang.durations import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(("raw", "seconds"), [

@@ -17,12 +17,11 @@ from typing import Any
 from sqlmodel import Session
 
 from watcher.events import CHANGED, CREDENTIALS_EXPIRED, Event
+from watcher.globus.credentials_fact import store_state, stored_state
 from watcher.sources.base import Observation
-from watcher.store.facts import get_fact, put_fact
 
 SUBJECT = "globus"
 DETAIL_KEY = "credentials"
-_FACT = "globus:credentials"
 
 
 def credentials_failure(source: str, at: datetime, reason: str) -> Observation:
@@ -51,24 +50,17 @@ def credentials_edge(expired: bool, obs: Observation) -> tuple[bool, list[Event]
     return expired, [], False
 
 
-def stored_state(session: Session) -> tuple[bool, str | None]:
-    """Whether the service last found the credentials dead, and Globus's reason (for status)."""
-    fact = get_fact(session, _FACT) or {}
-    return bool(fact.get("expired", False)), fact.get("reason")
-
-
 class CredentialsMemory:
     """The service's copy of the edge, loaded once from the store and written on change."""
 
     def __init__(self, session: Session) -> None:
-        fact = get_fact(session, _FACT) or {}
-        self.expired = bool(fact.get("expired", False))
+        self.expired = stored_state(session)[0]
 
     def apply(self, session: Session, obs: Observation) -> tuple[list[Event], bool]:
         """Events to commit for `obs`, and whether the normal steps must skip it."""
         expired, events, consumed = credentials_edge(self.expired, obs)
         if expired != self.expired:
-            put_fact(session, _FACT, {"expired": expired, "reason": obs.error,
-                                      "at": obs.at.isoformat(), "source": obs.source})
+            store_state(session, expired=expired, reason=obs.error, at=obs.at,
+                        source=obs.source)
             self.expired = expired
         return events, consumed

@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.globus import _world
 from tests.globus._world import Globus
 from watcher import paths
 from watcher.config import GlobusSettings
-from watcher.globus.wiring import NEVER, globus_parts, pinned_task_ids, watched_task_ids
 from watcher.rules.model import Rule
+from watcher.service.globus_parts import NEVER, globus_parts, pinned_task_ids, watched_task_ids
 from watcher.store.db import Store
 from watcher.store.watch import watch
+
+emu, globus = _world.emu, _world.globus  # the Globus world's fixtures
 
 
 def now() -> datetime:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from watcher.events import CREDENTIALS_EXPIRED
-from watcher.globus.credentials import CredentialsMemory, credentials_edge, credentials_failure
 from watcher.sources.base import Observation
+from watcher.sources.credentials import CredentialsMemory, credentials_edge, credentials_failure
 from watcher.store.db import Store
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from watcher.rules.matchers import parse_matcher
+from watcher.lang.matchers import parse_matcher
 
 
 @pytest.mark.parametrize(("raw", "yes", "no"), [

@@ -1,4 +1,4 @@
-"""The staging rules: `staging.yaml` next to this module, shipped in the package.
+"""The staging rules: `watcher/workflows/staging.yaml`, shipped in the package.
 
 The service adds them to the user's rules when it builds its engine, so workflows work
 without copying anything, and `watcher rules list` / `status` keep showing the user's own
@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
+from watcher import workflows
 from watcher.rules.loader import load_rules
 from watcher.rules.model import Rule
 
 log = logging.getLogger(__name__)
 
-STAGING_RULES = Path(__file__).with_name("staging.yaml")
+STAGING_RULES = Path(workflows.__file__).with_name("staging.yaml")
 
 
 @cache

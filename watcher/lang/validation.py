@@ -16,7 +16,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, RootModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from watcher.rules.errors import DataPath, Problem, expected_one_of, type_word, unknown_key
+from watcher.lang.errors import DataPath, Problem, expected_one_of, type_word, unknown_key
 
 _EXPECTED = {
     "string_type": "expected a string", "int_type": "expected an integer",
