@@ -65,7 +65,8 @@ def rig(tmp_path: Path, sim: PbsSim, sink: SmtpSink, globus: Globus, workload: W
     (rules / "crash.yaml").write_text(workload.rules())
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({
-        "pbs": {"bin_dir": str(sim.bin_dir), "poll_interval": 0.3, "down_after": 20},
+        "pbs": {"bin_dir": str(sim.bin_dir), "poll_interval": 0.3, "min_poll_interval": 0,
+                "down_after": 20},
         "smtp": sink.settings().model_dump(mode="json", by_alias=True),
         "globus": globus.settings.model_dump(mode="json") | {"endpoint_interval": 30},
         "store": {"url": str(store.engine.url)},

@@ -39,7 +39,8 @@ def test_sigterm_lets_the_running_action_finish_and_be_recorded(
     (rules / "rules.yaml").write_text(RULE)
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({
-        "pbs": {"bin_dir": str(sim.bin_dir), "commands": {"qdel": str(qdel)}},
+        "pbs": {"bin_dir": str(sim.bin_dir), "commands": {"qdel": str(qdel)},
+                "min_poll_interval": 0},
         "store": {"url": str(store.engine.url)}}))
     rig = WatcherRig(tmp_path, config, rules, store, {})
     try:

@@ -12,7 +12,7 @@ from filelock import FileLock, Timeout
 from watcher import paths
 from watcher.cli._common import db_option, open_configured_store, rules_option, settings_option
 from watcher.cli.errors import WatcherError
-from watcher.config import Settings
+from watcher.config import Settings, below_floor
 from watcher.private import FILE_MODE
 from watcher.service.scheduler import run_forever
 from watcher.service.service import Service
@@ -35,6 +35,8 @@ def run(rules: tuple[Path, ...], db_url: str | None, settings: Settings, once: b
     _configure_logging(verbose)
     if pbs_bin is not None:
         settings.pbs.bin_dir = pbs_bin
+    if interval is not None and interval < settings.pbs.min_poll_interval:
+        raise WatcherError(below_floor("--interval", interval, settings.pbs.min_poll_interval))
     store = open_configured_store(settings, db_url)
     lock = _single_instance(store)
     service = Service(settings, store, list(rules) or [paths.rules_dir()])

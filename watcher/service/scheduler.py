@@ -36,7 +36,9 @@ async def run_forever(service: Service, *, poll_interval: float) -> None:
     once = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
     # APScheduler 3 adds uniform(0, jitter) to each period: shorten the period by half the
     # jitter so polls still come every `poll_interval` on average (a reaction-time target).
-    jitter = min(poll_interval * 0.1, 1.0)
+    # The jitter (pbs.poll_jitter of the interval, 6 s of 60 by default) keeps the watchers
+    # of many users, started together after a login node reboots, from polling in step.
+    jitter = poll_interval * service.settings.pbs.poll_jitter
     for source in service.sources:
         scheduler.add_job(running.shielded(service.poll), "interval", args=[source],
                           seconds=poll_interval - jitter / 2, jitter=jitter or None,

@@ -10,19 +10,21 @@ from __future__ import annotations
 import asyncio
 import getpass
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from watcher.config import Settings
 from watcher.engine.engine import Engine, FiringReport
-from watcher.events import QUOTA
+from watcher.events import PBS_JOB, QUOTA
 from watcher.lang.durations import format_duration
 from watcher.ledger.failures import any_untold, tell
 from watcher.ledger.report import RunReport
 from watcher.ledger.runner import ActionRunner, default_owner
 from watcher.memory import release_free_memory
+from watcher.pbs.commands import PbsCommands
+from watcher.rules.model import Rule
 from watcher.service.globus_parts import globus_parts
 from watcher.service.observe import SourceMemory
 from watcher.service.rulebook import RULEBOOK_FACT, Loaded, RuleBook
@@ -30,6 +32,7 @@ from watcher.service.staging_rules import with_staging
 from watcher.sources.base import Source
 from watcher.sources.credentials import CredentialsMemory
 from watcher.sources.pbs import PbsSource
+from watcher.sources.pbs_select import SelectPbsSource
 from watcher.store.db import Store
 from watcher.store.facts import put_fact
 from watcher.store.retention import Pruned, prune
@@ -41,6 +44,27 @@ log = logging.getLogger(__name__)
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def pbs_source(settings: Settings, commands: PbsCommands, user: str,
+               now: Callable[[], datetime],
+               extra_ids: Callable[[], Iterable[str]] | None = None) -> Source:
+    """The PBS source `pbs.discovery` names: qselect-driven (default) or the full listing.
+    `extra_ids`: jobs watched by id whoever owns them (named in a rule's `id:`)."""
+    pbs = settings.pbs
+    if pbs.discovery == "listing":
+        return PbsSource(commands, watch=pbs.watch, user=user, now=now, extra_ids=extra_ids)
+    return SelectPbsSource(commands, watch=pbs.watch, user=user, now=now, extra_ids=extra_ids,
+                           margin=pbs.clock_skew_margin, batch=pbs.qstat_batch,
+                           full_every=pbs.full_every)
+
+
+def rule_job_ids(rules: Iterable[Rule]) -> list[str]:
+    """The job ids enabled rules name in a `pbs_job` trigger's `id:` (another user's job
+    is then watched too: the user's own are listed anyway)."""
+    return sorted({str(trigger.config.id) for rule in rules if rule.enabled
+                   for trigger in rule.when
+                   if trigger.type == PBS_JOB and getattr(trigger.config, "id", None)})
 
 
 class Service:
@@ -58,7 +82,8 @@ class Service:
         self.user = {"name": getpass.getuser(), "email": settings.user_email}
         pbs = settings.pbs.commands_runner()
         self.sources: list[Source] = list(sources) if sources is not None else [
-            PbsSource(pbs, watch=settings.pbs.watch, user=self.user["name"], now=now)]
+            pbs_source(settings, pbs, self.user["name"], now,
+                       lambda: rule_job_ids(self.rulebook.rules))]
         if sources is None and settings.quota.paths:  # paths listed under `quota:` in settings
             self.sources.append(settings.quota.source())
         # Globus joins when the user logged in (`watcher login`); see watcher.service.globus_parts.
