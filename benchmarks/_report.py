@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from _pbs_report import pbs_table, pbs_targets
 from rich.console import Console
 from rich.table import Table
 
@@ -53,6 +54,8 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
                              f"{peak:.0f} MB peak in an idle cycle "
                              f"({cycle['memory']['peak_first_cycle_mb']:.0f} MB first cycle)",
                              peak < 200))
+    if report.get("pbs"):
+        found += pbs_targets(report["pbs"])
     if latency and latency["all"].get("count"):
         median, goal = latency["all"]["median"], latency["target_median_seconds"]
         found.append(_target(f"median reaction <= interval/2 + 0.2 s ({goal:.2f} s)",
@@ -88,6 +91,8 @@ def print_report(report: dict[str, Any], console: Console | None = None) -> None
         console.print(_cycle_table(report["cycle"]))
     if report.get("latency"):
         console.print(_latency_table(report["latency"]))
+    if report.get("pbs"):
+        console.print(pbs_table(report["pbs"]))
     console.print(_targets_table(report["targets"]))
 
 

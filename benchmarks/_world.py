@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import globus_sdk
 from globus_sdk.token_storage import TokenStorageData
@@ -63,8 +63,12 @@ class PbsCallLog:
 
 
 def watcher_settings(tmp: Path, pbs_bin: Path, globus: GlobusSettings | None = None,
-                     poll_interval: float = 30.0) -> Settings:
-    return Settings(pbs=PbsSettings(bin_dir=pbs_bin, poll_interval=poll_interval, down_after=3),
+                     poll_interval: float = 30.0,
+                     discovery: Literal["select", "listing"] = "listing") -> Settings:
+    """Issue 8's parts measure the full listing (one qstat a cycle); the facility part
+    (`_pbs_facility.py`) sets `discovery` to compare it with qselect."""
+    return Settings(pbs=PbsSettings(bin_dir=pbs_bin, poll_interval=poll_interval,
+                                    min_poll_interval=0, down_after=3, discovery=discovery),
                     store=StoreSettings(url=f"sqlite:///{tmp / 'watcher.db'}"),
                     globus=globus or GlobusSettings(enabled=False))
 

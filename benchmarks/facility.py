@@ -14,6 +14,8 @@ for the smoke test: its counts mean something, its times do not.
    of an idle cycle against a bare `json.loads` of the same qstat answer; store writes of an
    idle cycle; resident memory.
 3. Reaction latency (`_latency.py`): change in the simulator → action done, at a poll interval.
+4. PBS at facility scale (`_pbs_facility.py`, issue 13): 50,000 jobs of 200 users; the full
+   listing and the qselect source side by side: calls, bytes, records, CPU, memory, reaction.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Any
 from _cycle import CyclePlan, run_cycle_cost
 from _economy import EconomyPlan, run_economy
 from _latency import LatencyPlan, run_latency
+from _pbs_facility import PbsFacilityPlan, run_pbs_facility
 from _report import print_report, targets
 
 HERE = Path(__file__).resolve().parent
@@ -49,6 +52,8 @@ PLANS: dict[str, dict[str, Any]] = {
         "cycle": CyclePlan(jobs=10_000, tasks=10_000, rules=1000, chunk=1000, idle_cycles=2,
                            burst=200),
         "latency": LatencyPlan(poll_interval=2.0, samples=60),
+        "pbs": PbsFacilityPlan(jobs=50_000, users=200, active=20, finished=200, idle_cycles=3,
+                               changes=2, poll_interval=2.0),
     },
     "quick": {
         "economy": EconomyPlan(ns=(3, 12), chunk=5, rounds=6, base_period=0.25,
@@ -56,10 +61,12 @@ PLANS: dict[str, dict[str, Any]] = {
                                default_ns=(12,), default_every=3),
         "cycle": CyclePlan(jobs=300, tasks=200, rules=100, chunk=50, idle_cycles=2, burst=20),
         "latency": LatencyPlan(poll_interval=0.5, samples=6),
+        "pbs": PbsFacilityPlan(jobs=1_000, users=20, active=5, finished=20, idle_cycles=2,
+                               changes=2, poll_interval=1.0),
     },
 }
 RUNNERS = {"economy": (EconomyPlan, run_economy), "cycle": (CyclePlan, run_cycle_cost),
-           "latency": (LatencyPlan, run_latency)}
+           "latency": (LatencyPlan, run_latency), "pbs": (PbsFacilityPlan, run_pbs_facility)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,7 +24,7 @@ TASK_LIST = "GET /v0.10/task_list"
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("facility") / "facility.json"
     done = subprocess.run([sys.executable, "benchmarks/facility.py", "--quick", "--out",
-                           str(out)], cwd=ROOT, capture_output=True, text=True, timeout=240)
+                           str(out)], cwd=ROOT, capture_output=True, text=True, timeout=480)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     assert "Targets (issue 8)" in done.stdout  # the table was printed, not only the JSON
     return dict(json.loads(out.read_text()))
@@ -97,3 +97,17 @@ def test_every_change_got_its_reaction(report: dict[str, Any]) -> None:
     latency = report["latency"]
     assert latency["missed"] == 0
     assert latency["all"]["count"] == report["plans"]["latency"]["samples"]
+
+
+def test_the_qselect_source_reads_no_record_in_an_idle_cycle(report: dict[str, Any]) -> None:
+    """Part 4 (issue 13): counts only. The full listing serialises every job each cycle; the
+    qselect source asks two id lists and no record, and both see every change, no vanish."""
+    pbs = report["pbs"]
+    jobs = pbs["world"]["jobs"]
+    listing, chosen = pbs["listing"], pbs["select"]
+    assert listing["idle"]["records_max"] == jobs and listing["idle"]["pbs_calls_max"] == 1
+    assert chosen["idle"]["commands"] == ["qselect", "qselect"]
+    assert chosen["idle"]["records_max"] == 0
+    assert chosen["first_cycle"]["records"] == pbs["world"]["user_jobs"]
+    for run in (listing, chosen):
+        assert run["vanished"] == 0 and run["missed_changes"] == 0

@@ -65,3 +65,20 @@ def test_a_bad_settings_file_is_one_line_naming_it(runner: CliRunner, tmp_path: 
     config.write_bytes(b"\xff\xfe")
     result = runner.invoke(cli, ["run", "--once", "--config", str(config)])
     assert result.exit_code == 1 and "cannot read" in result.output
+
+
+def test_a_poll_interval_below_the_floor_names_the_setting(runner: CliRunner,
+                                                           tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("pbs: {poll_interval: 5}\n")
+    result = runner.invoke(cli, ["run", "--once", "--config", str(config)])
+    assert result.exit_code == 1
+    assert (f"{config}: pbs: Value error, pbs.poll_interval 5 s is below "
+            "pbs.min_poll_interval (15 s)") in result.output
+    config.write_text("pbs: {poll_interval: 5, min_poll_interval: 1}\n")  # a simulator's
+    (tmp_path / "rules").mkdir()
+    result = runner.invoke(cli, ["run", "--interval", "0.5", "--config", str(config),
+                                 "--rules", str(tmp_path / "rules"),
+                                 "--db", f"sqlite:///{tmp_path / 'w.db'}"])
+    assert result.exit_code == 1
+    assert "--interval 0.5 s is below pbs.min_poll_interval (1 s)" in result.output

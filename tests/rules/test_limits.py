@@ -57,3 +57,24 @@ rules:
     ruleset = load_rules([_write(tmp_path / "r.yaml", text)])
     assert ruleset.errors == []
     assert [len(r.do) for r in ruleset.rules] == [1, 2, 1]
+
+
+def test_rules_check_warns_about_templates_that_can_explode(tmp_path: Path) -> None:
+    slow = ("{% for i in range(job.run_count) %}{% for j in range(99999) %}x{% endfor %}"
+            "{% endfor %}{{ 'ab' * job.run_count }}{{ 2 ** job.run_count }}")
+    recursive = "{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}"
+    text = (rule("slow", job=slow.replace('"', "'"))
+            + rule("deep", job=recursive).removeprefix("rules:\n")
+            + rule("fine", job="{{ job.id }}-{{ 2 ** 10 }}-{{ 'x' * 3 }}").removeprefix("rules:\n"))
+    ruleset = load_rules([_write(tmp_path / "r.yaml", text)])
+    assert ruleset.errors == [] and len(ruleset.rules) == 3  # warned, still in force
+    assert sorted(w.message.removeprefix("template can explode: ").split(" (")[0]
+                  for w in ruleset.warnings) == [
+        "'**' with a computed or large exponent can take seconds",
+        "a string repeated by a computed count can grow large",
+        "loops inside loops multiply",
+        "macro 'f' calls itself",
+        "range() of a computed or large size",
+    ]
+    assert {w.field_path for w in ruleset.warnings} == {"slow.do[0].qrls.job",
+                                                        "deep.do[0].qrls.job"}

@@ -53,6 +53,8 @@ def test_hostile_files_beside_a_good_rule_in_a_running_service(tmp_path: Path) -
     (rules / "good.yaml").write_text(release("first"))
     env = {**os.environ, "WATCHER_CONFIG_DIR": str(tmp_path / "config"),
            "WATCHER_DATA_DIR": str(tmp_path / "data")}
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text("pbs: {min_poll_interval: 0}\n")  # 0.3 s
     with PbsSim(tmp_path / "pbs") as sim:
         argv = [sys.executable, "-m", "watcher", "run", "-v", "--rules", str(rules),
                 "--db", f"sqlite:///{tmp_path / 'w.db'}", "--pbs-bin", str(sim.bin_dir),
@@ -89,6 +91,8 @@ def test_hostile_files_beside_a_good_rule_in_a_running_service(tmp_path: Path) -
     assert "Traceback" not in running and "unexpected error" not in running
     for name, _, expected in CORPUS:
         assert f"{rules / name}:" in output and expected in output, name
-    assert "power.yaml" not in output  # valid files: their templates fail at render time
+    # Valid files, loaded with a warning; their templates fail at render time.
+    assert "power.yaml is invalid" not in output and "slow.yaml is invalid" not in output
+    assert "power.do[0].qrls.job: warning: template can explode" in output
     assert "template stopped: 8 ** 9999999 is over 4096 bits" in output
     assert "template stopped: template ran over its time budget" in output

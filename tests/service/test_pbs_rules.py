@@ -69,7 +69,7 @@ def test_for_window_fires_on_a_job_held_too_long_and_survives_a_restart(
 rules:
   - name: held-too-long
     when: {pbs_job: {name: stuck, state: H}}
-    for: 2s
+    for: 5s
     do: [{qrls: {job: "{{ job.id }}"}}]
 """
     first = make_service(rules)
@@ -77,7 +77,7 @@ rules:
     asyncio.run(first.cycle())
     assert intents(first) == []  # the window is open, nothing fired yet
     restarted = make_service(rules)  # a new process: same store, fresh memory
-    cycle_until(restarted, lambda: state(sim, job) != "H", timeout=15)
+    cycle_until(restarted, lambda: state(sim, job) != "H", timeout=25)
     for _ in range(3):
         asyncio.run(restarted.cycle())
     assert [i.action_type for i in intents(restarted)] == ["qrls"]

@@ -43,7 +43,8 @@ def test_every_quirk_and_error_leaves_the_service_running(tmp_path: Path) -> Non
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "r.yaml").write_text(RULE)
-    settings = Settings(pbs=PbsSettings(bin_dir=qstat.bin, watch="all", down_after=2),
+    settings = Settings(pbs=PbsSettings(bin_dir=qstat.bin, watch="all", down_after=2,
+                                        discovery="listing"),
                         store=StoreSettings(url=f"sqlite:///{tmp_path / 'w.db'}"))
     store = open_store(settings.store.url)
     try:

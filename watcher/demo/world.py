@@ -114,7 +114,8 @@ class DemoWorld:
                                 token_db=self.home / "globus-tokens.db", poll_interval=0,
                                 endpoint_interval=2, request_timeout=5, max_sleep=0.05)
         return Settings(pbs=PbsSettings(bin_dir=self.sim.bin_dir,
-                                        poll_interval=self.knobs.poll_interval, down_after=2),
+                                        poll_interval=self.knobs.poll_interval,
+                                        min_poll_interval=0, down_after=2),
                         store=StoreSettings(url=db_url), globus=globus,
                         smtp=self.sink.settings(), user_email=EMAIL)
 

@@ -43,6 +43,7 @@ from watcher.store.models import DONE, PENDING, RUNNING, Intent
 # A digest lists at most this many items and counts the rest: every append rewrites the list.
 MAX_ITEMS = 1000
 _OPEN = "watcher.grouping.open"  # session.info: this transaction's open group intents
+_ITEMS = "watcher.grouping.items"  # session.info: items not yet written to their intents
 
 
 @dataclass(frozen=True)
@@ -113,9 +114,27 @@ def collect(session: Session, group: Grouped, now: datetime) -> Intent:
             cache[group.key] = created[0]
             return created[0]
         intent = _open_intent(session, group.key)  # another instance opened it just now
-    _append(intent, group.item, now)
+    # Items wait in the session until `write_items`: rewriting the intent's params at every
+    # firing re-encoded up to MAX_ITEMS items each time (a lost queue: 10,000 firings).
+    waiting: dict[int, tuple[Intent, list[dict[str, Any]]]] = session.info.setdefault(
+        _ITEMS, {})
+    waiting.setdefault(id(intent), (intent, []))[1].append(group.item)
     cache[group.key] = intent
     return intent
+
+
+def is_open(session: Session, key: str) -> bool:
+    """Whether this transaction already holds the group's open intent (`collect` found or
+    opened it)."""
+    return key in session.info.get(_OPEN, {})
+
+
+def write_items(session: Session, now: datetime) -> None:
+    """Add the items `collect` gathered to their group intents, once per intent; the engine
+    calls it before its caller commits."""
+    waiting: dict[int, tuple[Intent, list[dict[str, Any]]]] = session.info.pop(_ITEMS, {})
+    for intent, items in waiting.values():
+        _append(intent, items, now)
 
 
 def _of_group(key: str) -> Any:
@@ -141,11 +160,10 @@ def _due(session: Session, group: Grouped, now: datetime) -> datetime:
     return due if last is None else max(due, last.updated_at + group.repeat)
 
 
-def _append(intent: Intent, item: dict[str, Any], now: datetime) -> None:
+def _append(intent: Intent, items: list[dict[str, Any]], now: datetime) -> None:
     digest = dict(intent.params["digest"])
-    if len(digest["items"]) < MAX_ITEMS:
-        digest["items"] = [*digest["items"], item]
-    else:
-        digest["omitted"] = digest["omitted"] + 1
+    room = max(MAX_ITEMS - len(digest["items"]), 0)
+    digest["items"] = [*digest["items"], *items[:room]]
+    digest["omitted"] = digest["omitted"] + len(items[room:])
     intent.params = {**intent.params, "digest": digest}  # replaced, not mutated: see models
     intent.updated_at = now

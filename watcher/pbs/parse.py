@@ -104,10 +104,16 @@ def parse_qstat_attributes(
 
 def _parse(text: str, select: Select | None, build: Build[J]) -> QstatDocument[J]:
     try:
-        data, _ = _DECODER.raw_decode(text, _LEADING_SPACE.match(text).end())
-    except _DECODE_ERRORS:
-        return _salvage(text, select, build)
-    return _from_decoded(data, select, build)
+        try:
+            data, _ = _DECODER.raw_decode(text, _LEADING_SPACE.match(text).end())
+        except _DECODE_ERRORS:
+            return _salvage(text, select, build)
+        return _from_decoded(data, select, build)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        # The fuzz suite found answers the salvage path did not expect: the poll must not
+        # crash on them. Incomplete: unknown, not "every job vanished".
+        return QstatDocument(skipped=[SkippedJob(None, f"unreadable qstat answer "
+                                                       f"({type(exc).__name__})")])
 
 
 def _from_decoded(data: object, select: Select | None, build: Build[J]) -> QstatDocument[J]:
@@ -191,7 +197,10 @@ def _add_job(
     if not isinstance(attrs, dict):
         doc.skipped.append(SkippedJob(job_id, f"job is a {type(attrs).__name__}, not an object"))
     elif select is None or select(job_id, attrs):
-        doc.jobs[job_id] = build(job_id, attrs)
+        try:
+            doc.jobs[job_id] = build(job_id, attrs)
+        except (TypeError, ValueError, AttributeError) as exc:  # a field of an odd JSON type
+            doc.skipped.append(SkippedJob(job_id, f"unreadable job: {type(exc).__name__}"))
 
 
 def job_snapshot(job_id: str, attrs: dict[str, Any]) -> JobSnapshot:

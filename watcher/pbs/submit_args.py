@@ -18,6 +18,7 @@ qsub then fails on a script file that does not exist, which is a clear, permanen
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
@@ -30,6 +31,7 @@ _TAKES_VALUE = {c: QSUB_OPTSTRING[i + 1: i + 2] == ":"
                 for i, c in enumerate(QSUB_OPTSTRING) if c != ":"}
 
 Option = tuple[str, str | None]
+_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class SubmitArgsError(ValueError):
@@ -216,6 +218,9 @@ def set_variables(
         else:
             entries.append((name, known.get(name)))
     entries += list(new.items())
+    for name, _ in entries:
+        if not _VAR_NAME.fullmatch(name):
+            raise SubmitArgsError(f"-v entry {name!r} is not a variable name qsub can pass")
     listed = ",".join(name if value is None else f"{name}={quote_value(value, name)}"
                       for name, value in entries)
     stripped = args.without("v")

@@ -121,7 +121,12 @@ class ActionCall(_Frozen):
     line: int | None = None
     name: str | None = None  # `- name: retry` beside the action: later steps' `steps.retry`
 
-    def bind(self, context: Mapping[str, Any], field_path: str = "") -> ActionParams:
+    def per_item(self) -> frozenset[str]:
+        """Params that differ per firing of a grouped action (`GroupingParams.PER_ITEM`)."""
+        return frozenset(getattr(ACTIONS[self.type].params, "PER_ITEM", ()))
+
+    def bind(self, context: Mapping[str, Any], field_path: str = "",
+             skip: frozenset[str] = frozenset()) -> ActionParams:
         """Render the params' templates and validate the result against the action's model.
 
         Raises `templating.TemplateError` naming the field when rendering fails or the rendered
@@ -136,9 +141,12 @@ class ActionCall(_Frozen):
             if name not in self.params and isinstance(info.default, str)
             and templating.is_template(info.default) and name not in later
         }
-        now = {k: v for k, v in self.params.items() if k not in later}
-        rendered = templating.render_params({**defaults, **now}, context, field_path)
-        rendered.update({k: v for k, v in self.params.items() if k in later})
+        # `skip`: params left as written too (a grouped firing whose group is open needs no
+        # subject of its own).
+        kept = later | skip
+        now = {k: v for k, v in {**defaults, **self.params}.items() if k not in kept}
+        rendered = templating.render_params(now, context, field_path)
+        rendered.update({k: v for k, v in self.params.items() if k in kept})
         try:
             return model.model_validate(rendered)
         except ValidationError as exc:

@@ -30,6 +30,7 @@ from watcher.lang.errors import (
     unknown_key,
 )
 from watcher.lang.validation import allowed_keys, problems_from
+from watcher.rules import template_risks
 from watcher.rules.conditions import CONDITIONS
 from watcher.rules.lint import lint_rule
 from watcher.rules.model import ActionCall, Condition, Rule, RuleSource, Trigger
@@ -240,8 +241,9 @@ def parse_rule(raw: Any, at: DataPath, path: Path, lines: Lines = _no_lines, *,
         return None, problems + [p.under(at) for p in problems_from(exc, Rule, reported)]
     if problems or not checked:
         return (None if problems else rule), problems
-    return rule, lint_rule(rule, item_paths(raw["when"], (*at, "when")),
-                           item_paths(raw.get("conditions") or [], (*at, "conditions")), at)
+    return rule, [*lint_rule(rule, item_paths(raw["when"], (*at, "when")),
+                             item_paths(raw.get("conditions") or [], (*at, "conditions")), at),
+                  *template_risks.warnings(rule, item_paths(raw["do"], (*at, "do")))]
 
 
 def _trigger_types(parsed: list[Trigger] | None, raw: Any) -> list[str]:

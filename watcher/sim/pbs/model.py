@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,17 +108,35 @@ def load_where(conn: sqlite3.Connection, where: str = "1", params: tuple[Any, ..
     return [from_row(r) for r in rows]
 
 
-def insert(conn: sqlite3.Connection, job: Job) -> None:
+def insert(conn: sqlite3.Connection, job: Job, *, mtime: int | None = None) -> None:
+    """Add the job, its mtime stamped now (or `mtime`: a copy made to look old)."""
+    if mtime is None:
+        stamp_mtime(conn, job)
+    else:
+        job.attrs["mtime"] = mtime
     conn.execute(f"INSERT INTO jobs ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", _values(job))
 
 
 def save(conn: sqlite3.Connection, job: Job) -> bool:
     """Write the job back; False when it no longer exists (the datastore was wiped)."""
+    stamp_mtime(conn, job)
     values = _values(job)
     cur = conn.execute(
         "UPDATE jobs SET state=?, substate=?, attrs=?, script=?, nodes=?, runner_pid=?, obit=?,"
         " deleting=?, abort_reason=?, changed=? WHERE seq=?", (*values[1:], job.seq))
     return cur.rowcount == 1
+
+
+def stamp_mtime(conn: sqlite3.Connection, job: Job) -> None:
+    """Every save of a job sets its mtime to the server's clock, as job_save_db() does
+    (OpenPBS src/server/job_recov_db.c: "update mtime before save"). The server saves a job on
+    each state or substate change (svr_setjobstate), hold/release, qalter, run, obit and on the
+    MoM's status updates (stat_update), so `qselect -t m.gt.<t>` lists every job touched since t.
+    A finished job is no longer saved by state changes: svr_setjobstate returns at once for F.
+    """
+    row = conn.execute("SELECT value FROM settings WHERE key='clock_offset'").fetchone()
+    offset = float(json.loads(row[0])) if row else 0.0
+    job.attrs["mtime"] = int(time.time() + offset)
 
 
 def _values(job: Job) -> tuple[Any, ...]:

@@ -7,7 +7,7 @@ Each operand is looked up separately, as qstat.c does: an unknown id prints
 
 from __future__ import annotations
 
-from watcher.sim.pbs import messages, model, pbsjson, render
+from watcher.sim.pbs import messages, model, pbsjson, render, requests
 from watcher.sim.pbs.cmdline import getopt
 from watcher.sim.pbs.context import Context, qualify, seq_of
 from watcher.sim.pbs.model import Job
@@ -47,12 +47,17 @@ def _show(ctx: Context, operands: list[str], full: bool, history: bool, as_json:
     if not operands:
         where = "1" if history else "state != 'F'"
         found = model.load_where(ctx.conn, where)
+    elif as_json and len(operands) > 1 and ctx.settings["issue_2672"]:
+        # OpenPBS issue 2672 (builds of main after 23.06.06): with -F json only the first id
+        # is answered; the others are dropped silently, no "Unknown Job Id", exit 0.
+        operands = operands[:1]
     for index, operand in enumerate(operands):
         jobs, code = _lookup(ctx, operand, server, history)
         failed = code or failed
         if index == 0 and not jobs:
             header = False  # qstat prints its header with the first operand's answer only
         found.extend(jobs)
+    requests.count(ctx, "qstat", ids=0, records=len(found))
     if as_json:
         ctx.out.write(_document(ctx, found))
     elif full:

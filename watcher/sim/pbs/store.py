@@ -48,6 +48,12 @@ DEFAULTS: dict[str, Any] = {
     "kill_delay": 2.0,
     "operators": [],
     "managers": [],
+    # Seconds the server's clock is ahead of this host's (negative: behind); it stamps mtime.
+    "clock_offset": 0.0,
+    # Reproduce OpenPBS issue 2672: `qstat -f -F json` with several ids answers only the first.
+    "issue_2672": False,
+    # Log what each qstat/qselect made the server send (see requests.py).
+    "count_requests": False,
 }
 
 

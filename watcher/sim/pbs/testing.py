@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from watcher.pbs.commands import PbsCommands
-from watcher.sim.pbs import accounting, cluster, control
+from watcher.sim.pbs import accounting, cluster, control, model, requests, store
 from watcher.sim.pbs.context import current_user
 from watcher.sim.pbs.mom_files import write_pbs_environment
 from watcher.sim.pbs.paths import SimPaths
@@ -95,6 +95,47 @@ class PbsSim:
     def wipe(self) -> int:
         """Lose every job while the server keeps running; returns how many were lost."""
         return control.wipe(self.home)
+
+    def configure(self, **settings: Any) -> None:
+        """Change server settings while it runs, as `qmgr -c "set server ..."` would:
+        `clock_offset` (seconds), `issue_2672`, `count_requests` (see `watcher.sim.pbs.store`)."""
+        self._settings.update(settings)
+        conn = store.connect(self.paths.db)
+        try:
+            with store.transaction(conn):
+                for key, value in settings.items():
+                    store.set_setting(conn, key, value)
+        finally:
+            conn.close()
+
+    def copy_jobs(self, template: str, owners: Sequence[str], *, name: str = "copy",
+                  mtime: float | None = None) -> list[str]:
+        """Copies of job `template`, one per entry of `owners`: the way a test or benchmark
+        fills a server with other users' jobs (their Job_Owner is `<owner>@<template's host>`)
+        without thousands of `qsub` calls. A copy is named `<name>-<i>`; `mtime` makes the
+        copies look last modified then (a history job of last week), else they are stamped now.
+        """
+        conn = store.connect(self.paths.db)
+        ids: list[str] = []
+        try:
+            with store.transaction(conn):
+                job = model.load(conn, int(template.partition(".")[0]))
+                if job is None:
+                    raise KeyError(f"no job {template}")
+                host = job.attrs["Job_Owner"].partition("@")[2]
+                for i, owner in enumerate(owners):
+                    job.seq = store.next_seq(conn)
+                    job.attrs["Job_Owner"] = f"{owner}@{host}"
+                    job.attrs["Job_Name"] = f"{name}-{i}"
+                    model.insert(conn, job, mtime=None if mtime is None else int(mtime))
+                    ids.append(job.jobid)
+        finally:
+            conn.close()
+        return ids
+
+    def requests(self) -> list[dict[str, Any]]:
+        """What each qstat/qselect made the server send, while `count_requests` is on."""
+        return requests.read(self.paths)
 
     def close(self) -> None:
         """Stop the server and kill every runner and job process. Safe to call twice."""
