@@ -80,19 +80,67 @@ def below_floor(what: str, interval: float, floor: float) -> str:
             f"pbs.min_poll_interval for a simulator")
 
 
+# The floors of `store.lease` and `store.heartbeat`: a lease renewed more often than every
+# second costs the database for nothing, and one shorter than 5 s is lost to a slow disk or a
+# garbage-collection pause while its action still runs.
+MIN_HEARTBEAT = timedelta(seconds=1)
+MIN_LEASE = timedelta(seconds=5)
+
+
 class StoreSettings(_Section):
+    """The database, how long history is kept, and how instances hold their work.
+
+    An instance claims an action for `lease` and renews the claim every `heartbeat` while the
+    action runs, so a long transfer submission keeps it; when an instance dies its claims are
+    free within `lease` (at once when the instance that finds them can tell it is gone).
+    """
+
     url: str = Field(default_factory=paths.default_db_url)
     # How long finished history (events, firings, done intents) is kept; null keeps it all.
     retention: timedelta | None = timedelta(days=30)
+    lease: timedelta = timedelta(seconds=30)
+    heartbeat: timedelta = timedelta(seconds=10)
 
     @field_validator("retention", mode="before")
     @classmethod
     def _duration(cls, value: object) -> timedelta | None:
         return None if value is None else parse_duration(value)
 
+    @field_validator("lease", "heartbeat", mode="before")
+    @classmethod
+    def _required_duration(cls, value: object) -> timedelta:
+        return parse_duration(value)
+
+    @field_validator("heartbeat")
+    @classmethod
+    def _heartbeat_floor(cls, value: timedelta) -> timedelta:
+        if value < MIN_HEARTBEAT:
+            raise ValueError(f"must be at least {MIN_HEARTBEAT.total_seconds():g}s")
+        return value
+
+    @field_validator("lease")
+    @classmethod
+    def _lease_floor(cls, value: timedelta) -> timedelta:
+        if value < MIN_LEASE:
+            raise ValueError(f"must be at least {MIN_LEASE.total_seconds():g}s")
+        return value
+
+    @model_validator(mode="after")
+    def _three_heartbeats_per_lease(self) -> StoreSettings:
+        # Two heartbeats may be late (a stalled disk) before a live instance loses a claim.
+        if self.lease < 3 * self.heartbeat:
+            raise ValueError(
+                f"lease ({self.lease.total_seconds():g}s) must be at least three heartbeats "
+                f"({3 * self.heartbeat.total_seconds():g}s)")
+        return self
+
     @field_serializer("retention")
     def _seconds(self, value: timedelta | None) -> float | None:
         return None if value is None else value.total_seconds()  # read back by parse_duration
+
+    @field_serializer("lease", "heartbeat")
+    def _lease_seconds(self, value: timedelta) -> float:
+        return value.total_seconds()
 
 
 class QuotaSettings(_Section):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,9 +17,11 @@ from watcher.engine.engine import Engine
 from watcher.events import PBS_JOB, Event
 from watcher.ledger.outbox import RetryPolicy, claim, record
 from watcher.rules.loader import load_rules
+from watcher.service.instance import Presence
 from watcher.service.observe import SourceMemory
 from watcher.sources.base import Observation
 from watcher.store import Store, open_store
+from watcher.store.models import SourceLease
 
 T0 = datetime(2026, 1, 5, 8, tzinfo=UTC)
 
@@ -99,8 +103,8 @@ def test_json_has_one_key_per_section(runner: CliRunner, rules_dir: Path, db_url
     (rules_dir / "broken.yaml").write_text(
         "rules:\n  - name: x\n    when: {pbs_jb: {}}\n    do: [{qdel: {job: '1'}}]\n")
     report = json.loads(status(runner, "--rules", rules_dir, "--db", db_url, "--json").output)
-    assert list(report) == ["sources", "credentials", "rules_in_trouble", "dead_intents",
-                            "pending_windows", "intents", "workflows"]
+    assert list(report) == ["sources", "instances", "credentials", "rules_in_trouble",
+                            "dead_intents", "pending_windows", "intents", "workflows"]
     [pbs] = report["sources"]
     assert (pbs["healthy"], pbs["failures"], pbs["down_reported"]) == (False, 3, True)
     assert [(r["rule"], r["file"], r["line"]) for r in report["rules_in_trouble"]] == [
@@ -128,6 +132,7 @@ def test_before_the_first_run_there_is_no_store_and_none_is_made(
     assert lines == [
         f"No store yet: {db} does not exist (has the watcher run?).",
         "Sources: unknown (no store)",
+        "Instances: unknown (no store)",
         "Rules in trouble: none",
         "Dead intents: unknown (no store)",
         "Pending for: windows: unknown (no store)",
@@ -135,3 +140,31 @@ def test_before_the_first_run_there_is_no_store_and_none_is_made(
         "Workflows: unknown (no store)",
     ]
     assert not db.parent.exists()
+
+
+def test_instances_with_the_sources_they_poll_and_their_heartbeat(
+        runner: CliRunner, rules_dir: Path, db_url: str) -> None:
+    """One instance polls what it lists (SQLite: everything); another holds a source lease
+    (PostgreSQL) that has not run out; a lease that ran out is nobody's source any more."""
+    now = datetime.now(UTC)
+    store = open_store(db_url)
+    try:
+        Presence(store, "login1:100:a", timedelta(seconds=30), lambda: now).start(["quota"])
+        Presence(store, "login2:200:b", timedelta(seconds=30),
+                 lambda: now - timedelta(seconds=4)).start([])
+        with store.session() as session:
+            session.add(SourceLease(source="pbs", owner="login2:200:b",
+                                    until=now + timedelta(seconds=40)))
+            session.add(SourceLease(source="globus", owner="login2:200:b",
+                                    until=now - timedelta(seconds=1)))
+    finally:
+        store.close()
+    report = json.loads(status(runner, "--rules", rules_dir, "--db", db_url, "--json").output)
+    rows = {row["instance"]: row for row in report["instances"]}
+    assert {name: (row["host"], row["pid"], row["sources"]) for name, row in rows.items()} == {
+        "login1:100:a": (socket.gethostname(), os.getpid(), ["quota"]),
+        "login2:200:b": (socket.gethostname(), os.getpid(), ["pbs"])}
+    assert 4 <= rows["login2:200:b"]["heartbeat_age"] < 10
+    lines = [" ".join(line.strip("│ ").split())
+             for line in status(runner, "--rules", rules_dir, "--db", db_url).output.splitlines()]
+    assert any(line.startswith("login2:200:b │ pbs │ ") for line in lines), lines

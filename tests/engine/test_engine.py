@@ -153,3 +153,35 @@ rules:
             Event(ACTION_FAILED, "1.sim", T0, current=failure, data=failure),
             Event(ACTION_FAILED, "1.sim", T0, current=other, data=other)], T0)
     assert [i[2] for i in intents(store)] == [{"job": "release"}]
+
+
+def test_a_subject_listed_again_inside_the_condition_is_no_new_entry(store, engine):
+    """A subject forgotten and announced again (a Globus task that joins the watch list after
+    it ended) while still inside: the rule that fired for it remembers and stays quiet."""
+    done = job("F", exit_status=0)
+    with store.session() as s:
+        engine.process(s, [ev(None, done, change="appeared")], T0)
+    with store.session() as s:
+        engine.process(s, [ev(None, done, at=T0 + timedelta(seconds=5), change="appeared")],
+                       T0 + timedelta(seconds=5))
+    assert [i[:2] for i in intents(store)] == [("release-after-ok", "qrls"),
+                                               ("release-after-ok", "qdel")]
+
+
+def test_a_rule_its_conditions_held_back_decides_anew_when_the_subject_is_listed_again(store):
+    ruleset = load_rule_text("""
+rules:
+  - name: after-a-run
+    when: {pbs_job: {state: F}}
+    conditions: [{subject: {run_count: ">= 1"}}]
+    do: [{qrls: {job: "{{ job.id }}"}}]
+""", "rules.yaml")
+    engine = Engine(ruleset.rules, user={"name": "alice"})
+    with store.session() as s:
+        engine.process(s, [ev(None, job("F"), change="appeared")], T0)
+    assert intents(store) == []  # entered, but its condition did not hold
+    later = T0 + timedelta(seconds=5)
+    with store.session() as s:
+        engine.process(s, [ev(None, job("F") | {"run_count": 1}, at=later, change="appeared")],
+                       later)
+    assert [i[:2] for i in intents(store)] == [("after-a-run", "qrls")]

@@ -1,13 +1,10 @@
 """The real `watcher run` as a subprocess a crash test can kill, restart and clean up after.
 
 A run is `python -m watcher run` in its own session with `WATCHER_FAILPOINTS` set, so it
-SIGKILLs itself at a failpoint (watcher/failpoints.py) with no cleanup, like a power cut. After a
-death two things happen before the next start, both standing in for time passing:
-
-- the dead watcher's children (a `qsub` it had started) run to their end, as they would;
-- the intents it had claimed get their lease ended. A dead worker's lease runs out after five
-  minutes (the runner's default); ending it at once only skips the wait. Only leases whose owner
-  names the dead pid are touched, and no watcher is alive while it happens.
+SIGKILLs itself at a failpoint (watcher/failpoints.py) with no cleanup, like a power cut. The
+next run starts at once, as a systemd unit with `Restart=` would start it: the dead watcher's
+children (a `qsub` it had started) may still be running, and the intents it had claimed are still
+leased to it. Taking them over safely (after those children) is the restarted watcher's job.
 """
 
 from __future__ import annotations
@@ -21,15 +18,16 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
-from sqlmodel import select
-
 from watcher.store.db import Store
-from watcher.store.models import RUNNING, Intent, Snapshot
+from watcher.store.models import Snapshot
 
 _KILLED = re.compile(r"^failpoint (\S+): killing pid (\d+)$", re.MULTILINE)
+_STAMPED = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) \S+ \S+: (.*)$", re.MULTILINE)
+# The runner's line for the claim of an intent tried before.
+_RESUMED = re.compile(r"^Rule '.*' step \d+ \(\w+\): attempt \d+$")
 # How a restarted watcher found an effect of a killed one (the runner's and actions' log lines).
 RECOVERIES = {
     "journal": "already done before a restart",
@@ -55,6 +53,18 @@ class Run:
         """The failpoint this run died at, if it did."""
         found = _KILLED.search(self.log.read_text(errors="replace"))
         return found.group(1) if found and int(found.group(2)) == self.pid else None
+
+    def resumed_after(self) -> float | None:
+        """Seconds from this run's takeover of a dead run's claims to its first claim of an
+        intent tried before (None: it took nothing over, or died before claiming)."""
+        took = None
+        for stamp, text in _STAMPED.findall(self.log.read_text(errors="replace")):
+            at = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f")
+            if took is None and text.startswith("took over "):
+                took = at
+            elif took is not None and _RESUMED.match(text):
+                return (at - took).total_seconds()
+        return None
 
     def tail(self, lines: int = 30) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
@@ -97,18 +107,7 @@ class WatcherRig:
         hit = run.failpoint()
         assert run.proc.returncode == -signal.SIGKILL and hit, (
             f"watcher exited with {run.proc.returncode} outside a failpoint:\n{run.tail()}")
-        self.after_death(run)
         return hit
-
-    def after_death(self, run: Run) -> None:
-        """Let the dead run's children finish, then end its leases (see the module docstring)."""
-        deadline = time.monotonic() + 60
-        while _group_alive(run.pid):
-            if time.monotonic() > deadline:
-                _kill_group(run.pid)
-                break
-            time.sleep(0.02)
-        expire_leases(self.store, run.pid)
 
     def stop(self, run: Run) -> None:
         """SIGTERM (the watcher finishes its commit), SIGKILL after 15 s; then the group."""
@@ -138,39 +137,6 @@ def seen(store: Store, job_id: str) -> bool:
     """Whether a watcher has observed the job (its snapshot is stored)."""
     with store.session(write=False) as session:
         return session.get(Snapshot, ("pbs", job_id)) is not None
-
-
-def expire_leases(store: Store, pid: int) -> int:
-    """End the leases held by the (dead) watcher process `pid`; returns how many."""
-    past = datetime.now(UTC) - timedelta(seconds=1)
-    ended = 0
-    with store.session() as session:
-        for intent in session.exec(select(Intent).where(Intent.status == RUNNING)):
-            owner = (intent.lease_owner or "").rsplit(":", 2)  # host:pid:nonce (default_owner)
-            if len(owner) == 3 and owner[1] == str(pid):
-                intent.lease_until = past
-                session.add(intent)
-                ended += 1
-    return ended
-
-
-def _group_alive(pgid: int) -> bool:
-    """Whether a live (not zombie) process is left in process group `pgid`."""
-    proc = Path("/proc")
-    if not proc.is_dir():
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-    for stat in proc.glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # gone while we looked
-        if fields[0] != "Z" and fields[2] == str(pgid):
-            return True
-    return False
 
 
 def _kill_group(pgid: int) -> None:

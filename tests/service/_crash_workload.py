@@ -7,7 +7,12 @@ A wave is six jobs that end in four effects, one per action kind:
 - `victim-N` waits held; `partner-N` exits 0 naming it in `VICTIM`: `qdel` (one `D` record);
 - `wall-N` overruns a 1 s walltime (-29): `resubmit` (one `Q` record of a job whose
   WATCHER_RESUBMIT_OF is wall-N; the new job has the walltime to finish);
-- `move-N` exits 0: `transfer` of move-N.dat (one Globus task labelled move-N).
+- `move-N` exits 0: `transfer` of move-N.dat (one Globus task labelled move-N); with `moved`
+  mail, the task's success mails "moved move-N" (one message).
+
+`resubmit=False` leaves out the `wall-N` jobs, so every `qstat` is a poll (the resubmit looks
+for its tag with a `qstat` too) and polls can be counted. A `vanished` rule mails "vanished
+<id>": no job is ever lost here, so any such mail is a false vanish.
 
 Effects are counted where they land (sink, accounting log, emulator), never in the watcher's
 own store, so a double effect cannot hide behind a tidy ledger.
@@ -48,6 +53,14 @@ TRANSFER_RULE = """\
           source_path: "/~/{{ job.name }}.dat"
           destination_path: "/~/{{ job.name }}.dat"
           label: "{{ job.name }}"
+"""
+MOVED_RULE = """\
+  - name: mail-moved
+    when: {globus_task: {label: "move-*", status: SUCCEEDED}}
+    do: [{email: {to: ops@example.org, subject: "moved {{ event.attrs.label }}"}}]
+  - name: mail-vanished
+    when: {pbs_job: {vanished: true}}
+    do: [{email: {to: ops@example.org, subject: "vanished {{ job.id }}"}}]
 """
 
 
@@ -98,12 +111,17 @@ class Workload:
     victims: list[str] = field(default_factory=list)
     walls: list[str] = field(default_factory=list)
     movers: list[str] = field(default_factory=list)
+    resubmit: bool = True
+    moved_mail: bool = False
 
     def rules(self) -> str:
+        rules = RULES if self.resubmit else RULES.replace(
+            RULES[RULES.index("  - name: retry-walltime"):], "")
         if self.endpoints is None:
-            return RULES
+            return rules
         src, dst, _ = self.endpoints
-        return RULES + TRANSFER_RULE.replace("SRC", src).replace("DST", dst)
+        rules += TRANSFER_RULE.replace("SRC", src).replace("DST", dst)
+        return rules + MOVED_RULE if self.moved_mail else rules
 
     def first_job(self) -> str:
         """A held job that never ends, for the watcher's first look: the first poll of an empty
@@ -121,8 +139,9 @@ class Workload:
         victim = self._qsub("exit 0\n", "-N", f"victim-{n}", "-h")
         self.victims.append(victim)
         self._qsub("exit 0\n", "-N", f"partner-{n}", "-v", f"VICTIM={victim}")
-        self.walls.append(self._qsub(None, "-N", f"wall-{n}", "-l", "walltime=00:00:01",
-                                     "wall.sh"))
+        if self.resubmit:
+            self.walls.append(self._qsub(None, "-N", f"wall-{n}", "-l", "walltime=00:00:01",
+                                         "wall.sh"))
         if self.endpoints is not None:
             (self.endpoints[2] / f"move-{n}.dat").write_bytes(b"x" * 1000)
             self._qsub("exit 0\n", "-N", f"move-{n}")
@@ -140,15 +159,19 @@ class Workload:
         with `parents` (new job -> WATCHER_RESUBMIT_OF) each is checked against its parent,
         else only their number is (cheap enough to call every few hundred ms)."""
         lines = self.sim.accounting_lines()
-        subjects = [str(m.message["Subject"]).removeprefix("failed ") for m in self.sink.messages]
+        subjects = [str(m.message["Subject"]) for m in self.sink.messages]
         found = [
-            tally("email", self.fails, subjects),
+            tally("email", self.fails, _about("failed ", subjects)),
             tally("qdel", self.victims, records(lines, "D")),
-            self._resubmissions([j for j in records(lines, "Q") if j not in self.submitted],
-                                parents),
         ]
+        if self.resubmit:
+            found.append(self._resubmissions(
+                [j for j in records(lines, "Q") if j not in self.submitted], parents))
         if self.emu is not None:
             found.append(tally("transfer", self.movers, (t["label"] for t in self.emu.tasks())))
+        if self.moved_mail:
+            found.append(tally("moved mail", self.movers, _about("moved ", subjects)))
+            found.append(tally("vanished mail", [], _about("vanished ", subjects)))
         return found
 
     def _resubmissions(self, new: list[str], parents: dict[str, str] | None) -> Tally:
@@ -166,3 +189,7 @@ class Workload:
 
     def message_ids(self) -> Counter[str]:
         return Counter(str(m.message["Message-ID"]) for m in self.sink.messages)
+
+
+def _about(prefix: str, subjects: Iterable[str]) -> list[str]:
+    return [s.removeprefix(prefix) for s in subjects if s.startswith(prefix)]

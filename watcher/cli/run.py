@@ -13,8 +13,9 @@ from watcher import paths
 from watcher.cli._common import db_option, open_configured_store, rules_option, settings_option
 from watcher.cli.errors import WatcherError
 from watcher.config import Settings, below_floor
+from watcher.engine.engine import FiringReport
 from watcher.private import FILE_MODE
-from watcher.service.scheduler import run_forever
+from watcher.service.scheduler import beat_forever, run_forever
 from watcher.service.service import Service
 from watcher.store.db import Store, sqlite_path
 
@@ -39,29 +40,41 @@ def run(rules: tuple[Path, ...], db_url: str | None, settings: Settings, once: b
         raise WatcherError(below_floor("--interval", interval, settings.pbs.min_poll_interval))
     store = open_configured_store(settings, db_url)
     lock = _single_instance(store)
-    service = Service(settings, store, list(rules) or [paths.rules_dir()])
+    service = Service(settings, store, list(rules) or [paths.rules_dir()],
+                      exclusive=lock is not None)
+    poll_interval = interval or settings.pbs.poll_interval
     try:
         if once:
-            reports = asyncio.run(service.cycle())
+            reports = asyncio.run(_once(service, poll_interval))
             fired = sum(1 for report in reports if report.actions)
             yours = len(service.rulebook.rules)
             staging = len(service.engine.rules) - yours
             click.echo(f"one cycle: {yours} rule{'s' * (yours != 1)} of yours and {staging} "
                        f"staging rules in force, {fired} fired")
         else:
-            asyncio.run(run_forever(service, poll_interval=interval or
-                                    settings.pbs.poll_interval))
+            asyncio.run(run_forever(service, poll_interval=poll_interval))
     finally:
         store.close()
         if lock is not None:
             lock.release()
 
 
+async def _once(service: Service, poll_interval: float) -> list[FiringReport]:
+    """One cycle as an instance: what a gone one claimed is taken over, sources shared."""
+    await service.start(poll_interval)
+    beating = asyncio.ensure_future(
+        beat_forever(service, service.settings.store.heartbeat.total_seconds()))
+    try:
+        return await service.cycle()
+    finally:
+        beating.cancel()
+        await service.stop()
+
+
 def _single_instance(store: Store) -> FileLock | None:
     """One `watcher run` per SQLite store: two would each see every edge and act twice.
 
-    (Several instances on one PostgreSQL store need source leases, which watcher does not have
-    yet: run one instance per store there too.)
+    Several instances may share a PostgreSQL store: they share the sources under leases.
     """
     db_path = sqlite_path(str(store.engine.url))
     if db_path is None:

@@ -30,7 +30,16 @@ from watcher.rules.loader import RuleSet, load_rules
 from watcher.service.rulebook import RULEBOOK_FACT, service_view
 from watcher.store.db import sqlite_path
 from watcher.store.facts import get_fact
-from watcher.store.models import DEAD, STATUSES, Firing, Intent, RuleState, SourceHealth
+from watcher.store.models import (
+    DEAD,
+    STATUSES,
+    Firing,
+    Instance,
+    Intent,
+    RuleState,
+    SourceHealth,
+    SourceLease,
+)
 
 _DEAD_SHOWN = 50
 
@@ -74,6 +83,26 @@ def sources(inputs: StatusInputs) -> Section:
         if is_paused and row["source"].startswith("globus"):
             row.update(healthy=False, paused=True, last_error=f"{PAUSED}: {why}")
     return Section("sources", "Sources", columns, rows, inputs.empty("not polled yet"))
+
+
+def instances(inputs: StatusInputs) -> Section:
+    """The running `watcher run` instances, the sources each polls, their last heartbeat."""
+    now = datetime.now(UTC)
+    held: dict[str, list[str]] = {}
+    leases = select(SourceLease).where(col(SourceLease.until) >= now).order_by(
+        col(SourceLease.source))
+    for lease in _all(inputs, leases):
+        held.setdefault(lease.owner, []).append(lease.source)
+    rows = []
+    for row in _all(inputs, select(Instance).order_by(col(Instance.started_at))):
+        sources = sorted({*row.sources, *held.get(row.owner, [])})
+        rows.append({"instance": row.owner, "host": row.host, "pid": row.pid,
+                     "started_at": row.started_at, "heartbeat_at": row.heartbeat_at,
+                     "heartbeat_age": round((now - row.heartbeat_at).total_seconds(), 1),
+                     "sources": sources})
+    columns = {"instance": "Instance", "sources": "Polls", "started_at": "Started (UTC)",
+               "heartbeat_at": "Last heartbeat (UTC)", "heartbeat_age": "Seconds ago"}
+    return Section("instances", "Instances", columns, rows, inputs.empty("none running"))
 
 
 def credentials(inputs: StatusInputs) -> Section:
@@ -161,7 +190,8 @@ def workflows(inputs: StatusInputs) -> Section:
 
 
 SECTIONS: list[Callable[[StatusInputs], Section]] = [
-    sources, credentials, rules_in_trouble, dead_intents, pending_windows, intent_counts, workflows]
+    sources, instances, credentials, rules_in_trouble, dead_intents, pending_windows,
+    intent_counts, workflows]
 
 
 @click.command("status", short_help="Show sources, rules in trouble and dead actions.")
@@ -171,7 +201,8 @@ SECTIONS: list[Callable[[StatusInputs], Section]] = [
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead.")
 def status(rules: tuple[Path, ...], db_url: str | None, settings: Settings,
            as_json: bool) -> None:
-    """Show source health, rules in trouble, dead intents, pending for: windows and workflows."""
+    """Show source health, instances, rules in trouble, dead intents, pending for: windows and
+    workflows."""
     ruleset = load_rules(list(rules) or [paths.rules_dir()])
     path = sqlite_path(db_url or settings.store.url)
     if path is not None and not path.exists():  # never create a store just to look at it

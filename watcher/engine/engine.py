@@ -22,7 +22,7 @@ from watcher.engine import grouping, silences
 from watcher.engine.decide import Decision, Limits, RuleMemory, Verdict, fired, on_event, on_tick
 from watcher.engine.index import TriggerIndex
 from watcher.engine.memory import Memories, load_memory, save_memory
-from watcher.events import ACTION_FAILED, Event
+from watcher.events import ACTION_FAILED, APPEARED, Event
 from watcher.ledger import deferred as steps
 from watcher.ledger.outbox import NewIntent, enqueue
 from watcher.pbs.meanings import TEMPLATE_HELPER
@@ -168,6 +168,12 @@ class Engine:
         entered = [t for t in triggers if t.matches_transition(event)]
         holding = _inside(rule, event)
         memory = load_memory(self._row(session, rule.name, event.subject))
+        if (entered and event.change == APPEARED and memory.in_condition
+                and memory.last_fired_at is not None):
+            # Seen inside before, forgotten, listed again (a Globus task announced again when
+            # it joins the watch list): a rule that fired for it does not fire again; one whose
+            # conditions held it back then (not yet a workflow's stage-in) decides anew.
+            entered = []
         why = f"{_describe(event)} entered {entered[0]}" if entered else ""
         decision = on_event(_limits(rule), memory, entered=bool(entered), holding=holding,
                             at=event.at, event_id=event_id, why=why)

@@ -28,7 +28,8 @@ def claim(
     Due means pending with `next_attempt_at <= now`, or running with an expired lease (its
     worker died). A step runs only after its predecessor (`after_key`) is done; if the
     predecessor failed for good, the step is skipped instead, with the reason, and so are the
-    steps after it. The lease must outlast the longest action, or a second worker may start it.
+    steps after it. The worker renews the lease while the action runs (its heartbeat,
+    `watcher.ledger.takeover.renew`), or a second worker may start it when it runs out.
     """
     claimed: list[Intent] = []
     if not _any_due(store, now):  # the usual idle cycle: no write lock taken

@@ -8,7 +8,8 @@ action whose effect is not idempotent uses `ctx.idempotency_key` to find its ear
 first: `resubmit` tags the new job with `-v WATCHER_INTENT=<key>` and looks for that tag before
 submitting again, `stage_out` stores its Globus submission id before submitting (Globus accepts
 one task per submission id), and `email` derives its Message-ID from the key and is recorded
-once sent. The lease must outlast the longest action, or a second worker may start it.
+once sent. A claim is a short lease that the service's heartbeat renews while the action runs
+(`watcher.ledger.takeover`), so a long action keeps it and a dead worker's claims come free soon.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class ActionRunner:
         policy: RetryPolicy | None = None,
         services: dict[str, Any] | None = None,
         *,
-        lease: timedelta = timedelta(minutes=5),
+        lease: timedelta = timedelta(seconds=30),
         concurrency: int = 8,
         actions: Mapping[str, ActionType] = ACTIONS,
     ) -> None:
@@ -70,6 +71,10 @@ class ActionRunner:
         self.services = services if services is not None else {}
         self.lease, self.actions, self.concurrency = lease, actions, concurrency
         self._busy = asyncio.Lock()
+        # Claimed and not yet recorded: the leases the heartbeat must renew.
+        self.holding = 0
+        # Set by a clean stop: the batch running now finishes, no new one is claimed.
+        self.stopping = False
 
     async def run_due(self, limit: int = 100) -> list[RunReport]:
         """Claim due intents, run them (different firings concurrently), record; repeat until
@@ -81,7 +86,7 @@ class ActionRunner:
         """
         async with self._busy:
             reports: list[RunReport] = []
-            while len(reports) < limit:
+            while len(reports) < limit and not self.stopping:
                 batch = await self._run_batch(min(self.concurrency, limit - len(reports)))
                 if not batch:
                     break
@@ -94,6 +99,11 @@ class ActionRunner:
         )
         if not intents:
             return []
+        self.holding += len(intents)
+        for intent in intents:
+            if intent.attempts > 1:  # a retry, or the claim of a worker that is gone
+                log.info("Rule %r step %d (%s): attempt %d", intent.rule, intent.step,
+                         intent.action_type, intent.attempts)
         failpoint("after-claim")
         subjects = await asyncio.to_thread(self._subjects, intents)
         slots = asyncio.Semaphore(self.concurrency)  # per call: a semaphore binds to one loop
@@ -107,10 +117,13 @@ class ActionRunner:
         async with slots:
             outcome = await self._execute(intent)
         failpoint("after-execute")
-        recorded = await asyncio.to_thread(
-            record, self.store, intent.id, outcome,
-            owner=self.owner, now=self.now(), policy=self.policy,
-        )
+        try:
+            recorded = await asyncio.to_thread(
+                record, self.store, intent.id, outcome,
+                owner=self.owner, now=self.now(), policy=self.policy,
+            )
+        finally:
+            self.holding -= 1
         report = RunReport.of(recorded or intent, outcome, subject, recorded=recorded is not None)
         _log(report)
         return report

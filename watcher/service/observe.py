@@ -137,8 +137,8 @@ def _announce_again(previous: dict[str, PrevEntry], obs: Observation, kind: str
     """`previous` without the subjects a source says were just put on its watch list while
     already over (a Globus task that ended before it was grafted into a workflow): their
     next event is APPEARED again, so the rules of whoever asked to watch them see the end.
-    A rule that already fired for that end (a `label:` rule on the user's own tasks) fires
-    once more for it."""
+    A rule that already saw that end (a `label:` rule on the user's own tasks) remembers it
+    is inside and does not fire again (`watcher.engine.engine`)."""
     over = AGES_OUT.get(kind)
     if kind != GLOBUS_TASK or over is None:
         return previous

@@ -2,10 +2,15 @@
 
 One job per source (interval with jitter, `max_instances=1` and `coalesce`, so a slow qstat never
 piles up overlapping polls), one for due actions and elapsed `for:` windows, one for rule
-reloads. On SIGTERM the scheduler stops taking new runs and the running ones finish: APScheduler's
-shutdown cancels running coroutine jobs, and an action cancelled halfway may have acted without
-recording it (a mail the server accepted, sent again after the restart), so each job runs
-shielded and the stop waits for it.
+reloads; beside them a heartbeat (`Service.heartbeat`) that keeps running while a stop waits.
+
+On SIGTERM or Ctrl-C the scheduler stops taking new runs and the running ones finish: an action
+cancelled halfway may have acted without recording it (a mail the server accepted, sent again
+after the restart). APScheduler's shutdown would cancel running coroutine jobs (and log each as
+an error with a traceback), so its executor here cancels nothing and the stop waits instead.
+Then the instance hands back what it holds and the process exits 0, after one INFO line. A
+second signal stops at once (exit 128 + signal): what was running is left to its leases, which
+the next start, or another instance, takes over.
 """
 
 from __future__ import annotations
@@ -13,14 +18,17 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import signal
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from watcher.service.service import Service
+from watcher.sources.base import Source
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +38,15 @@ PRUNE_INTERVAL = 3600.0
 PRUNE_DELAY = 60.0
 
 
-async def run_forever(service: Service, *, poll_interval: float) -> None:
-    scheduler = AsyncIOScheduler(timezone=UTC)
+async def run_forever(service: Service, *, poll_interval: float,
+                      heartbeat: float | None = None) -> None:
+    """Run `service` until SIGTERM or SIGINT (see the module docstring)."""
+    stop = _Stop()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.signalled, sig)
+    await service.start(poll_interval)  # due claims of a gone instance are free from here
+    scheduler = AsyncIOScheduler(timezone=UTC, executors={"default": _Uncancelling()})
     running = _Running()
     once = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
     # APScheduler 3 adds uniform(0, jitter) to each period: shorten the period by half the
@@ -40,60 +55,124 @@ async def run_forever(service: Service, *, poll_interval: float) -> None:
     # of many users, started together after a login node reboots, from polling in step.
     jitter = poll_interval * service.settings.pbs.poll_jitter
     for source in service.sources:
-        scheduler.add_job(running.shielded(service.poll), "interval", args=[source],
+        scheduler.add_job(running.tracked(_poller(scheduler, service)), "interval", args=[source],
                           seconds=poll_interval - jitter / 2, jitter=jitter or None,
                           next_run_time=datetime.now(UTC), id=f"poll-{source.name}", **once)
     # Separate jobs: a failing `for:` window must not hold up due actions, nor the reverse.
-    scheduler.add_job(running.shielded(service.act), "interval", seconds=ACT_INTERVAL,
+    scheduler.add_job(running.tracked(service.act), "interval", seconds=ACT_INTERVAL,
                       id="act", **once)
-    scheduler.add_job(running.shielded(service.tick), "interval", seconds=ACT_INTERVAL,
+    scheduler.add_job(running.tracked(service.tick), "interval", seconds=ACT_INTERVAL,
                       id="tick", **once)
     # A coroutine: the files load in a worker thread, the rules in force swap on the loop (a
     # swap from a worker thread could change them while a commit in another thread reads them).
     scheduler.add_job(_reload, "interval", args=[service], seconds=RELOAD_INTERVAL,
                       id="reload", **once)
     # Hourly, and soon after a start (a watcher restarted more often than hourly still prunes).
-    scheduler.add_job(running.shielded(service.prune), "interval", seconds=PRUNE_INTERVAL,
+    scheduler.add_job(running.tracked(service.prune), "interval", seconds=PRUNE_INTERVAL,
                       next_run_time=datetime.now(UTC) + timedelta(seconds=PRUNE_DELAY),
                       id="prune", **once)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    beating = asyncio.ensure_future(beat_forever(service, heartbeat or
+                                          service.settings.store.heartbeat.total_seconds()))
+    # Due actions first (those of a gone instance among them), before the first polls start.
+    first_act = asyncio.ensure_future(running.tracked(service.act)())
     await asyncio.to_thread(service.record_rulebook)
     scheduler.start()
     staging = len(service.engine.rules) - len(service.rulebook.rules)
     log.info("watcher running: %d rules of yours and %d staging rules in force, polling every "
              "%gs", len(service.rulebook.rules), staging, poll_interval)
     try:
-        await stop.wait()
+        await stop.event.wait()
     finally:
-        log.info("stopping")
-        scheduler.shutdown(wait=False)  # cancels the shields only
+        service.runner.stopping = True  # the batch running now finishes; none is claimed after
+        running.closed = True  # a job the scheduler starts from now on returns at once
+        scheduler.shutdown(wait=False)
+        log.info("stopping on %s%s", stop.name, _waiting(service.runner.holding))
         await running.finish()
+        await first_act
+        beating.cancel()
         await _drain(service)
+        await service.stop()
+
+
+class _Stop:
+    """The first SIGTERM/SIGINT asks for a clean stop; a second one exits at once."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.name = "a request"
+
+    def signalled(self, sig: int) -> None:
+        if self.event.is_set():
+            log.warning("second %s: stopping at once; running actions are left to their "
+                        "leases", signal.Signals(sig).name)
+            logging.shutdown()
+            os._exit(128 + sig)
+        self.name = signal.Signals(sig).name
+        self.event.set()
+
+
+def _poller(scheduler: AsyncIOScheduler, service: Service) -> Callable[[Source], Awaitable[None]]:
+    async def poll(source: Source) -> None:
+        """Poll; if another instance holds the source and its lease runs out before this
+        job's next run, run again just after: a dead holder is replaced within two intervals."""
+        await service.poll(source)
+        free_at = service.free_at(source)
+        job = scheduler.get_job(f"poll-{source.name}")
+        if free_at is None or job is None or job.next_run_time is None:
+            return
+        at = max(free_at + timedelta(seconds=0.02), datetime.now(UTC) + timedelta(seconds=0.05))
+        if at < job.next_run_time:
+            job.modify(next_run_time=at)
+
+    return poll
+
+
+async def beat_forever(service: Service, every: float) -> None:
+    """The heartbeat, apart from the scheduler: it must go on while a stop waits for actions."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await service.heartbeat()
+        except Exception as exc:  # a database hiccup: the next beat tries again
+            log.warning("heartbeat failed: %s", exc)
+
+
+class _Uncancelling(AsyncIOExecutor):
+    """APScheduler's asyncio executor, except that its shutdown leaves running jobs alone."""
+
+    def shutdown(self, wait: bool = True) -> None:
+        self._pending_futures.clear()
 
 
 class _Running:
-    """The jobs running now, each in its own task that a scheduler shutdown cannot cancel."""
+    """The jobs running now, so a stop can wait for them; once `closed`, none starts."""
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.closed = False
 
-    def shielded(self, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    def tracked(self, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         @functools.wraps(fn)
         async def job(*args: Any) -> Any:
+            if self.closed:
+                return None
             task = asyncio.ensure_future(fn(*args))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-            return await asyncio.shield(task)
+            return await task
 
         return job
 
     async def finish(self) -> None:
-        if self._tasks:
-            log.info("waiting for %d running job(s) to finish", len(self._tasks))
+        while self._tasks:
             await asyncio.wait(set(self._tasks))
+
+
+def _waiting(actions: int) -> str:
+    if not actions:
+        return ""
+    return (f": waiting for {actions} running action{'s' * (actions != 1)} to finish "
+            "(a second signal stops at once)")
 
 
 async def _reload(service: Service) -> None:

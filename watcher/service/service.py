@@ -3,6 +3,13 @@
 Every step that touches the store runs in a worker thread, so a slow disk never stalls the
 event loop that polls. The same object serves `watcher run` (scheduled by APScheduler) and
 `watcher run --once` / tests (`cycle()`), so both exercise one code path.
+
+Instances: `start()` registers this one in the store and takes over the claims of instances that
+are gone (`watcher.service.instance`); `heartbeat()` keeps its claims; `stop()` hands back what
+it holds. On PostgreSQL several instances share the store: each source is polled by one of them
+at a time (`watcher.service.leases`), and all of them claim and run the due actions. Steps that
+every instance runs on shared state (elapsed `for:` windows, telling about dead actions,
+pruning) take turns under a PostgreSQL advisory lock.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ import asyncio
 import getpass
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +33,8 @@ from watcher.memory import release_free_memory
 from watcher.pbs.commands import PbsCommands
 from watcher.rules.model import Rule
 from watcher.service.globus_parts import globus_parts
+from watcher.service.instance import Presence
+from watcher.service.leases import SourceLeases
 from watcher.service.observe import SourceMemory
 from watcher.service.rulebook import RULEBOOK_FACT, Loaded, RuleBook
 from watcher.service.staging_rules import with_staging
@@ -33,7 +42,7 @@ from watcher.sources.base import Source
 from watcher.sources.credentials import CredentialsMemory
 from watcher.sources.pbs import PbsSource
 from watcher.sources.pbs_select import SelectPbsSource
-from watcher.store.db import Store
+from watcher.store.db import Store, take_turns
 from watcher.store.facts import put_fact
 from watcher.store.retention import Pruned, prune
 from watcher.workflows.context import workflow_context
@@ -68,6 +77,12 @@ def rule_job_ids(rules: Iterable[Rule]) -> list[str]:
 
 
 class Service:
+    """One watcher instance: its sources, rules, engine and action runner over one store.
+
+    `exclusive` says this process holds the SQLite store's file lock (`watcher run`): every
+    other instance that left claims behind is then known to be gone.
+    """
+
     def __init__(
         self,
         settings: Settings,
@@ -77,6 +92,7 @@ class Service:
         sources: Sequence[Source] | None = None,
         now: Callable[[], datetime] = utc_now,
         owner: str | None = None,
+        exclusive: bool = False,
     ) -> None:
         self.settings, self.store, self.now = settings, store, now
         self.user = {"name": getpass.getuser(), "email": settings.user_email}
@@ -93,14 +109,50 @@ class Service:
         if self.globus is not None:
             self.sources += self.globus.sources
             services |= self.globus.services()
-        self.runner = ActionRunner(store, pbs, owner or default_owner(), now,
-                                   services=services)
+        owner = owner or default_owner()
+        self.runner = ActionRunner(store, pbs, owner, now, services=services,
+                                   lease=settings.store.lease)
+        self.presence = Presence(store, owner, settings.store.lease, now, exclusive=exclusive)
+        # Set by start() on PostgreSQL, where other instances may poll the same sources.
+        self.leases: SourceLeases | None = None
+        self._free_at: dict[str, datetime] = {}
         self.rulebook = RuleBook(rule_paths)
         self.rulebook.reload()
         self.engine = self._new_engine()
         self._memories: dict[str, SourceMemory] = {}
         self._credentials: CredentialsMemory | None = None
         self._db_lock = asyncio.Lock()  # one writer at a time from this process
+
+    @property
+    def owner(self) -> str:
+        return self.runner.owner
+
+    async def start(self, poll_interval: float) -> None:
+        """Join the store: register, take over the claims of instances that are gone, and on
+        PostgreSQL poll only the sources this instance holds a lease on."""
+        if self.store.dialect == "postgresql":
+            self.leases = SourceLeases(self.store, self.owner,
+                                       timedelta(seconds=1.5 * poll_interval), self.now)
+        names = [] if self.leases is not None else [source.name for source in self.sources]
+        await self._write(self.presence.start, names)
+
+    async def heartbeat(self) -> None:
+        """Say this instance lives, renew the claims of running actions, free the claims of
+        instances that are gone (and run them at once)."""
+        freed = await self._write(self.presence.beat, bool(self.runner.holding))
+        if freed and not self.runner.stopping:
+            await self.act()
+
+    async def stop(self) -> int:
+        """After the last job finished: hand back claims and sources; returns claims handed."""
+        self.runner.stopping = True
+        if self.leases is not None:
+            await self._write(self.leases.release_all)
+        return await self._write(self.presence.stop)
+
+    def free_at(self, source: Source) -> datetime | None:
+        """When another instance's lease on `source` runs out (None: this one polls it)."""
+        return self._free_at.get(source.name)
 
     def reload_rules(self) -> bool:
         """Pick up edited rule files; the rules in force change only if something changed."""
@@ -132,6 +184,14 @@ class Service:
     async def poll(self, source: Source) -> list[FiringReport]:
         """Poll one source and commit what it shows; run new actions at once. A source with
         its own pace (Globus: interval, backoff, paused on dead credentials) may say not yet."""
+        if self.leases is not None and not await self._hold(source):
+            return []
+        if self.leases is None:
+            return await self._poll(source)
+        async with self.leases.kept(source.name):  # a slow qstat or the actions: still ours
+            return await self._poll(source)
+
+    async def _poll(self, source: Source) -> list[FiringReport]:
         due = getattr(source, "due", None)
         if due is not None and not due():
             return []
@@ -149,6 +209,8 @@ class Service:
 
     async def act(self) -> list[RunReport]:
         """Run the due intents; a dead one becomes an `action_failed` event."""
+        if self.presence.waiting:  # a gone instance's child was still running: look again
+            await self._write(self.presence.take_over)
         reports = await self.runner.run_due()
         if await asyncio.to_thread(self._any_untold):  # the usual case: none to tell
             await self._write(self._commit_failures)
@@ -182,6 +244,19 @@ class Service:
         await self.act()
         return reports
 
+    async def _hold(self, source: Source) -> bool:
+        assert self.leases is not None
+        took = await self._write(self.leases.take, source.name)
+        if not took.held:
+            self._free_at[source.name] = took.free_at or self.now()
+            return False
+        self._free_at.pop(source.name, None)
+        if took.new:  # another instance polled it meanwhile: what this one remembers is old
+            self._memories.pop(source.name, None)
+            self._credentials = None
+            source.resume()
+        return True
+
     async def _write(self, fn: Callable[..., Any], *args: Any) -> Any:
         async with self._db_lock:
             return await asyncio.to_thread(fn, *args)
@@ -189,7 +264,11 @@ class Service:
     def _commit_observation(self, source: Source, obs: Any) -> list[FiringReport]:
         now = self.now()
         with self.store.session() as session:
-            if self._credentials is None:
+            if self.leases is not None and not self.leases.fence(session, source.name):
+                self._memories.pop(source.name, None)
+                return []
+            if self._credentials is None or self.leases is not None:
+                # Shared: another instance may poll the other Globus source and move the edge.
                 self._credentials = CredentialsMemory(session)
             told, consumed = self._credentials.apply(session, obs)
             if consumed:  # dead credentials are not an outage: no health, no diff
@@ -217,11 +296,13 @@ class Service:
         """Each dead intent's `action_failed` event, recorded and run through the rules in the
         transaction that marks it told (`watcher.ledger.failures`)."""
         with self.store.session() as session:
+            take_turns(session, "tell")
             now = self.now()
             return self.engine.process(session, tell(session, now), now)
 
     def _commit_prune(self, before: datetime) -> Pruned:
         with self.store.session() as session:
+            take_turns(session, "prune")
             return prune(session, before=before)
 
     def _commit_tick(self) -> list[FiringReport]:
@@ -232,7 +313,8 @@ class Service:
         if due is None or due > now:
             return []
         with self.store.session() as session:
-            return self.engine.tick(session, now)
+            take_turns(session, "tick")
+            return self.engine.tick(session, self.now())
 
     def _new_engine(self) -> Engine:
         # The staging rules every workflow (`watcher stage submit`) relies on ship with watcher.

@@ -54,3 +54,9 @@ class Source(ABC):
     @abstractmethod
     async def poll(self) -> Observation:
         """Ask the source once. Failures are returned as `Observation.failed`, never raised."""
+
+    def resume(self) -> None:
+        """Forget what this object remembers from its own earlier polls: another instance
+        polled the source meanwhile (several instances share a PostgreSQL store), so it
+        describes a past the store has moved on from. Most sources remember nothing."""
+        return None

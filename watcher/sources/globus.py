@@ -125,6 +125,12 @@ class GlobusSource(_GlobusPolling):
         # Every endpoint a watched task used, for the endpoint probe.
         self.endpoints: set[str] = set()
 
+    def resume(self) -> None:
+        """Another instance polled meanwhile: what it put on the watch list and saw end was
+        announced by it, so nothing counts as newly watched at the next poll."""
+        self._watched = None
+        self._since = None
+
     def _ask(self, at: datetime) -> Observation:
         client = self._factory() if self.own_tasks else None
         ids = set(self.watched_ids())

@@ -75,6 +75,12 @@ class SelectPbsSource(Source):
         self._history = True  # False once the server said it keeps no history
         self._one_by_one = False  # issue 2672 seen: one id per qstat
 
+    def resume(self) -> None:
+        """Another instance polled meanwhile: the attributes last read here and the changed-since
+        window are its past, not the store's. Start over as a new process would: read all."""
+        self._known = {}
+        self._last_good = None
+
     async def poll(self) -> Observation:
         at, started = self._now(), self._clock()
         self._polls += 1

@@ -9,12 +9,13 @@ it with "database is locked" when another process wrote in between. PostgreSQL
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
@@ -54,6 +55,16 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def take_turns(session: Session, name: str) -> None:
+    """Make transactions named `name` take turns: on PostgreSQL a transaction-scoped advisory
+    lock (instances running the same step on shared state wait for each other; statements
+    after it see what the one before committed). SQLite's write transactions already do.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(f"watcher:{name}".encode())
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -189,3 +189,31 @@ class WorkflowLog(SQLModel, table=True):
     at: datetime = _when()
     step: str
     text: str
+
+
+class Instance(SQLModel, table=True):
+    """A running `watcher run`: who it is, when it last showed it is alive, what it polls.
+
+    Written at start, renewed every heartbeat, deleted on a clean stop; a crashed instance's row
+    stays, its heartbeat growing old, until another instance finds it gone and removes it.
+    """
+
+    owner: str = Field(primary_key=True)  # the lease owner name (`default_owner()`)
+    host: str
+    pid: int
+    # Its process group: children (a `qsub`) may outlive a killed watcher; see ledger.takeover.
+    pgid: int
+    started_at: datetime = _when(default_factory=utcnow)
+    heartbeat_at: datetime = _when(default_factory=utcnow)
+    sources: list[str] = Field(default_factory=list, sa_type=JsonDict)
+
+
+class SourceLease(SQLModel, table=True):
+    """Which instance polls a source (PostgreSQL, several instances), and until when."""
+
+    __tablename__ = "source_lease"
+
+    source: str = Field(primary_key=True)
+    owner: str
+    until: datetime = _when()
+    acquired_at: datetime = _when(default_factory=utcnow)
