@@ -4,8 +4,9 @@ For over a minute jobs end (mails, qdels and transfers fall due), transfers fini
 due) while the test SIGKILLs a random instance at a random moment and starts it again at once.
 Then the effects are counted where they land (SMTP sink, PBS accounting log, Globus emulator),
 and every PBS call is logged by a wrapper in front of the simulator's commands: each `qstat`
-is a poll (this workload has no resubmit, whose tag lookup is a `qstat` too), so with one
-poller per source there is at most one `qstat` per poll interval, however many instances run.
+is a poll's (this workload has no resubmit, whose tag lookup is a `qstat` too), as is each
+`qselect` (two a poll), so with one poller per source there is at most one poll, and one `qstat`,
+per poll interval, however many instances run.
 
 Targets: 0 duplicated and 0 missing effects; every due action done within 30 s of the last kill;
 at most one `qstat` per poll interval across the instances; no false `vanished`.
@@ -170,6 +171,8 @@ def test_three_instances_killed_at_random_lose_nothing_repeat_nothing_poll_once(
         rig.close()
     tallies = workload.tallies()
     polls = calls.times("qstat", began, ended)
+    # The qselect source asks two questions a poll (my jobs; changed since), each a qselect.
+    selects = calls.times("qselect", began, ended)
     gaps = [b - a for a, b in itertools.pairwise(polls)]
     intervals = (ended - began) / INTERVAL
     busiest = max(sum(1 for t in polls if start <= t < start + INTERVAL) for start in polls)
@@ -182,12 +185,14 @@ def test_three_instances_killed_at_random_lose_nothing_repeat_nothing_poll_once(
             + f"); all done {campaign.after_last_kill:.1f}s after the last kill; worst kill to "
             f"next effect {max(campaign.to_next_effect, default=0):.1f}s; {len(polls)} qstat in "
             f"{intervals:.0f} intervals ({len(polls) / intervals:.2f} per interval, at most "
-            f"{busiest} in any {INTERVAL:g}s, closest two {min(gaps, default=0):.2f}s apart)")
+            f"{busiest} in any {INTERVAL:g}s, closest two {min(gaps, default=0):.2f}s apart); "
+            f"{len(selects)} qselect ({len(selects) / 2 / intervals:.2f} polls per interval)")
     with capsys.disabled():
         print(f"\n{line}")
     assert_exactly_once(workload, store, tallies)
     assert campaign.after_last_kill <= 30, line
     assert len(polls) <= intervals + 1, line
+    assert len(selects) <= 2 * (intervals + 1), line
     assert exits == [0] * INSTANCES, line  # SIGTERM: a clean stop each
     instances = report["instances"]
     assert len(instances) == INSTANCES, instances

@@ -21,6 +21,7 @@ from watcher.pbs.commands import CommandResult, PbsCommands
 from watcher.sim.pbs.context import current_user
 from watcher.sim.pbs.testing import PbsSim
 from watcher.sources.base import Observation
+from watcher.sources.pbs import PbsSource
 from watcher.sources.pbs_select import SelectPbsSource
 from watcher.state.diff import PrevEntry, diff_observation
 
@@ -220,3 +221,32 @@ def test_no_history_on_the_server_is_not_every_job_gone(tmp_path: Path) -> None:
     source = SelectPbsSource(PbsCommands(bin_dir=bin_dir), user="me")
     obs = asyncio.run(source.poll())
     assert obs.ok and set(obs.subjects) == {"7.srv"}
+
+
+QUIRKS = Path(__file__).parents[1] / "testdata" / "qstat"
+
+
+@pytest.mark.parametrize("name", ["all_zero_sha.json", "bash_func.json", "invalid_escapes.json",
+                                  "leading_zeros.json", "stray_quotes.json",
+                                  "control_chars.json", "cjson_tabs_quirk.json",
+                                  "garbled_middle.json"])
+def test_the_quirk_corpus_reads_the_same_through_qselect(tmp_path: Path, name: str) -> None:
+    """qstat's invalid JSON, asked for by id: the same jobs as the full listing reads."""
+    document = QUIRKS / name
+    listed = asyncio.run(PbsSource(PbsCommands(overrides={"qstat": str(_cat(tmp_path, document))}),
+                                   watch="all").poll())
+    ids = sorted({*listed.subjects, *listed.unreadable})
+    qselect = tmp_path / "qselect"
+    qselect.write_text("#!/bin/sh\nprintf '%s\\n' " + " ".join(ids) + "\n")
+    qselect.chmod(0o755)
+    commands = PbsCommands(overrides={"qselect": str(qselect), "qstat": str(_cat(tmp_path,
+                                                                               document))})
+    obs = asyncio.run(SelectPbsSource(commands, watch="all").poll())
+    assert obs.ok and obs.subjects == listed.subjects and obs.unreadable == listed.unreadable
+
+
+def _cat(tmp_path: Path, document: Path) -> Path:
+    script = tmp_path / "qstat"
+    script.write_text(f"#!/bin/sh\ncat '{document}'\n")
+    script.chmod(0o755)
+    return script
