@@ -5,22 +5,25 @@ from __future__ import annotations
 import click
 
 from watcher import __version__
-from watcher.cli._lazy import LazyGroup
+from watcher.cli._lazy import Lazy, LazyGroup
 from watcher.cli.errors import run_cli
 
-# One line per command group; the module holds the command of that name.
+# One line per command: where it lives (imported only when run) and what `--help` says.
 COMMANDS = {
-    "sim": "watcher.cli.sim:sim",
-    "demo": "watcher.cli.demo:demo",
-    "history": "watcher.cli.history:history",
-    "login": "watcher.cli.login:login",
-    "logout": "watcher.cli.logout:logout",
-    "rules": "watcher.cli.rules:rules",
-    "recover": "watcher.cli.recover:recover",
-    "run": "watcher.cli.run:run",
-    "silence": "watcher.cli.silence:silence",
-    "stage": "watcher.cli.stage:stage",
-    "status": "watcher.cli.status:status",
+    "sim": Lazy("watcher.cli.sim:sim", "Run the embedded PBS simulator and Globus emulator."),
+    "demo": Lazy("watcher.cli.demo:demo", "Run staged workflows A-E on the simulators."),
+    "history": Lazy("watcher.cli.history:history",
+                    "Show rule firings and their actions, or a workflow's steps."),
+    "login": Lazy("watcher.cli.login:login", "Log in to Globus and store refresh tokens."),
+    "logout": Lazy("watcher.cli.logout:logout", "Revoke and delete the stored Globus tokens."),
+    "rules": Lazy("watcher.cli.rules:rules",
+                  "Check, list and test rule files; print their JSON Schema."),
+    "recover": Lazy("watcher.cli.recover:recover",
+                    "Resubmit the steps of a workflow that did not finish."),
+    "run": Lazy("watcher.cli.run:run", "Run the watcher."),
+    "silence": Lazy("watcher.cli.silence:silence", "Mute rules for a while."),
+    "stage": Lazy("watcher.cli.stage:stage", "Staged workflows: stage in, compute, stage out."),
+    "status": Lazy("watcher.cli.status:status", "Show sources, rules in trouble and dead actions."),
 }
 
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 _PIPE_WIDTH = 120
 
 
-@click.command(short_help="Run staged workflows A-E on the simulators.")
+@click.command()
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Work in DIR (new or empty) and keep it: the store, mail, files.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=50.0, show_default=True,

@@ -21,7 +21,7 @@ from watcher.store.migrations import SchemaError
 _ERROR_WIDTH = 60
 
 
-@click.command(short_help="Show rule firings and their actions, or a workflow's steps.")
+@click.command()
 @click.argument("workflow", metavar="[WF]", required=False)
 @click.option("--db", "db_url", metavar="URL", help="Database URL (default: from config.yaml).")
 @click.option("--rule", help="Only firings of this rule.")

@@ -14,7 +14,7 @@ from watcher.globus.settings import PLACEHOLDER_CLIENT_ID
 from watcher.globus.tokens import TokenFile
 
 
-@click.command("login", short_help="Log in to Globus and store refresh tokens.")
+@click.command("login")
 @settings_option
 @click.option("--client-id", metavar="UUID",
               help="Globus native app client id (default: globus.client_id from config).")

@@ -11,7 +11,7 @@ from watcher.globus.logout import CONSENTS_PAGE, log_out
 from watcher.globus.tokens import TokenFile
 
 
-@click.command("logout", short_help="Revoke and delete the stored Globus tokens.")
+@click.command("logout")
 @settings_option
 def logout(settings: Settings) -> None:
     """Revoke the stored Globus tokens at Globus Auth and delete them from this machine."""

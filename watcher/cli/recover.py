@@ -12,7 +12,7 @@ from watcher.config import Settings
 from watcher.service.workflow_submit import IncompleteWorkflow, resume
 
 
-@click.command(short_help="Resubmit the steps of a workflow that did not finish.")
+@click.command()
 @click.argument("workflow_id", metavar="WF")
 @click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
 @db_option

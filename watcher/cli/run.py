@@ -20,7 +20,7 @@ from watcher.service.service import Service
 from watcher.store.db import Store, sqlite_path
 
 
-@click.command("run", short_help="Run the watcher.")
+@click.command("run")
 @rules_option
 @db_option
 @settings_option

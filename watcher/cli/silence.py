@@ -42,7 +42,7 @@ class _Duration(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-@click.group(short_help="Mute rules for a while.")
+@click.group()
 def silence() -> None:
     """Mute rules for a while: a silenced rule records its firings but runs no actions."""
 

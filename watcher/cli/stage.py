@@ -22,7 +22,7 @@ from watcher.workflows.specfile import SpecFileError, load_spec_file
 _PAIR = ("SRC_EP:PATH", "DST_EP:PATH")
 
 
-@click.group(short_help="Staged workflows: stage in, compute, stage out.")
+@click.group()
 def stage() -> None:
     """Run a PBS job between a Globus stage-in and a stage-out, watched by the staging rules."""
 

@@ -194,7 +194,7 @@ SECTIONS: list[Callable[[StatusInputs], Section]] = [
     intent_counts, workflows]
 
 
-@click.command("status", short_help="Show sources, rules in trouble and dead actions.")
+@click.command("status")
 @rules_option
 @db_option
 @settings_option

@@ -12,7 +12,7 @@ from watcher.cli.rules._common import paths_argument, plural, resolve_paths
 from watcher.rules.loader import RuleSet, load_rules
 
 
-@click.command("check", short_help="Validate rule files and print every error.")
+@click.command("check")
 @paths_argument
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too (rules that can never "

@@ -55,7 +55,7 @@ class _Runtime:
             self.last_fired_at = max(filter(None, (self.last_fired_at, row.last_fired_at)))
 
 
-@click.command("list", short_help="List rules and what they are doing.")
+@click.command("list")
 @rules_option
 @db_option
 @settings_option

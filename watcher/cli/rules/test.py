@@ -53,7 +53,7 @@ A TIMELINE is what qstat showed, step by step, and optionally what you expect:
 The whole format: python -m pydoc watcher.replay.timeline"""
 
 
-@click.command("test", short_help="Replay a timeline and show what would fire.", epilog=_FORMAT)
+@click.command("test", epilog=_FORMAT)
 @click.argument("rules_path", metavar="RULES", type=click.Path(path_type=Path))
 @click.argument("timeline_path", metavar="TIMELINE", type=click.Path(path_type=Path))
 @click.option("--events", "show_events", is_flag=True, help="Also print every event.")
