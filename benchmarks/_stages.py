@@ -1,5 +1,5 @@
 """One watcher cycle, stage by stage, for timing: the same calls in the same order as
-`Service.poll` → `Service._commit_observation`, with a clock around each stage.
+`Service.poll` → `Service.commit_observation`, with a clock around each stage.
 
     poll    run `qstat -f -F json -x` / ask `task_list` for the watched ids (the SDK decodes
             the JSON inside its request, so the Globus poll includes that decode)

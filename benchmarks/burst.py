@@ -55,7 +55,7 @@ async def _burst(service: Service, sim: PbsSim, profile: bool) -> dict[str, floa
     if profile:  # the commit runs in a worker thread, out of a profiler's sight: run it here
         obs = await source.poll()
         profiler = cProfile.Profile()
-        reports = profiler.runcall(service._commit_observation, source, obs)
+        reports = profiler.runcall(service.commit_observation, source, obs)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
     else:
         reports = await service.poll(source)

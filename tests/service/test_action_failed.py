@@ -55,7 +55,7 @@ def test_a_crash_before_the_telling_tells_after_the_restart(sim, make_service, t
     sim.qsub("exit 0\n", "-N", "broken", "-h", cwd=tmp_path)
     [source] = first.sources
     obs = asyncio.run(source.poll())
-    asyncio.run(first._write(first._commit_observation, source, obs))  # then the process dies
+    asyncio.run(first._write(first.commit_observation, source, obs))  # then the process dies
     assert failures(first) == [] and state(sim, canary) == "H"
     restarted = make_service(RULES % canary)
     cycle_until(restarted, lambda: state(sim, canary) != "H")

@@ -145,7 +145,8 @@ class SmtpSink:
                 raise TimeoutError(f"expected {count} messages, got {len(self._messages)}")
             return list(self._messages)
 
-    def _keep(self, mail_from: str, rcpt_tos: list[str], raw: bytes, login: str | None) -> None:
+    def keep(self, mail_from: str, rcpt_tos: list[str], raw: bytes, login: str | None) -> None:
+        """Store one accepted message (the SMTP handler calls this for each DATA)."""
         parsed = BytesParser(policy=policy.default).parsebytes(raw.replace(b"\r\n", b"\n"))
         path = self._write(mail_from, rcpt_tos, raw) if self.directory is not None else None
         received = ReceivedMessage(
@@ -207,5 +208,5 @@ class _Handler:
             return self._sink.data_reply
         raw = envelope.original_content or envelope.content
         login = session.auth_data if session.authenticated else None
-        self._sink._keep(envelope.mail_from, list(envelope.rcpt_tos), bytes(raw), login)
+        self._sink.keep(envelope.mail_from, list(envelope.rcpt_tos), bytes(raw), login)
         return "250 Message accepted for delivery"

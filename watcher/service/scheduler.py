@@ -186,5 +186,5 @@ async def _reload(service: Service) -> None:
 
 async def _drain(service: Service) -> None:
     """Wait for a commit in progress, so a stop never cuts a transaction short."""
-    async with service._db_lock:
+    async with service.db_lock:
         pass

@@ -125,7 +125,7 @@ class Service:
         self.engine = self._new_engine()
         self._memories: dict[str, SourceMemory] = {}
         self._credentials: CredentialsMemory | None = None
-        self._db_lock = asyncio.Lock()  # one writer at a time from this process
+        self.db_lock = asyncio.Lock()  # one writer at a time from this process
 
     @property
     def owner(self) -> str:
@@ -203,7 +203,7 @@ class Service:
             log.warning("source %s unavailable: %s", source.name, obs.error)
         else:
             log.debug("polled %s: %d subjects", source.name, len(obs.subjects))
-        reports = await self._write(self._commit_observation, source, obs)
+        reports = await self._write(self.commit_observation, source, obs)
         # The answer's text and decoded tree are freed by now: give their pages back.
         await asyncio.to_thread(release_free_memory)
         if any(report.actions for report in reports):
@@ -261,10 +261,12 @@ class Service:
         return True
 
     async def _write(self, fn: Callable[..., Any], *args: Any) -> Any:
-        async with self._db_lock:
+        async with self.db_lock:
             return await asyncio.to_thread(fn, *args)
 
-    def _commit_observation(self, source: Source, obs: Any) -> list[FiringReport]:
+    def commit_observation(self, source: Source, obs: Any) -> list[FiringReport]:
+        """Commit one observation in one transaction: its events, the workflows they move,
+        the firings and intents they cause. Call it under `db_lock` (as `poll` does)."""
         now = self.now()
         with self.store.session() as session:
             if self.leases is not None and not self.leases.fence(session, source.name):

@@ -33,7 +33,7 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._writer = engine.execution_options(sqlite_begin="IMMEDIATE")
+        self.writer = engine.execution_options(sqlite_begin="IMMEDIATE")
 
     @property
     def dialect(self) -> str:
@@ -46,7 +46,7 @@ class Store:
         `write=False` is for read-only work: on SQLite it does not take the write lock.
         Objects stay readable after the block (they are not expired at commit).
         """
-        bind = self._writer if write else self.engine
+        bind = self.writer if write else self.engine
         with Session(bind, expire_on_commit=False) as session:
             try:
                 yield session
@@ -114,7 +114,7 @@ def open_store(url: str, *, migrations: Sequence[Migration] = MIGRATIONS) -> Sto
         private_file(path)
     engine = _create_engine(url)
     store = Store(engine)
-    with store._writer.begin() as conn:
+    with store.writer.begin() as conn:
         migrate(conn, migrations)
     return store
 
