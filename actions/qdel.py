@@ -13,6 +13,8 @@ from watcher.actions.base import (
 
 
 class Params(ActionParams):
+    """The job to delete (`qdel <job>`)."""
+
     job: str
 
 

@@ -8,6 +8,8 @@ from watcher.actions.base import ActionContext, ActionParams, Outcome, pbs_outco
 
 
 class Params(ActionParams):
+    """The job to release and the hold type (`qrls -h <hold> <job>`)."""
+
     job: str
     hold: Literal["u", "o", "s"] = "u"
 

@@ -32,6 +32,9 @@ class DirectoryNotEmpty(Exception):
 
 @dataclass(frozen=True)
 class DemoResult:
+    """What a demo run found: each scenario's outcome, the mail sent, how long it took, and the
+    directory kept (if asked)."""
+
     outcomes: list[Outcome]
     emails: list[Email]
     seconds: float

@@ -38,6 +38,8 @@ class Limits:
 
 
 class Verdict(Enum):
+    """What a rule does with one subject at one moment."""
+
     FIRE = "fire"  # run the actions now
     PENDING = "pending"  # a `for:` window opened
     CANCELLED = "cancelled"  # the subject left before the window elapsed
@@ -47,6 +49,8 @@ class Verdict(Enum):
 
 @dataclass(frozen=True)
 class Decision:
+    """A verdict, the rule's memory of the subject after it, and why (for the firing log)."""
+
     verdict: Verdict
     memory: RuleMemory
     reason: str = ""

@@ -14,6 +14,9 @@ from watcher.rules.model import Rule
 
 
 class TriggerIndex:
+    """Enabled rules by the (event kind, subject) their triggers listen to, so an event meets
+    only its rules, not rules x jobs."""
+
     def __init__(self, rules: Sequence[Rule]) -> None:
         by_key: dict[tuple[str, str | None], list[Rule]] = defaultdict(list)
         for rule in rules:

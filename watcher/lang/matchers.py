@@ -62,6 +62,8 @@ def _text(number: float) -> str:
 
 @dataclass(frozen=True)
 class Equals(Matcher):
+    """The value equals `expected`: numbers as numbers, booleans only as booleans, else as text."""
+
     expected: Any
 
     def matches(self, value: Any) -> bool:
@@ -89,6 +91,8 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 
 @dataclass(frozen=True)
 class Compare(Matcher):
+    """A comparison written as `">= 90"`: `op` and a number."""
+
     op: str
     operand: float | str
 
@@ -107,6 +111,8 @@ class Compare(Matcher):
 
 @dataclass(frozen=True)
 class Range(Matcher):
+    """A number between `low` and `high`, both included (`"1..5"`)."""
+
     low: float
     high: float
 
@@ -120,6 +126,8 @@ class Range(Matcher):
 
 @dataclass(frozen=True)
 class Glob(Matcher):
+    """A string matching a shell-style `pattern` (`"sim-*"`)."""
+
     pattern: str
 
     def matches(self, value: Any) -> bool:
@@ -131,6 +139,8 @@ class Glob(Matcher):
 
 @dataclass(frozen=True)
 class AnyOf(Matcher):
+    """Any of several matchers (a YAML list)."""
+
     options: tuple[Matcher, ...]
 
     def matches(self, value: Any) -> bool:

@@ -74,6 +74,8 @@ def _ids_as_text(value: Any) -> Any:
 
 
 class StepModel(_Model):
+    """One step of a timeline file as written: when, and what PBS or a source shows then."""
+
     at: Time
     jobs: dict[str, JobSpec] | None = None
     pbs: Literal["down"] | None = None
@@ -95,6 +97,8 @@ class StepModel(_Model):
 
 
 class ExpectModel(_Model):
+    """One expected firing in a timeline file: which rule, on what, when."""
+
     rule: str
     at: Time | None = None
     subject: str | None = None
@@ -116,6 +120,8 @@ class ExpectModel(_Model):
 
 
 class TimelineModel(_Model):
+    """A whole timeline file, validated before it is replayed."""
+
     start: Timestamp | None = None
     user: str | None = None
     email: str | None = None

@@ -61,6 +61,8 @@ class Loaded:
 
 
 class RuleBook:
+    """The rule files the service watches, their state, and the rules in force."""
+
     def __init__(self, paths: Sequence[Path]) -> None:
         self.paths = list(paths)
         self._good: dict[Path, list[Rule]] = {}

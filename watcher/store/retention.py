@@ -35,6 +35,8 @@ _BATCH = 500  # ids per DELETE: well under SQLite's bound-parameter limit
 
 @dataclass(frozen=True)
 class Pruned:
+    """How many rows one pass of retention deleted, by table."""
+
     events: int = 0
     firings: int = 0
     intents: int = 0

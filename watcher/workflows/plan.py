@@ -48,6 +48,9 @@ class JobAction:
 
 @dataclass(frozen=True)
 class Plan:
+    """What a recovery will do: the jobs to submit again, and whether to start or graft the
+    stage-in."""
+
     jobs: list[JobAction] = field(default_factory=list)
     stage_in: str | None = None  # "start" or "graft"
 

@@ -32,6 +32,9 @@ class OAuthError(Exception):
 
 @dataclass
 class Token:
+    """One token the emulated Auth service issued: whose, for which resource server and scope,
+    until when, and whether it was revoked."""
+
     value: str
     kind: str  # "access" or "refresh"
     identity_id: str

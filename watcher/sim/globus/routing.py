@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class Request:
+    """An HTTP request as the emulator's routes see it."""
+
     method: str
     path: str
     query: dict[str, list[str]]
@@ -64,6 +66,8 @@ class Request:
 
 @dataclass
 class Response:
+    """What a route answers: status, JSON body, headers."""
+
     status: int
     body: dict[str, Any] | list[Any] | str
     headers: dict[str, str] = field(default_factory=dict)
@@ -74,6 +78,8 @@ Handler = Callable[["Emulator", Request], Response]
 
 @dataclass(frozen=True)
 class Route:
+    """A method and path template (`/v0.10/task/{task_id}`) with its handler."""
+
     method: str
     template: str
     service: str  # "transfer", "auth" or "admin": which faults may hit it
