@@ -39,30 +39,12 @@ def slow_qdel(sim: PbsSim, tmp_path: Path) -> tuple[Path, Path]:
 
 def test_sigterm_lets_the_running_action_finish_and_be_recorded(
         sim: PbsSim, store: Store, tmp_path: Path) -> None:
-    qdel, started = slow_qdel(sim, tmp_path)
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    (rules / "rules.yaml").write_text(RULE)
-    config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({
-        "pbs": {"bin_dir": str(sim.bin_dir), "commands": {"qdel": str(qdel)},
-                "min_poll_interval": 0},
-        "store": {"url": str(store.engine.url)}}))
-    rig = WatcherRig(tmp_path, config, rules, store, {})
+    stage = Stage(sim, store, tmp_path)
     try:
-        victim = sim.qsub("exit 0\n", "-N", "victim", "-h", cwd=tmp_path)
-        run = rig.start()
-        deadline = time.monotonic() + 30
-        while not seen(store, victim):  # the first look is taken: the partner's end is news
-            assert time.monotonic() < deadline and run.proc.poll() is None, run.tail()
-            time.sleep(0.02)
-        sim.qsub("exit 0\n", "-N", "partner", "-v", f"VICTIM={victim}", cwd=tmp_path)
-        while not started.exists():
-            assert time.monotonic() < deadline and run.proc.poll() is None, run.tail()
-            time.sleep(0.02)
-        rig.stop(run)
+        run, victim = stage.until_qdel_runs()
+        stage.rig.stop(run)
     finally:
-        rig.close()
+        stage.rig.close()
     assert run.proc.returncode == 0, run.tail()
     with store.session(write=False) as session:
         [intent] = session.exec(select(Intent)).all()

@@ -17,9 +17,7 @@ user's own directories or to the real Globus point into root for as long as the 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -29,6 +27,7 @@ import yaml
 from globus_sdk.token_storage import TokenStorageData
 
 from watcher.config import GlobusSettings, PbsSettings, Settings, StoreSettings
+from watcher.envvars import environment
 from watcher.globus.tokens import TRANSFER_RS, TokenFile
 from watcher.mail.sink import SmtpSink
 from watcher.service.service import Service
@@ -47,21 +46,6 @@ class Knobs:
 
     poll_interval: float = 0.3
     bandwidth: float = 100_000.0
-
-
-@contextmanager
-def environment(values: Mapping[str, str]) -> Iterator[None]:
-    """Set environment variables for the block, then put back what was there."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 class DemoWorld:

@@ -8,12 +8,12 @@ emulator through the SDK's `GLOBUS_SDK_SERVICE_URL_*` variables.
 
 from __future__ import annotations
 
-import os
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 
+from watcher.envvars import environment
 from watcher.globus.login import LoginError, finish_login, start_login
 from watcher.globus.settings import PLACEHOLDER_CLIENT_ID
 from watcher.globus.tokens import TokenFile
@@ -34,16 +34,8 @@ def emulator_client_id(configured: str, emulator_default: str) -> str:
 def log_in_to_emulator(url: str, user: str, client_id: str, tokens: TokenFile,
                        collections: Sequence[str] = ()) -> None:
     """Run the login flow against the emulator at `url` as `user`; raises `LoginError`."""
-    saved = {name: os.environ.get(name) for name in URL_VARIABLES}
-    os.environ.update(dict.fromkeys(URL_VARIABLES, url))
-    try:
+    with environment(dict.fromkeys(URL_VARIABLES, url)):
         _approve_and_finish(url, user, client_id, tokens, collections)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _approve_and_finish(url: str, user: str, client_id: str, tokens: TokenFile,
