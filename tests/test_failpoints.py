@@ -58,3 +58,35 @@ def test_a_shield_holds_other_tasks_failpoints_but_not_its_own() -> None:
     done = run(SHIELDED, "point=1")
     assert done.stdout.splitlines() == ["other: survived", "mailer: inside its shield"]
     assert done.returncode == -signal.SIGKILL
+
+
+SIGNALLED = textwrap.dedent("""
+    import os, signal
+    from watcher import failpoints
+
+    failpoints.arm()
+    with failpoints.shielded():
+        os.kill(os.getpid(), signal.SIGUSR2)
+        print("inside the shield: survived", flush=True)
+    print("not reached", flush=True)
+""")
+
+
+def test_sigusr2_kills_at_once_when_armed() -> None:
+    code = ("import os, signal\nfrom watcher import failpoints\nfailpoints.arm()\n"
+            "os.kill(os.getpid(), signal.SIGUSR2)\nprint('not reached')")
+    done = run(code, "on-sigusr2")
+    assert done.returncode == -signal.SIGKILL and done.stdout == ""
+    assert done.stderr.startswith("failpoint on-sigusr2: killing pid ")
+
+
+def test_sigusr2_waits_for_an_open_shield_to_close() -> None:
+    done = run(SIGNALLED, "on-sigusr2")
+    assert done.stdout.splitlines() == ["inside the shield: survived"]
+    assert done.returncode == -signal.SIGKILL
+
+
+def test_unarmed_sigusr2_is_not_installed() -> None:
+    code = ("import os, signal\nfrom watcher import failpoints\nfailpoints.arm()\n"
+            "print(signal.getsignal(signal.SIGUSR2) == signal.SIG_DFL)")
+    assert run(code, "x=1").stdout == "True\n"

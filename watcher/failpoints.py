@@ -12,6 +12,11 @@ lookup. This is how the exactly-once claims are proven on the real process
 message the journal does not know yet): a failpoint reached by another task does not fire while
 a shield is open, so crash tests inject crashes only where exactly once is promised. Failpoints
 inside the stretch still fire, and their own test shows what a crash there does.
+
+A test that kills at random moments rather than at named points sets `WATCHER_FAILPOINTS=
+"on-sigusr2"` and sends SIGUSR2 instead of SIGKILL: the process SIGKILLs itself at once, or, if
+a shield is open, the moment the last one closes. Before `arm()` has run (the process still
+starting), SIGUSR2's default action ends the process just as abruptly.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from contextlib import contextmanager
 _rates: dict[str, float] | None = None
 _rng = random.Random()
 _shields: Counter[object] = Counter()  # tasks (or threads) inside a shielded stretch
+_kill_owed = False  # SIGUSR2 came while a shield was open
 
 
 def _load() -> dict[str, float]:
@@ -50,8 +56,29 @@ def failpoint(name: str) -> None:
         _rates = _load()
     rate = _rates.get(name)
     if rate and not _shielded_elsewhere() and _rng.random() < rate:
-        print(f"failpoint {name}: killing pid {os.getpid()}", file=sys.stderr, flush=True)
-        os.kill(os.getpid(), signal.SIGKILL)
+        _die(name)
+
+
+def arm() -> None:
+    """Install the SIGUSR2 crash if the environment asks for it (main thread only)."""
+    global _rates
+    if _rates is None:
+        _rates = _load()
+    if "on-sigusr2" in _rates:
+        signal.signal(signal.SIGUSR2, _crash_on_signal)
+
+
+def _crash_on_signal(_sig: int, _frame: object) -> None:
+    global _kill_owed
+    if _shields:
+        _kill_owed = True
+    else:
+        _die("on-sigusr2")
+
+
+def _die(name: str) -> None:
+    print(f"failpoint {name}: killing pid {os.getpid()}", file=sys.stderr, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 @contextmanager
@@ -65,6 +92,8 @@ def shielded() -> Iterator[None]:
         _shields[me] -= 1
         if not _shields[me]:
             del _shields[me]
+        if _kill_owed and not _shields:
+            _die("on-sigusr2")
 
 
 def _shielded_elsewhere() -> bool:

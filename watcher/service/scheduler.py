@@ -27,6 +27,7 @@ from typing import Any
 from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from watcher import failpoints
 from watcher.service.service import Service
 from watcher.sources.base import Source
 
@@ -45,6 +46,7 @@ async def run_forever(service: Service, *, poll_interval: float,
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.signalled, sig)
+    failpoints.arm()  # a crash test's SIGUSR2, if it asks for one
     await service.start(poll_interval)  # due claims of a gone instance are free from here
     scheduler = AsyncIOScheduler(timezone=UTC, executors={"default": _Uncancelling()})
     running = _Running()
