@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from watcher.actions import (
+    advance_workflow,
     email,
     qdel,
     qhold,
@@ -29,6 +30,9 @@ ACTIONS: dict[str, ActionType] = {
                                    recover_workflow.execute,
                                    "submit again the steps of a staged workflow that did not "
                                    "finish"),
+    "advance_workflow": ActionType("advance_workflow", advance_workflow.Params,
+                                   advance_workflow.execute,
+                                   "move a graph workflow on after one of its steps changed"),
     "stage_out_workflow": ActionType("stage_out_workflow", stage_out_workflow.Params,
                                      stage_out_workflow.execute,
                                      "start a staged workflow's stage-out (exactly once)"),
