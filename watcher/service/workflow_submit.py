@@ -27,6 +27,7 @@ from watcher.globus.tokens import TokenFile
 from watcher.ledger.runner import default_owner
 from watcher.store.db import Store
 from watcher.workflows import record
+from watcher.workflows.cancel import Cancelled, cancel
 from watcher.workflows.complete import CompleteError, Completer
 from watcher.workflows.lifetime import lapses_before
 from watcher.workflows.lifetime_check import credential_lapses, expected_span
@@ -161,3 +162,11 @@ def resume(settings: Settings, store: Store, workflow_id: str,
         return asyncio.run(completer(settings, store, now).complete(workflow_id))
     except CompleteError as exc:
         raise IncompleteWorkflow(workflow_id, exc) from exc
+
+
+def cancel_workflow(settings: Settings, store: Store, workflow_id: str, reason: str,
+                    now: Callable[[], datetime] = _utc_now) -> Cancelled:
+    """`watcher.workflows.cancel.cancel` with the configured PBS commands and Globus login."""
+    return cancel(store, settings.pbs.commands_runner(),
+                  lambda: build_clients(settings.globus).ready_transfer(), workflow_id, reason,
+                  now)

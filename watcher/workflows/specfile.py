@@ -9,6 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from watcher.lang.errors import RuleError, field_path, type_word
+from watcher.lang.limits import LimitError
 from watcher.lang.marks import compose
 from watcher.lang.validation import problems_from
 from watcher.workflows.spec import WorkflowSpec
@@ -29,6 +30,11 @@ def load_spec_file(path: Path) -> WorkflowSpec:
     except OSError as exc:
         raise SpecFileError([RuleError(path, None, None, "", f"cannot read: {exc.strerror}")]
                             ) from exc
+    return load_spec_text(text, path)
+
+
+def load_spec_text(text: str, path: Path) -> WorkflowSpec:
+    """The spec in `text`, its errors named after `path` (an HTTP submission has no file)."""
     try:
         data, marks = compose(text)
     except yaml.MarkedYAMLError as exc:
@@ -36,6 +42,10 @@ def load_spec_file(path: Path) -> WorkflowSpec:
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         raise SpecFileError([RuleError(path, line, col, "", f"invalid YAML: {exc.problem}")]
                             ) from exc
+    except yaml.YAMLError as exc:  # a tag or a scanner error without a mark
+        raise SpecFileError([RuleError(path, None, None, "", f"invalid YAML: {exc}")]) from exc
+    except LimitError as exc:  # an alias bomb, nesting past the limit: refused before building
+        raise SpecFileError([RuleError(path, exc.line, exc.col, "", str(exc))]) from exc
     if not isinstance(data, dict):
         raise SpecFileError([RuleError(path, 1, 1, "", f"expected a mapping of workflow "
                                                       f"fields but got {type_word(data)}")])
