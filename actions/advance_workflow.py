@@ -35,18 +35,15 @@ class Params(ActionParams):
 
 async def execute(ctx: ActionContext, params: Params) -> Outcome:
     """Plan from the record, then act on it."""
-    store = ctx.services.get("store")
+    store, transfer, smtp = ctx.services.store, ctx.services.transfer, ctx.services.smtp
     if store is None:
-        return Outcome.failed("advance_workflow needs the store", retryable=False)
+        return Outcome.missing("store", "advance_workflow reads the workflow's record there")
     if is_template(params.workflow):
         return Outcome.failed("no workflow: the event is not about a workflow's job or "
                               "transfer", retryable=False)
-    transfer = ctx.services.get("globus_transfer")
-    smtp = ctx.services.get("smtp")
     completer = Completer(store, ctx.pbs, owner=ctx.idempotency_key, now=lambda: ctx.now,
                           transfer=(lambda: transfer) if transfer is not None else None,
-                          smtp=smtp, user_email=getattr(ctx.services.get("settings"), "user_email",
-                                                        None))
+                          smtp=smtp)
     try:
         done = await completer.complete(params.workflow)
     except CompleteError as exc:

@@ -37,9 +37,11 @@ class Params(ActionParams):
 
 async def execute(ctx: ActionContext, params: Params) -> Outcome:
     """Build `stage_out`'s parameters from the spec and submit once."""
-    store = ctx.services.get("store")
-    if store is None or is_template(params.workflow):
-        return Outcome.failed("stage_out_workflow needs the store and a workflow",
+    store = ctx.services.store
+    if store is None:
+        return Outcome.missing("store", "stage_out_workflow reads the workflow's spec there")
+    if is_template(params.workflow):
+        return Outcome.failed("no workflow: the event is not about a workflow's job",
                               retryable=False)
     transfer = await asyncio.to_thread(_transfer_of, store, params.workflow)
     if transfer is None:

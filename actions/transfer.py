@@ -15,7 +15,7 @@ off by default (`notify_on_*`): the watcher's rules do the telling.
 
 The task id is returned in the outcome's facts and put on the Globus source's watch list, so
 `globus_task` rules can follow it. Exactly once: see `watcher.globus.submit`. The Transfer
-client is `ctx.services["globus_transfer"]` and the store `ctx.services["store"]`.
+client is `ctx.services.transfer` and the store `ctx.services.store`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import globus_sdk
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from watcher.actions.base import ActionContext, ActionParams, Outcome
-from watcher.globus.submit import STORE_SERVICE, TRANSFER_SERVICE, SubmitError, submit_once
+from watcher.globus.submit import SubmitError, submit_once
 from watcher.lang.durations import parse_duration
 from watcher.templating import is_template
 
@@ -129,11 +129,10 @@ def transfer_data(params: Params, ctx: ActionContext, submission_id: str
 
 async def execute(ctx: ActionContext, params: Params) -> Outcome:
     """Submit once (the SDK's calls block: they run in a worker thread)."""
-    tc = ctx.services.get(TRANSFER_SERVICE)
+    tc, store = ctx.services.transfer, ctx.services.store
     if tc is None:
-        return Outcome.failed("no Globus client: the watcher runs without Globus (configure "
-                              "it and run `watcher login`)", retryable=False)
-    store = ctx.services.get(STORE_SERVICE)
+        return Outcome.missing("Globus client", "the watcher runs without Globus (configure it "
+                               "and run `watcher login`)")
     try:
         done = await asyncio.to_thread(
             submit_once, tc, lambda sid: transfer_data(params, ctx, sid), store=store,

@@ -38,7 +38,10 @@ LAYERS: list[set[str]] = [
     # Composition: the running service wires every stage together.
     {"service"},
     {"replay", "demo"},
-    # The faces.
+    # What the faces show (rows shared by the CLI's --json and the HTTP API), then the faces:
+    # the HTTP face is started by `watcher run --listen`.
+    {"views"},
+    {"http"},
     {"cli"},
     {"__main__"},
 ]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import fnmatch
 import getpass
 import json
-import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +11,6 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
-from sqlmodel import Session, select
 
 from watcher import paths
 from watcher.cli._common import db_option, open_configured_store, rules_option, settings_option
@@ -21,14 +18,8 @@ from watcher.cli.errors import WatcherError
 from watcher.config import Settings
 from watcher.engine.silences import Silence, add_silence, end_silence, load_silences
 from watcher.lang.durations import format_duration, parse_duration
-from watcher.lang.errors import did_you_mean
-from watcher.rules.loader import load_rules
-from watcher.service.staging_rules import staging_rules
 from watcher.store.db import sqlite_path
-from watcher.store.models import RuleState
-
-# Rule names are letters, digits, '-' and '_'; a glob adds * ? [ ] and !.
-_RULE_GLOB = re.compile(r"^[A-Za-z0-9_*?\[\]!-]+$")
+from watcher.views.silences import SilenceRefused, check_glob, check_known, known_rules
 
 
 class _Duration(click.ParamType):
@@ -64,18 +55,20 @@ def add(rule: str, duration: timedelta, subject: str | None, comment: str, force
 
     RULE must name (or match) a rule of the rules directory, a shipped staging rule or a rule
     the service has run, so a typo does not silence nothing for hours; --force skips that."""
-    if not _RULE_GLOB.match(rule):
-        raise WatcherError(f"expected a rule name or glob like 'storm-*' but got '{rule}'")
-    store = open_configured_store(settings, db_url)
     try:
-        with store.session() as session:
-            if not force:
-                _check_known(rule, _known_rules(session, rules))
-            now = datetime.now(UTC)
-            added = add_silence(session, rule, duration, now, subject=subject,
-                                comment=comment, created_by=getpass.getuser())
-    finally:
-        store.close()
+        check_glob(rule)
+        store = open_configured_store(settings, db_url)
+        try:
+            with store.session() as session:
+                if not force:
+                    check_known(rule, known_rules(session, list(rules) or [paths.rules_dir()]))
+                added = add_silence(session, rule, duration, datetime.now(UTC),
+                                    subject=subject, comment=comment,
+                                    created_by=getpass.getuser())
+        finally:
+            store.close()
+    except SilenceRefused as exc:
+        raise WatcherError(str(exc)) from exc
     click.echo(added.id)
     click.echo(f"silenced '{rule}'" + (f" for '{subject}'" if subject else "")
                + f" until {_when(added.until)} UTC", err=True)
@@ -118,25 +111,6 @@ def remove(silence_id: str, db_url: str | None, settings: Settings) -> None:
         click.echo(f"silence {silence_id} ended")
     else:
         click.echo(f"silence {silence_id} had already ended at {_when(ended.until)} UTC")
-
-
-def _known_rules(session: Session, rules: tuple[Path, ...]) -> list[str]:
-    """Rules of the rules directory (valid files), the staging rules, and rules with a memory
-    in the store (a file now broken keeps its last good version in force)."""
-    names = [rule.name for rule in load_rules(list(rules) or [paths.rules_dir()]).rules]
-    names += [rule.name for rule in staging_rules()]
-    names += session.exec(select(RuleState.rule).distinct()).all()
-    return sorted(set(names))
-
-
-def _check_known(rule: str, known: list[str]) -> None:
-    if any(fnmatch.fnmatchcase(name, rule) for name in known):
-        return
-    glob = any(c in rule for c in "*?[")
-    what = "matches no rule" if glob else "is not a rule"
-    hint = "" if glob else did_you_mean(rule, known)
-    raise WatcherError(f"'{rule}' {what}{hint}; see 'watcher rules list', or add --force to "
-                       "silence it anyway")
 
 
 def _load(settings: Settings, db_url: str | None) -> list[Silence]:

@@ -17,11 +17,13 @@ from watcher.lang.durations import parse_duration
 from watcher.service.workflow_submit import (
     IncompleteWorkflow,
     SubmitProblem,
+    cancel_workflow,
     resume,
     submit,
     submit_graph,
 )
 from watcher.store.db import Store
+from watcher.workflows.cancel import CancelRefused
 from watcher.workflows.graph import GraphSpec
 from watcher.workflows.spec import WorkflowSpec
 from watcher.workflows.specfile import SpecFileError, load_workflow_file
@@ -165,3 +167,34 @@ def _resume(settings: Settings, store: Store, workflow_id: str) -> list[str]:
         return resume(settings, store, workflow_id)
     except IncompleteWorkflow as exc:
         raise WatcherError(str(exc)) from exc
+
+
+@stage.command("cancel", short_help="Cancel a workflow: delete its jobs, cancel transfers.")
+@click.argument("workflow_id", metavar="WF")
+@click.option("--reason", default="", help="Why, recorded in the workflow's step log.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@db_option
+@settings_option
+def cancel_command(workflow_id: str, reason: str, as_json: bool, db_url: str | None,
+                   settings: Settings) -> None:
+    """Cancel workflow WF: qdel its jobs and cancel its Globus transfers, recording why.
+
+    Its steps then move no further (no cleanup job runs, no mail is sent). If PBS or Globus
+    could not be reached, what is left is listed: run the same command again to finish."""
+    store = open_configured_store(settings, db_url)
+    try:
+        result = cancel_workflow(settings, store, workflow_id, reason)
+    except CancelRefused as exc:
+        raise WatcherError(str(exc)) from exc
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps({"workflow": workflow_id, "done": result.done,
+                               "failed": result.failed}))
+    else:
+        for line in result.done:
+            click.echo(f"  {line}", err=True)
+        click.echo(f"workflow {workflow_id} cancelled" + (" (again)" if result.again else ""))
+    if result.failed:
+        raise WatcherError("; ".join(result.failed) + f"; run `watcher stage cancel "
+                           f"{workflow_id}` again to finish")

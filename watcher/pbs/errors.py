@@ -64,3 +64,9 @@ def parse_qstat_stderr(text: str) -> StderrInfo:
         else:
             other.append(line)
     return StderrInfo(unknown, finished, unreachable, other)
+
+
+# PBS error numbers arrive as exit codes modulo 256 (pbs_error.h): `qdel` of a job the server
+# does not know, or of one that has already finished, leaves nothing to delete.
+UNKNOWN_JOB_EXIT = 153  # PBSE_UNKJOBID 15001
+FINISHED_JOB_EXIT = 35  # PBSE_HISTJOBID 15139

@@ -27,6 +27,7 @@ from watcher.globus.tokens import TokenFile
 from watcher.ledger.runner import default_owner
 from watcher.store.db import Store
 from watcher.workflows import graph_record, record
+from watcher.workflows.cancel import Cancelled, cancel
 from watcher.workflows.complete import CompleteError, Completer
 from watcher.workflows.graph import GraphSpec
 from watcher.workflows.lifetime import lapses_before
@@ -185,7 +186,8 @@ def submit_graph(settings: Settings, store: Store, spec: GraphSpec, workdir: Pat
                 note_missing(session, collection, scopes, "watcher stage submit")
         raise
     with store.session() as session:
-        workflow_id = graph_record.create(session, spec, str(workdir), now()).id
+        workflow_id = graph_record.create(session, spec, str(workdir), now(),
+                                          email=settings.user_email).id
     recorded(workflow_id)
     return workflow_id, resume(settings, store, workflow_id, now)
 
@@ -208,3 +210,11 @@ def resume(settings: Settings, store: Store, workflow_id: str,
                                                                     listing=listing))
     except CompleteError as exc:
         raise IncompleteWorkflow(workflow_id, exc) from exc
+
+
+def cancel_workflow(settings: Settings, store: Store, workflow_id: str, reason: str,
+                    now: Callable[[], datetime] = _utc_now) -> Cancelled:
+    """`watcher.workflows.cancel.cancel` with the configured PBS commands and Globus login."""
+    return cancel(store, settings.pbs.commands_runner(),
+                  lambda: build_clients(settings.globus).ready_transfer(), workflow_id, reason,
+                  now)

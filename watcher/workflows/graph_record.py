@@ -25,9 +25,12 @@ WHOLE = "workflow"  # the log's header for lines about the whole workflow
 SECTIONS = ("steps", "on_failure")
 
 
-def create(session: Session, spec: GraphSpec, workdir: str, now: datetime) -> Workflow:
-    """Record a new graph workflow: every step pending, nothing submitted."""
+def create(session: Session, spec: GraphSpec, workdir: str, now: datetime,
+           email: str | None = None) -> Workflow:
+    """Record a new graph workflow: every step pending, nothing submitted. `email` is where
+    news goes when the file names no address (the settings' `user_email`)."""
     data = spec.to_record()
+    data["email"] = data.get("email") or email
     progress: dict[str, Any] = {
         section: {name: _fresh(step) for name, step in data[section].items()}
         for section in SECTIONS}

@@ -22,7 +22,8 @@ from watcher.workflows.spec import WorkflowSpec
 SUBMITTED, CREDENTIALS, STAGE_IN, RUNNING, STAGE_OUT = (
     "submitted", "credentials", "stage-in", "running", "stage-out")
 DONE, FAILED, CLEANUP = "done", "failed", "cleanup"
-ENDED = (DONE, FAILED)
+CANCELLED = "cancelled"  # by the user (`watcher stage cancel`, the API): an end, not a failure
+ENDED = (DONE, FAILED, CANCELLED)
 PREFIX = "wf-"
 
 

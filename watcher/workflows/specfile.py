@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from watcher.lang.errors import Problem, RuleError, field_path, type_word
+from watcher.lang.limits import LimitError
 from watcher.lang.marks import Marks, compose
 from watcher.lang.validation import problems_from
 from watcher.workflows.graph import GraphSpec, check
@@ -29,10 +30,19 @@ class SpecFileError(Exception):
 
 def load_spec_file(path: Path) -> WorkflowSpec:
     """The three-step spec in `path`; raises `SpecFileError` listing every problem found."""
-    spec = load_workflow_file(path)
+    return _three_step(load_workflow_file(path), path)
+
+
+def load_spec_text(text: str, path: Path) -> WorkflowSpec:
+    """The three-step spec in `text`, its errors named after `path` (an HTTP submission has
+    no file)."""
+    return _three_step(load_workflow_text(text, path), path)
+
+
+def _three_step(spec: WorkflowSpec | GraphSpec, path: Path) -> WorkflowSpec:
     if isinstance(spec, GraphSpec):
-        raise SpecFileError([RuleError(path, 1, 1, "steps", "a graph workflow, not the "
-                                                             "three-step shape")])
+        raise SpecFileError([RuleError(path, 1, 1, "steps", "a graph workflow (steps:), not "
+                                                             "the three-step shape")])
     return spec
 
 
@@ -44,6 +54,11 @@ def load_workflow_file(path: Path) -> WorkflowSpec | GraphSpec:
     except OSError as exc:
         raise SpecFileError([RuleError(path, None, None, "", f"cannot read: {exc.strerror}")]
                             ) from exc
+    return load_workflow_text(text, path)
+
+
+def load_workflow_text(text: str, path: Path) -> WorkflowSpec | GraphSpec:
+    """The workflow in `text`, its errors named after `path`."""
     try:
         data, marks = compose(text)
     except yaml.MarkedYAMLError as exc:
@@ -51,6 +66,10 @@ def load_workflow_file(path: Path) -> WorkflowSpec | GraphSpec:
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         raise SpecFileError([RuleError(path, line, col, "", f"invalid YAML: {exc.problem}")]
                             ) from exc
+    except yaml.YAMLError as exc:  # a tag or a scanner error without a mark
+        raise SpecFileError([RuleError(path, None, None, "", f"invalid YAML: {exc}")]) from exc
+    except LimitError as exc:  # an alias bomb, nesting past the limit: refused before building
+        raise SpecFileError([RuleError(path, exc.line, exc.col, "", str(exc))]) from exc
     if not isinstance(data, dict):
         raise SpecFileError([RuleError(path, 1, 1, "", f"expected a mapping of workflow "
                                                       f"fields but got {type_word(data)}")])

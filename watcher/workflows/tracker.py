@@ -56,12 +56,14 @@ def resolve(session: Session, event: Event, *, learn: bool = False,
             now: datetime | None = None) -> tuple[Workflow, str] | None:
     """The workflow the event's subject belongs to, and its role there (compute, cleanup,
     stage-in, stage-out), or None. With `learn`, a new job or task of a workflow is recorded
-    as the current one of its step (needs `now`)."""
+    as the current one of its step (needs `now`). A cancelled workflow's jobs and tasks are
+    its no longer: their deletion must not read as a failed step (no cleanup, no mail)."""
+    found = None
     if event.kind == PBS_JOB:
-        return _job(session, event, learn, now)
-    if event.kind == GLOBUS_TASK:
-        return _task(session, event, learn, now)
-    return None
+        found = _job(session, event, learn, now)
+    elif event.kind == GLOBUS_TASK:
+        found = _task(session, event, learn, now)
+    return None if found is None or found[0].step == record.CANCELLED else found
 
 
 def _job(session: Session, event: Event, learn: bool, now: datetime | None

@@ -10,9 +10,7 @@ which `watcher status` cannot see either; the service log says so).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,39 +18,14 @@ import click
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlmodel import col, select
 
 from watcher import paths
 from watcher.cli._common import db_option, open_configured_store, rules_option, settings_option
 from watcher.config import Settings
-from watcher.lang.durations import format_duration
-from watcher.lang.errors import RuleError
 from watcher.rules.loader import RuleSet, load_rules
-from watcher.rules.model import Rule
-from watcher.service.rulebook import RULEBOOK_FACT, service_view
 from watcher.store.db import sqlite_path
-from watcher.store.facts import get_fact
-from watcher.store.models import RuleState
-
-
-@dataclass
-class _Runtime:
-    """One rule's `rule_state` rows added up over its subjects."""
-
-    in_condition: int = 0
-    pending: int = 0
-    pending_since: datetime | None = None
-    fire_count: int = 0
-    last_fired_at: datetime | None = None
-
-    def add(self, row: RuleState) -> None:
-        self.in_condition += row.in_condition
-        self.fire_count += row.fire_count
-        if row.pending_since is not None:
-            self.pending += 1
-            self.pending_since = min(filter(None, (self.pending_since, row.pending_since)))
-        if row.last_fired_at is not None:
-            self.last_fired_at = max(filter(None, (self.last_fired_at, row.last_fired_at)))
+from watcher.views.rules import rule_items
+from watcher.views.rules import when as _when
 
 
 @click.command("list")
@@ -64,10 +37,7 @@ def list_rules(rules: tuple[Path, ...], db_url: str | None, settings: Settings,
                as_json: bool) -> None:
     """List rules with their triggers, actions and state, and invalid rule files."""
     ruleset = load_rules(list(rules) or [paths.rules_dir()])
-    runtime = _load_runtime(settings, db_url, [rule.name for rule in ruleset.rules])
-    report = _service_report(settings, db_url) if runtime is not None else None
-    items = [_rule_item(rule, runtime) for rule in ruleset.rules] + _invalid_items(ruleset,
-                                                                                  report)
+    items, runtime = _items(ruleset, settings, db_url)
     if as_json:
         click.echo(json.dumps(items, indent=2, default=_iso, ensure_ascii=False))
     elif not items:
@@ -75,90 +45,24 @@ def list_rules(rules: tuple[Path, ...], db_url: str | None, settings: Settings,
     else:
         console = Console()
         if console.width >= WIDE:
-            console.print(_table(items, with_runtime=runtime is not None))
+            console.print(_table(items, with_runtime=runtime))
         else:  # eight columns in a terminal this narrow are a few letters each: a block a rule
-            console.print(_blocks(items, with_runtime=runtime is not None,
+            console.print(_blocks(items, with_runtime=runtime,
                                   width=console.width), soft_wrap=True, crop=False)
 
 
-def _load_runtime(settings: Settings, db_url: str | None, names: Sequence[str]
-                  ) -> dict[str, _Runtime] | None:
-    """Each rule's runtime, or None when there is no store yet (one is not created for this)."""
+def _items(ruleset: RuleSet, settings: Settings, db_url: str | None
+           ) -> tuple[list[dict[str, Any]], bool]:
+    """The items, and whether they have a runtime: only with a store (none is created)."""
     path = sqlite_path(db_url or settings.store.url)
     if path is not None and not path.exists():
-        return None
+        return rule_items(ruleset, None), False
     store = open_configured_store(settings, db_url)
     try:
         with store.session(write=False) as session:
-            rows = session.exec(select(RuleState).where(col(RuleState.rule).in_(names))).all()
+            return rule_items(ruleset, session), True
     finally:
         store.close()
-    runtime = {name: _Runtime() for name in names}
-    for row in rows:
-        runtime[row.rule].add(row)
-    return runtime
-
-
-def _service_report(settings: Settings, db_url: str | None) -> dict[str, Any] | None:
-    """What the service recorded of its rule files (`RULEBOOK_FACT`), if it ran."""
-    store = open_configured_store(settings, db_url)
-    try:
-        with store.session(write=False) as session:
-            return get_fact(session, RULEBOOK_FACT)
-    finally:
-        store.close()
-
-
-def _rule_item(rule: Rule, runtime: dict[str, _Runtime] | None) -> dict[str, Any]:
-    source = rule.source
-    item: dict[str, Any] = {
-        "name": rule.name, "valid": True, "file": str(source.path) if source else None,
-        "line": source.line if source else None, "description": rule.description,
-        "enabled": rule.enabled, "triggers": [str(trigger) for trigger in rule.when],
-        "conditions": [str(condition) for condition in rule.conditions],
-        "limits": _limits(rule), "actions": [str(call) for call in rule.do],
-        "state": None, "in_condition": None, "pending": None, "pending_since": None,
-        "fire_count": None, "last_fired_at": None,
-    }
-    if runtime is not None:
-        state = runtime[rule.name]
-        item |= {"state": _state(rule, state), "in_condition": state.in_condition,
-                 "pending": state.pending, "pending_since": state.pending_since,
-                 "fire_count": state.fire_count, "last_fired_at": state.last_fired_at}
-    return item
-
-
-def _limits(rule: Rule) -> list[str]:
-    limits = [f"for: {format_duration(rule.for_)}"] if rule.for_ else []
-    limits += ["once"] if rule.once else []
-    limits += [f"max_fires: {rule.max_fires}"] if rule.max_fires else []
-    limits += [f"cooldown: {format_duration(rule.cooldown)}"] if rule.cooldown else []
-    return limits
-
-
-def _state(rule: Rule, state: _Runtime) -> str:
-    if not rule.enabled:
-        return "disabled"
-    if state.pending and rule.for_ and state.pending_since:
-        text = f"pending: for: {format_duration(rule.for_)} window since " \
-               f"{_when(state.pending_since)}"
-        return text + (f" ({state.pending} subjects)" if state.pending > 1 else "")
-    if state.in_condition:
-        return f"in condition: {state.in_condition} subject{'s' * (state.in_condition > 1)}"
-    return "idle"
-
-
-def _invalid_items(ruleset: RuleSet, report: dict[str, Any] | None) -> list[dict[str, Any]]:
-    by_file: dict[Path, list[RuleError]] = {}
-    for error in ruleset.errors:
-        by_file.setdefault(error.path, []).append(error)
-    items = []
-    for path, errors in by_file.items():
-        status = ruleset.files.get(path)
-        items.append({"name": None, "valid": False, "file": str(path), "line": errors[0].line,
-                      "service": service_view(report, path, status.sha256 if status else ""),
-                      "errors": [error.to_dict() for error in errors]})
-    return items
 
 
 WIDE = 120  # the narrowest terminal that shows the table's columns readably
@@ -226,10 +130,6 @@ def _first_error(errors: list[dict[str, Any]]) -> str:
     where = f"{first['field_path']}: " if first["field_path"] else ""
     more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
     return f"{where}{first['message']}{more}"
-
-
-def _when(at: datetime | None) -> str:
-    return "-" if at is None else at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _iso(value: Any) -> str:
