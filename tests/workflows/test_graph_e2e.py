@@ -104,3 +104,26 @@ def test_a_lost_queue_resubmits_only_the_job_steps_and_keeps_the_transfers(
     assert (root / "shared" / "result.txt").exists()
     final = steps(world, wf)
     assert [len(final[name]["jobs"]) for name in ("prep", "sim")] == [2, 2]
+
+
+def test_cancel_deletes_the_jobs_cancels_the_transfers_and_records_why(world: Staging) -> None:
+    ep3, _ = third_endpoint(world)
+    scripts(world)
+    world.globus.emu.pause_endpoint(ep3)
+    wf = submit(world, graph(world, ep3))
+    world.cycle_until(lambda: status(world, wf)["in-a"] == "succeeded")
+    record = steps(world, wf)
+    result = world.cli("stage", "cancel", wf, "--reason", "wrong inputs")
+    assert result.exit_code == 0, result.output
+    for name in ("prep", "sim"):
+        assert world.job_state(record[name]["jobs"][0]) == "F"
+    assert world.globus.emu.task(record["in-b"]["tasks"][0])["status"] == "FAILED"
+    assert status(world, wf) == {"in-a": "succeeded", "in-b": "cancelled", "prep": "cancelled",
+                                 "sim": "cancelled", "out": "cancelled", "share": "cancelled"}
+    assert world.workflow(wf).step == "cancelled"
+    assert any("cancelled: wrong inputs" in line for line in world.log(wf))
+    world.globus.emu.resume_endpoint(ep3)
+    world.cycle_until(lambda: True)
+    world.cycle_until(lambda: True)
+    assert world.workflow(wf).step == "cancelled" and not world.sink.messages
+    assert len(world.globus.emu.tasks()) == 2
