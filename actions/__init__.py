@@ -1,35 +1,20 @@
-"""Actions, one module each. The YAML key, the module name and the registry key are one word."""
+"""Actions, one module each: the YAML key is the module's name (`watcher.actions.<key>`).
+
+Helper modules (`base`, `registry`, `effects`, `pbs_outcome`, `digest`) are not actions.
+"""
 
 from __future__ import annotations
 
-from watcher.actions import (
-    email,
-    qdel,
-    qhold,
-    qrls,
-    recover_workflow,
-    resubmit,
-    stage_out,
-    stage_out_workflow,
-    transfer,
-)
-from watcher.actions.base import ActionType
+from watcher.actions.registry import ActionRegistry
 
-ACTIONS: dict[str, ActionType] = {
-    "qrls": ActionType("qrls", qrls.Params, qrls.execute, "release a hold on a PBS job"),
-    "qdel": ActionType("qdel", qdel.Params, qdel.execute, "delete a PBS job"),
-    "qhold": ActionType("qhold", qhold.Params, qhold.execute, "put a hold on a PBS job"),
-    "email": ActionType("email", email.Params, email.execute, "send an email"),
-    "resubmit": ActionType("resubmit", resubmit.Params, resubmit.execute, "resubmit a PBS job"),
-    "transfer": ActionType("transfer", transfer.Params, transfer.execute,
-                           "start a Globus transfer (exactly once)"),
-    "stage_out": ActionType("stage_out", stage_out.Params, stage_out.execute,
-                            "copy a job's output directory with Globus (exactly once)"),
-    "recover_workflow": ActionType("recover_workflow", recover_workflow.Params,
-                                   recover_workflow.execute,
-                                   "submit again the steps of a staged workflow that did not "
-                                   "finish"),
-    "stage_out_workflow": ActionType("stage_out_workflow", stage_out_workflow.Params,
-                                     stage_out_workflow.execute,
-                                     "start a staged workflow's stage-out (exactly once)"),
-}
+ACTIONS = ActionRegistry({
+    "qrls": "release a hold on a PBS job",
+    "qdel": "delete a PBS job",
+    "qhold": "put a hold on a PBS job",
+    "email": "send an email",
+    "resubmit": "resubmit a PBS job",
+    "transfer": "start a Globus transfer (exactly once)",
+    "stage_out": "copy a job's output directory with Globus (exactly once)",
+    "recover_workflow": "submit again the steps of a staged workflow that did not finish",
+    "stage_out_workflow": "start a staged workflow's stage-out (exactly once)",
+}, package=__name__)

@@ -1,22 +1,35 @@
 """The interface every action implements: a params model and one coroutine.
 
-An action module defines `Params` (a pydantic model; unknown keys are rejected) and
-`async def execute(ctx, params) -> Outcome`. Parameters reach `execute` already rendered from
-their templates and validated. `Outcome.retryable` separates passing faults (server down, 5xx) from
-permanent ones (unknown job, permission denied), which are not retried.
+An action module `watcher.actions.<name>` defines `Params` (a pydantic model; unknown keys are
+rejected) and `async def execute(ctx, params) -> Outcome`; the registry (`watcher.actions`)
+names it once. Parameters reach `execute` already rendered from their templates and validated.
+`Outcome.retryable` separates passing faults (server down, 5xx) from permanent ones (unknown
+job, permission denied, a service the watcher runs without), which are not retried.
+
+Checking a rule file (`watcher rules check`) imports an action's module for its `Params`
+alone, so a module's top level imports only what its `Params` need; what only `execute` needs
+and is heavy (the store and SQLAlchemy, the Globus SDK, the SMTP client) is imported inside the
+function that uses it, marked "late". tests/cli/rules/test_check_imports.py keeps it so.
+
+Helpers some actions share live in modules of their own: `effects` (journaling an effect that
+cannot be repeated), `pbs_outcome` (a PBS command's exit code as an outcome), `digest`.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from watcher.pbs.commands import CommandResult, PbsCommands
+if TYPE_CHECKING:  # types only: checking a rule file must not import the store or the SDK
+    from globus_sdk import TransferClient
+
+    from watcher.mail.settings import SmtpSettings
+    from watcher.pbs.commands import PbsCommands
+    from watcher.store.db import Store
 
 
 class ActionParams(BaseModel):
@@ -42,8 +55,26 @@ class Outcome:
     def failed(cls, detail: str, *, retryable: bool) -> Outcome:
         return cls(False, detail, retryable)
 
+    @classmethod
+    def missing(cls, service: str, fix: str) -> Outcome:
+        """The watcher runs without a service this action needs: permanent, since trying
+        again cannot help until the user changes the settings (`fix` says how)."""
+        return cls(False, f"no {service}: {fix}", False)
 
-@dataclass
+
+@dataclass(frozen=True)
+class Services:
+    """The parts of the running watcher an action may use; each is None when it runs without
+    that part (no `smtp:` settings, nobody ran `watcher login`, a one-off call without a
+    store). An action that needs a missing one returns `Outcome.missing`, never raises."""
+
+    store: Store | None = None
+    smtp: SmtpSettings | None = None
+    # Raises `CredentialsExpired` at once while the stored Globus tokens are dead.
+    transfer: TransferClient | None = None
+
+
+@dataclass(frozen=True)
 class ActionContext:
     """What an action may use. `idempotency_key` names this intent, for exactly-once effects."""
 
@@ -51,35 +82,7 @@ class ActionContext:
     idempotency_key: str
     rule: str
     now: datetime
-    services: dict[str, Any] = field(default_factory=dict)
-
-
-EFFECT_PREFIX = "effect:"
-
-
-def effect_key(idempotency_key: str) -> str:
-    """The fact under which an action journals that its effect happened."""
-    return f"{EFFECT_PREFIX}{idempotency_key}"
-
-
-async def record_effect(ctx: ActionContext, detail: str, **facts: Any) -> None:
-    """Journal, in its own committed transaction, that this intent's effect has happened.
-
-    Call it right after a non-idempotent effect (a mail accepted by the server). If the watcher
-    dies before the ledger records the outcome, the runner finds this journal entry on the
-    retry and reports the effect done instead of repeating it. Without a store (unit tests, a
-    one-off call) it does nothing.
-    """
-    store = ctx.services.get("store")
-    if store is None:
-        return
-    from watcher.store.facts import put_fact  # actions stay importable without the store
-
-    def _write() -> None:
-        with store.session() as session:
-            put_fact(session, effect_key(ctx.idempotency_key), {"detail": detail, **facts})
-
-    await asyncio.to_thread(_write)
+    services: Services = field(default_factory=Services)
 
 
 Execute = Callable[[ActionContext, Any], Awaitable[Outcome]]
@@ -93,22 +96,3 @@ class ActionType:
     params: type[ActionParams]
     execute: Execute
     summary: str
-
-
-# PBS error numbers arrive as exit codes modulo 256 (pbs_error.h).
-PBS_UNKNOWN_JOB = 153  # PBSE_UNKJOBID 15001
-PBS_UNAUTHORIZED = 159  # PBSE_PERM 15007
-PBS_JOB_FINISHED = 35  # PBSE_HISTJOBID 15139
-
-
-def pbs_outcome(result: CommandResult, *, done_codes: tuple[int, ...] = ()) -> Outcome:
-    """Turn a PBS command's result into an Outcome.
-
-    Exit 0 and `done_codes` are success. Unknown job, permission denied and a finished job are
-    permanent. Anything else (server unreachable, timeout, a command that could not start) may
-    pass, so it is retryable.
-    """
-    if result.ok or result.returncode in done_codes:
-        return Outcome.done(result.describe())
-    permanent = result.returncode in (PBS_UNKNOWN_JOB, PBS_UNAUTHORIZED, PBS_JOB_FINISHED)
-    return Outcome.failed(result.describe(), retryable=not permanent)

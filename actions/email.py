@@ -3,8 +3,8 @@
     do:
       - email: {to: "{{ user.email }}", subject: "PBS is aborting {{ job.id }}"}
 
-Settings: the engine passes the `smtp` section of the settings file (`SmtpSettings`) as
-`ctx.services["smtp"]` (`SMTP_SERVICE`).
+Settings: the service passes the `smtp` section of the settings file (`SmtpSettings`) as
+`ctx.services.smtp`.
 
 Templates: `subject` and `body` default to `DEFAULT_SUBJECT` and `DEFAULT_BODY`, which are Jinja
 text like any rule field. They use the context of `watcher.templating` (`rule` the rule's name,
@@ -38,8 +38,9 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from watcher.actions.base import ActionContext, ActionParams, Outcome, record_effect
+from watcher.actions.base import ActionContext, ActionParams, Outcome
 from watcher.actions.digest import Digest, GroupingParams
+from watcher.actions.effects import record_effect
 from watcher.kinds import kind_of
 from watcher.mail.message import (
     MessageError,
@@ -48,11 +49,7 @@ from watcher.mail.message import (
     domain_of,
     message_id_for,
 )
-from watcher.mail.send import SendError, send_message
-from watcher.mail.settings import SmtpSettings
 from watcher.templating import TemplateError, render
-
-SMTP_SERVICE = "smtp"
 
 # What happened to the subject, in a few words: the end of a subject line, a digest's line.
 DEFAULT_ITEM = (
@@ -112,9 +109,9 @@ class Params(GroupingParams, ActionParams):
 
 async def execute(ctx: ActionContext, params: Params) -> Outcome:
     """Build the message with a key-derived Message-ID and hand it to the SMTP server."""
-    settings = ctx.services.get(SMTP_SERVICE)
-    if not isinstance(settings, SmtpSettings):
-        return Outcome.failed(f"no SMTP settings in services[{SMTP_SERVICE!r}]", retryable=False)
+    settings = ctx.services.smtp
+    if settings is None:
+        return Outcome.missing("SMTP server", "give its settings under `smtp:` in config.yaml")
     if params.subject == DEFAULT_SUBJECT or params.body == DEFAULT_BODY:
         return Outcome.failed("the default email template arrived unrendered", retryable=False)
     subject, body = params.subject, params.body
@@ -145,6 +142,8 @@ async def execute(ctx: ActionContext, params: Params) -> Outcome:
 
     async def journal(reply: str) -> None:  # before QUIT: see watcher.mail.send
         await record_effect(ctx, sent(reply), message_id=message_id)
+
+    from watcher.mail.send import SendError, send_message  # late: see watcher.actions.base
 
     try:
         reply = await send_message(settings, msg, on_accepted=journal)

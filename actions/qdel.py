@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from watcher.actions.base import (
-    PBS_JOB_FINISHED,
-    PBS_UNKNOWN_JOB,
-    ActionContext,
-    ActionParams,
-    Outcome,
-    pbs_outcome,
-)
+from watcher.actions.base import ActionContext, ActionParams, Outcome
+from watcher.actions.pbs_outcome import PBS_JOB_FINISHED, PBS_UNKNOWN_JOB, pbs_outcome
 
 
 class Params(ActionParams):

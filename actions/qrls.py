@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from watcher.actions.base import ActionContext, ActionParams, Outcome, pbs_outcome
+from watcher.actions.base import ActionContext, ActionParams, Outcome
+from watcher.actions.pbs_outcome import pbs_outcome
 
 
 class Params(ActionParams):

@@ -23,7 +23,6 @@ from pydantic import Field
 
 from watcher.actions.base import ActionContext, ActionParams, Outcome
 from watcher.templating import is_template
-from watcher.workflows.complete import CompleteError, Completer
 
 DEFAULT_WORKFLOW = "{{ workflow.id }}"
 
@@ -36,13 +35,14 @@ class Params(ActionParams):
 
 async def execute(ctx: ActionContext, params: Params) -> Outcome:
     """Plan from the record and one qstat listing, then submit what is missing."""
-    store = ctx.services.get("store")
+    store, transfer = ctx.services.store, ctx.services.transfer
     if store is None:
-        return Outcome.failed("recover_workflow needs the store", retryable=False)
+        return Outcome.missing("store", "recover_workflow reads the workflow's record there")
     if is_template(params.workflow):
         return Outcome.failed("no workflow: the event is not about a workflow's job or "
                               "transfer", retryable=False)
-    transfer = ctx.services.get("globus_transfer")
+    from watcher.workflows.complete import CompleteError, Completer  # late: watcher.actions.base
+
     completer = Completer(store, ctx.pbs, owner=ctx.idempotency_key, now=lambda: ctx.now,
                           transfer=(lambda: transfer) if transfer is not None else None)
     try:

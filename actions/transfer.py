@@ -15,7 +15,7 @@ off by default (`notify_on_*`): the watcher's rules do the telling.
 
 The task id is returned in the outcome's facts and put on the Globus source's watch list, so
 `globus_task` rules can follow it. Exactly once: see `watcher.globus.submit`. The Transfer
-client is `ctx.services["globus_transfer"]` and the store `ctx.services["store"]`.
+client is `ctx.services.transfer` and the store `ctx.services.store`.
 """
 
 from __future__ import annotations
@@ -23,15 +23,16 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import globus_sdk
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from watcher.actions.base import ActionContext, ActionParams, Outcome
-from watcher.globus.submit import STORE_SERVICE, TRANSFER_SERVICE, SubmitError, submit_once
 from watcher.lang.durations import parse_duration
 from watcher.templating import is_template
+
+if TYPE_CHECKING:
+    import globus_sdk
 
 SyncLevel = Literal["exists", "size", "mtime", "checksum"]
 _LABEL_MAX = 128  # Transfer's limit; one line, no outer spaces
@@ -113,6 +114,8 @@ def label_for(params: Params, ctx: ActionContext) -> str:
 
 def transfer_data(params: Params, ctx: ActionContext, submission_id: str
                   ) -> globus_sdk.TransferData:
+    import globus_sdk  # late: see watcher.actions.base
+
     deadline = deadline_at(params.deadline, ctx.now) if params.deadline else None
     options = {name: getattr(params, name) for name in (
         "verify_checksum", "preserve_timestamp", "fail_on_quota_errors", "skip_source_errors",
@@ -129,11 +132,12 @@ def transfer_data(params: Params, ctx: ActionContext, submission_id: str
 
 async def execute(ctx: ActionContext, params: Params) -> Outcome:
     """Submit once (the SDK's calls block: they run in a worker thread)."""
-    tc = ctx.services.get(TRANSFER_SERVICE)
+    from watcher.globus.submit import SubmitError, submit_once  # late: see watcher.actions.base
+
+    tc, store = ctx.services.transfer, ctx.services.store
     if tc is None:
-        return Outcome.failed("no Globus client: the watcher runs without Globus (configure "
-                              "it and run `watcher login`)", retryable=False)
-    store = ctx.services.get(STORE_SERVICE)
+        return Outcome.missing("Globus client", "the watcher runs without Globus (configure it "
+                               "and run `watcher login`)")
     try:
         done = await asyncio.to_thread(
             submit_once, tc, lambda sid: transfer_data(params, ctx, sid), store=store,

@@ -42,7 +42,7 @@ def test_unknown_keys_are_refused(name: str):
 def test_a_missing_service_is_an_outcome_not_an_exception(name: str, tmp_path: Path):
     action = ACTIONS[name]
     pbs = PbsCommands(tmp_path / "no-pbs-here", {}, 5.0)  # every command fails to start
-    ctx = ActionContext(pbs, f"rule|{name}|1", "rule", datetime.now(UTC), services={})
+    ctx = ActionContext(pbs, f"rule|{name}|1", "rule", datetime.now(UTC))  # no service at all
     outcome = asyncio.run(action.execute(ctx, action.params.model_validate(SAMPLES[name])))
     assert isinstance(outcome, Outcome) and not outcome.ok
     if name in NEEDS_A_SERVICE:

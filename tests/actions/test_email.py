@@ -14,8 +14,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import ValidationError
 
 from watcher.actions import ACTIONS
-from watcher.actions.base import ActionContext, Outcome
-from watcher.actions.email import DEFAULT_BODY, DEFAULT_SUBJECT, SMTP_SERVICE, Params, execute
+from watcher.actions.base import ActionContext, Outcome, Services
+from watcher.actions.email import DEFAULT_BODY, DEFAULT_SUBJECT, Params, execute
 from watcher.config import SmtpSettings
 from watcher.mail.message import message_id_for
 from watcher.mail.sink import SmtpSink
@@ -59,8 +59,7 @@ def _render(template: str, context: dict[str, Any]) -> str:
 
 
 def _ctx(settings: SmtpSettings | None, key: str = KEY) -> ActionContext:
-    services = {SMTP_SERVICE: settings} if settings is not None else {}
-    return ActionContext(PbsCommands(), key, "retry-walltime", NOW, services)
+    return ActionContext(PbsCommands(), key, "retry-walltime", NOW, Services(smtp=settings))
 
 
 def _run(settings: SmtpSettings | None, key: str = KEY, **params: Any) -> Outcome:
@@ -154,7 +153,7 @@ def test_a_bad_address_is_permanent_and_nothing_is_sent(sink: SmtpSink) -> None:
 def test_missing_smtp_settings_are_permanent() -> None:
     outcome = _run(None)
     assert (outcome.ok, outcome.retryable) == (False, False)
-    assert "services['smtp']" in outcome.detail
+    assert "no SMTP server" in outcome.detail and "smtp:" in outcome.detail
 
 
 def test_an_unrendered_default_template_is_refused(sink: SmtpSink) -> None:

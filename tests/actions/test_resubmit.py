@@ -12,10 +12,11 @@ import pytest
 from pydantic import ValidationError
 
 from watcher.actions import ACTIONS
-from watcher.actions.base import ActionContext, Outcome
+from watcher.actions.base import ActionContext, Outcome, Services
 from watcher.actions.resubmit import Params, command_line, execute
 from watcher.pbs.commands import PbsCommands
-from watcher.pbs.lineage import Lineage, lineage_of
+from watcher.pbs.lineage import Lineage
+from watcher.pbs.lineage_facts import lineage_of
 from watcher.pbs.snapshot import JobSnapshot
 from watcher.pbs.submit_args import SubmitArgsError
 from watcher.rules.model import ActionCall
@@ -50,11 +51,11 @@ def submit(sim: PbsSim, workdir: Path, *args: str) -> str:
     return result.stdout.strip()
 
 
-def resubmit(sim: PbsSim, key: str | None = None, services: dict[str, Any] | None = None,
+def resubmit(sim: PbsSim, key: str | None = None, services: Services | None = None,
              **params: Any) -> Outcome:
     """Run the action once; the key defaults to one like the engine's (rule|job|event|step)."""
     key = key or f"rule|{params['job']}|1|0"
-    ctx = ActionContext(sim.commands, key, "rule", NOW, services or {})
+    ctx = ActionContext(sim.commands, key, "rule", NOW, services or Services())
     return asyncio.run(execute(ctx, Params(**params)))
 
 
@@ -136,7 +137,7 @@ def test_a_stdin_script_needs_script(sim, workdir):
 def test_the_lineage_is_recorded_when_a_store_is_there(sim, workdir, tmp_path):
     store = open_store(f"sqlite:///{tmp_path / 'w.db'}")
     try:
-        services = {"store": store}
+        services = Services(store=store)
         root = submit(sim, workdir, "-N", "sim-line", "-h", "long.sh")
         a = resubmit(sim, key="l|1", services=services, job=root, hold=True).facts["job_id"]
         b = resubmit(sim, key="l|2", services=services, job=a, hold=True).facts["job_id"]
@@ -256,7 +257,7 @@ def test_a_value_qsub_cannot_pass_is_refused_before_submitting(sim, workdir):
         Params(job="1.srv", variables={"Q": "it's"})
     old = submit(sim, workdir, "-N", "sim-q", "-h", "long.sh")
     before = queued(sim)
-    ctx = ActionContext(sim.commands, "q|1", "rule", NOW, {})
+    ctx = ActionContext(sim.commands, "q|1", "rule", NOW)
     params = Params.model_construct(**{**Params(job=old).model_dump(), "variables": {"Q": "a\\b"}})
     outcome = asyncio.run(execute(ctx, params))
     assert not outcome.ok and not outcome.retryable

@@ -14,9 +14,8 @@ import globus_sdk
 import pytest
 
 from watcher.actions import ACTIONS, transfer
-from watcher.actions.base import ActionContext
+from watcher.actions.base import ActionContext, Services
 from watcher.actions.stage_out import Params
-from watcher.globus.submit import STORE_SERVICE, TRANSFER_SERVICE
 from watcher.pbs.commands import PbsCommands
 from watcher.rules.model import ActionCall
 from watcher.sim.globus.testing import GlobusEmulator
@@ -74,7 +73,7 @@ def test_a_rule_stages_a_jobs_output_out_and_a_rerun_copies_only_changes(
 
     def stage(key: str) -> dict[str, Any]:
         ctx = ActionContext(PbsCommands(), key, "stage-out-sims", NOW,
-                            {TRANSFER_SERVICE: tc, STORE_SERVICE: store})
+                            Services(store=store, transfer=tc))
         outcome = asyncio.run(ACTIONS["stage_out"].execute(ctx, params))
         assert outcome.ok, outcome.detail
         return emu.wait_task(outcome.facts["task_id"], "SUCCEEDED")

@@ -16,11 +16,11 @@ from pydantic import ValidationError
 
 from tests.globus import _world
 from tests.globus._world import Globus
-from watcher.actions.base import ActionContext, Outcome
+from watcher.actions.base import ActionContext, Outcome, Services
 from watcher.actions.transfer import Params, execute, label_for, transfer_data
 from watcher.globus.clients import build_clients
 from watcher.globus.consents import missing_consents
-from watcher.globus.submit import STORE_SERVICE, TRANSFER_SERVICE, fact_key
+from watcher.globus.submit import fact_key
 from watcher.pbs.commands import PbsCommands
 from watcher.sim.globus.testing import GlobusEmulator
 from watcher.store.db import Store, open_store
@@ -43,9 +43,9 @@ class World:
     src_dir: Path
     dst_dir: Path
 
-    def ctx(self, *, key: str = KEY, **services: Any) -> ActionContext:
-        base = {TRANSFER_SERVICE: self.tc, STORE_SERVICE: self.store}
-        return ActionContext(PbsCommands(), key, RULE, datetime.now(UTC), {**base, **services})
+    def ctx(self, *, key: str = KEY) -> ActionContext:
+        return ActionContext(PbsCommands(), key, RULE, datetime.now(UTC),
+                             Services(store=self.store, transfer=self.tc))
 
     def params(self, **changes: Any) -> Params:
         raw = {"source_endpoint": self.src, "destination_endpoint": self.dst,
@@ -202,7 +202,7 @@ def test_with_the_services_own_client_expired_credentials_are_permanent(
     clients = build_clients(globus.settings)
     store = open_store(f"sqlite:///{tmp_path / 'w.db'}")
     ctx = ActionContext(PbsCommands(), KEY, RULE, datetime.now(UTC),
-                        {TRANSFER_SERVICE: clients.transfer, STORE_SERVICE: store})
+                        Services(store=store, transfer=clients.transfer))
     params = Params(source_endpoint=globus.src, destination_endpoint=globus.dst,
                     source_path="/~/", destination_path="/~/copy/", recursive=True)
     try:
@@ -229,13 +229,14 @@ def test_an_unreachable_service_is_retryable(world: World) -> None:
 
 
 def test_without_a_client_it_fails_for_good(world: World) -> None:
-    outcome = world.run(ctx=ActionContext(PbsCommands(), KEY, RULE, datetime.now(UTC), {}))
+    outcome = world.run(ctx=ActionContext(PbsCommands(), KEY, RULE, datetime.now(UTC)))
     assert not outcome.ok and not outcome.retryable and "no Globus client" in outcome.detail
 
 
 def test_without_a_store_it_submits_and_says_exactly_once_is_not_guaranteed(
         world: World) -> None:
-    ctx = ActionContext(PbsCommands(), KEY, RULE, datetime.now(UTC), {TRANSFER_SERVICE: world.tc})
+    ctx = ActionContext(PbsCommands(), KEY, RULE, datetime.now(UTC),
+                        Services(transfer=world.tc))
     outcome = world.run(ctx=ctx)
     assert outcome.ok and "exactly-once is not guaranteed" in outcome.detail
     world.run(ctx=ctx)

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from tests.store.conftest import store, store_url
+from watcher.actions.base import Services
 from watcher.engine import grouping
 from watcher.engine.engine import Engine
 from watcher.events import PBS_JOB, Event
@@ -72,7 +73,7 @@ def subjects(intent: Intent) -> list[str]:
 
 
 def run_due(store: Store, now: datetime, sink: SmtpSink | None = None) -> None:
-    services = {"smtp": sink.settings()} if sink is not None else {}
+    services = Services(smtp=sink.settings() if sink is not None else None)
     runner = ActionRunner(store, PbsCommands(), "worker", lambda: now, services=services)
     asyncio.run(runner.run_due())
 

@@ -18,13 +18,14 @@ import pytest
 
 from tests.ledger._helpers import T0, add, chain, intent
 from watcher.actions import ACTIONS
-from watcher.actions.base import ActionContext, ActionParams, ActionType, Outcome
+from watcher.actions.base import ActionContext, ActionParams, ActionType, Outcome, Services
+from watcher.actions.effects import record_effect
 from watcher.events import ACTION_FAILED
 from watcher.ledger.failures import tell
 from watcher.ledger.outbox import NewIntent, RetryPolicy, claim, enqueue, record
 from watcher.ledger.runner import ActionRunner
 from watcher.pbs.commands import PbsCommands
-from watcher.store import Store
+from watcher.store.db import Store
 from watcher.store.models import EventRecord, Firing
 
 _FAKE = """#!/bin/sh
@@ -73,7 +74,7 @@ def pbs(tmp_path: Path) -> FakePbs:
 
 def _runner(store: Store, pbs: FakePbs, clock: Clock, **kw: Any) -> ActionRunner:
     return ActionRunner(store, PbsCommands(pbs.bin_dir, timeout=10), "w1", clock, POLICY,
-                        {}, lease=LEASE, **kw)
+                        lease=LEASE, **kw)
 
 
 def _run(runner: ActionRunner) -> list[tuple[str, str]]:
@@ -197,20 +198,17 @@ def test_actions_get_the_key_rule_and_services_and_exceptions_are_retried(
 
     actions = {**ACTIONS, "probe": ActionType("probe", _Probe, explode, "test")}
     add(store, NewIntent("k", "mail-me", "probe", {"job": "12.srv"}, step=3))
-    runner = _runner(store, pbs, Clock(), actions=actions)
-    runner.services["smtp"] = "configured"
+    runner = _runner(store, pbs, Clock(), actions=actions, services=Services(store=store))
     with caplog.at_level(logging.WARNING, logger="watcher.ledger.runner"):
         assert _run(runner) == [("k", "pending")]
     assert (seen[0].idempotency_key, seen[0].rule, seen[0].now) == ("k", "mail-me", T0)
-    assert seen[0].services == {"smtp": "configured"}
+    assert seen[0].services == Services(store=store)
     assert intent(store, "k").last_error == "ConnectionError: smtp down for 12.srv"
     assert "Rule 'mail-me' step 3 (probe) failed (attempt 1)" in caplog.text
 
 
 def test_a_journaled_effect_is_not_repeated_after_a_crash(store: Store, pbs: FakePbs) -> None:
     """The action journaled its effect, then the worker died before recording the outcome."""
-    from watcher.actions.base import record_effect
-
     calls: list[str] = []
 
     class _Params(ActionParams):
@@ -225,7 +223,7 @@ def test_a_journaled_effect_is_not_repeated_after_a_crash(store: Store, pbs: Fak
     add(store, NewIntent("k", "r", "once", {"what": "mail"}))
     clock = Clock()
     runner = ActionRunner(store, PbsCommands(pbs.bin_dir), "w1", clock, POLICY,
-                          {"store": store}, lease=LEASE, actions=actions)
+                          Services(store=store), lease=LEASE, actions=actions)
     assert _run(runner) == [("k", "pending")]  # the exception looked like a passing fault
     clock.advance(seconds=5)
     assert _run(runner) == [("k", "done")]

@@ -43,7 +43,6 @@ def test_logged_in_globus_brings_two_sources_and_the_transfer_client(
     parts = globus_parts(globus.settings, store, list, now)
     assert parts is not None
     assert [s.name for s in parts.sources] == ["globus", "globus-endpoints"]
-    assert parts.services()["globus_transfer"] is parts.clients.transfer
     assert {s.name: s.down_after for s in parts.sources} == {"globus": 2,
                                                              "globus-endpoints": NEVER}
 

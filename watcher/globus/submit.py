@@ -35,9 +35,6 @@ from watcher.store.db import Store
 from watcher.store.facts import get_fact, put_fact
 from watcher.store.watch import watch
 
-TRANSFER_SERVICE = "globus_transfer"  # ctx.services key of the ready TransferClient
-STORE_SERVICE = "store"
-
 
 class SubmitError(Exception):
     """The submission failed; `retryable` says whether trying again later can help."""

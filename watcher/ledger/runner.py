@@ -27,7 +27,8 @@ from pydantic import ValidationError
 from sqlmodel import col, select
 
 from watcher.actions import ACTIONS
-from watcher.actions.base import ActionContext, ActionType, Outcome, effect_key
+from watcher.actions.base import ActionContext, ActionType, Outcome, Services
+from watcher.actions.effects import effect_key
 from watcher.failpoints import failpoint
 from watcher.ledger import deferred as steps
 from watcher.ledger.claim import claim
@@ -60,7 +61,7 @@ class ActionRunner:
         owner: str,
         now: Callable[[], datetime],
         policy: RetryPolicy | None = None,
-        services: dict[str, Any] | None = None,
+        services: Services | None = None,
         *,
         lease: timedelta = timedelta(seconds=30),
         concurrency: int = 8,
@@ -68,7 +69,7 @@ class ActionRunner:
     ) -> None:
         self.store, self.pbs, self.owner, self.now = store, pbs, owner, now
         self.policy = policy or RetryPolicy()
-        self.services = services if services is not None else {}
+        self.services = services or Services()
         self.lease, self.actions, self.concurrency = lease, actions, concurrency
         self._busy = asyncio.Lock()
         # Claimed and not yet recorded: the leases the heartbeat must renew.

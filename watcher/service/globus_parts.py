@@ -14,7 +14,6 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import select
 
@@ -46,11 +45,6 @@ class GlobusParts:
     @property
     def sources(self) -> list[Source]:
         return [self.tasks, self.endpoints]
-
-    def services(self) -> dict[str, Any]:
-        """For actions: `globus_transfer` (a TransferClient that raises `CredentialsExpired`
-        at once while the tokens are dead) and `globus` (the clients, tokens, authorizer)."""
-        return {"globus_transfer": self.clients.transfer, "globus": self.clients}
 
 
 def globus_parts(settings: GlobusSettings, store: Store, rules: Callable[[], Sequence[Rule]],

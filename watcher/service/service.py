@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from watcher import metrics
+from watcher.actions.base import Services
 from watcher.config import Settings
 from watcher.engine.engine import Engine, FiringReport
 from watcher.events import PBS_JOB
@@ -112,10 +113,10 @@ class Service:
         # Globus joins when the user logged in (`watcher login`); see watcher.service.globus_parts.
         self.globus = None if sources is not None else globus_parts(
             settings.globus, store, lambda: self.rulebook.rules, now)
-        services = {"smtp": settings.smtp, "settings": settings, "store": store}
         if self.globus is not None:
             self.sources += self.globus.sources
-            services |= self.globus.services()
+        services = Services(store=store, smtp=settings.smtp,
+                            transfer=self.globus.clients.transfer if self.globus else None)
         owner = owner or default_owner()
         self.runner = ActionRunner(store, pbs, owner, now, services=services,
                                    lease=settings.store.lease)

@@ -44,8 +44,8 @@ def test_bad_values_are_reported_with_pbs_texts() -> None:
 
 
 def test_options_the_simulator_leaves_out_say_so() -> None:
-    with pytest.raises(QsubError, match="-J \\(job arrays\\) is not supported"):
-        Request().apply([("J", "1-5")], primary=True)
+    with pytest.raises(QsubError, match="-I \\(interactive jobs\\) is not supported"):
+        Request().apply([("I", "")], primary=True)
     with pytest.raises(QsubError, match="-W sandbox is not supported"):
         Request().apply([("W", "sandbox=PRIVATE")], primary=True)
 

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 from watcher.sim.pbs import accounting, messages, store
 from watcher.sim.pbs.paths import SimPaths
 
-_JOBID = re.compile(r"^(\d+)(\[\d*\])?(?:\.(.+))?$")
+_JOBID = re.compile(r"^(\d+)(\[[0-9,:\-]*\])?(?:\.(.+))?$")
 
 
 def server_up(paths: SimPaths) -> bool:
@@ -111,11 +111,21 @@ def qualify(operand: str, server: str) -> str | None:
 
 
 def seq_of(jobid: str, server: str) -> int | None:
-    """The sequence number if `jobid` names a job of this server (short host names match)."""
+    """The sequence number if `jobid` names a job (or a whole array, `N[]`) of this server
+    (short host names match); None for subjobs and for other servers' jobs."""
+    parsed = parse_id(jobid, server)
+    if parsed is None or parsed[1] not in (None, ""):
+        return None
+    return parsed[0]
+
+
+def parse_id(jobid: str, server: str) -> tuple[int, str | None] | None:
+    """(sequence number, what is inside `[...]` or None) if `jobid` is of this server."""
     match = _JOBID.match(jobid)
-    if not match or match.group(2):
+    if not match:
         return None
     suffix = match.group(3) or server
     same = (suffix == server or server.startswith(suffix + ".")
             or suffix.startswith(server + "."))
-    return int(match.group(1)) if same else None
+    bracket = match.group(2)
+    return (int(match.group(1)), bracket[1:-1] if bracket else None) if same else None

@@ -83,8 +83,8 @@ def finish(conn: sqlite3.Connection, job: Job, fx: Effects) -> None:
 
 
 def to_history(job: Job, substate: int, fx: Effects) -> None:
-    """Move into history (F); the nodes it held are free again."""
-    set_state(job, "F", substate, fx.now)
+    """Move into history (F; a subjob X, expired); the nodes it held are free again."""
+    set_state(job, "X" if job.kind == "subjob" else "F", substate, fx.now)
     job.attrs["history_timestamp"] = int(fx.now)
     job.nodes = None
     job.runner_pid = None

@@ -24,6 +24,8 @@ QSTAT_USAGE = (
     "qstat -B [-f] [-F format] [-D delim] [ server_name... ]\n"
     "qstat --version\n"
 )
+QSIG_USAGE = "usage: qsig [-s signal] job_identifier...\n       qsig --version\n"
+QRERUN_USAGE = "usage: qrerun [-W force] job_identifier...\n       qrerun --version\n"
 QDEL_USAGE = ("usage:\n\tqdel [-W force|suppress_email=X] [-x] job_identifier...\n"
               "\tqdel --version\n")
 QHOLD_USAGE = "usage: qhold [-h hold_list] job_identifier...\n       qhold --version\n"
@@ -38,11 +40,18 @@ QSELECT_USAGE = (
 
 # pbs_error.h numbers and their texts; commands exit with the number modulo 256.
 PBSE_UNKJOBID = 15001
+PBSE_IVALREQ = 15004
 PBSE_PERM = 15007
+PBSE_UNKSIG = 15013
+PBSE_BADATVAL = 15014
 PBSE_UNKQUE = 15018
 PBSE_BADSTATE = 15021
+PBSE_NORERUN = 15038
 PBSE_BADNODESPEC = 15089
+PBSE_MAXARRAYSIZE = 15107
 PBSE_HISTJOBID = 15139
+PBSE_NOHISTARRAYSUBJOB = 15159
+PBSE_WRONG_RESUME = 15177
 ERROR_TEXT = {
     PBSE_BADNODESPEC: "node(s) specification error",
     PBSE_UNKJOBID: "Unknown Job Id",
@@ -50,7 +59,16 @@ ERROR_TEXT = {
     PBSE_UNKQUE: "Unknown queue",
     PBSE_BADSTATE: "Request invalid for state of job",
     PBSE_HISTJOBID: "Job has finished",
+    PBSE_IVALREQ: "Invalid request",
+    PBSE_UNKSIG: "Unknown/illegal signal name",
+    PBSE_BADATVAL: "Illegal attribute or resource value",
+    PBSE_NORERUN: "job is not rerunnable",
+    PBSE_MAXARRAYSIZE: "Array job exceeds server or queue size limit",
+    PBSE_NOHISTARRAYSUBJOB: "Request invalid for finished array subjob",
+    PBSE_WRONG_RESUME: "Job can not be resumed with the requested resume signal",
 }
+NO_RERUN_ARRAY = "qsub:  cannot submit non-rerunable Array Job\n"  # sic: two spaces
+MULTIPLE_MAX_RUN = "qsub: multiple max_run_subjobs values found\n"
 
 # Connection failure, as PBS 18.x prints it: the library's perror, then the command's line.
 ECONNREFUSED = 111

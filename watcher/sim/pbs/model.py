@@ -3,6 +3,9 @@
 Attribute values are kept as the strings PBS itself holds (qstat's JSON layer guesses types
 from them), except times (epoch ints, printed with ctime()), Resource_List / resources_used
 (dicts), Variable_List (list of name/value pairs) and depend (list of type/ids).
+
+A job array is one row of kind `array` (id `N[].server`) and one row of kind `subjob` per
+index (id `N[i].server`); a subjob's row key is negative, its `parent` and `idx` name it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from watcher.sim.pbs import depend
 
 # Substates (OpenPBS job.h) used by the simulator.
 QUEUED, HELD, DEPNHOLD, PRERUN, RUNNING = 10, 20, 22, 41, 42
-EXITING, ABORT = 50, 54
+SUSPEND, SCHSUSP = 43, 45  # suspended by qsig; resume asked, waiting for the scheduler
+EXITING, ABORT, RERUN = 50, 54, 60
 TERMINATED, FINISHED, FAILED = 91, 92, 93
 
 TIME_ATTRS = ("ctime", "qtime", "etime", "stime", "mtime", "obittime")
@@ -30,8 +34,9 @@ ATTR_ORDER = (
     "qtime", "Rerunable", "Resource_List", "stime", "obittime", "Shell_Path_List", "session_id",
     "jobdir", "substate", "Variable_List", "comment", "etime", "umask", "run_count",
     "Stageout_status", "Exit_status", "Submit_arguments", "executable", "argument_list",
-    "history_timestamp", "project",
-    "Submit_Host",
+    "array", "array_id", "array_index", "array_state_count", "array_indices_submitted",
+    "array_indices_remaining", "history_timestamp", "project",
+    "Submit_Host", "max_run_subjobs",
 )
 
 _HOLD_ORDER = "sou"
@@ -58,10 +63,23 @@ class Job:
     deleting: bool = False
     abort_reason: str | None = None
     changed: float = 0.0
+    kind: str = "job"  # job, array (the parent) or subjob
+    parent: int | None = None  # a subjob's array
+    idx: int | None = None  # a subjob's index
+
+    @property
+    def number(self) -> int:
+        """The sequence number in the job's id (a subjob's is its array's)."""
+        return self.parent if self.parent is not None else self.seq
 
     @property
     def jobid(self) -> str:
-        return f"{self.seq}.{self.attrs['server']}"
+        server = self.attrs["server"]
+        if self.kind == "array":
+            return f"{self.seq}[].{server}"
+        if self.kind == "subjob":
+            return f"{self.parent}[{self.idx}].{server}"
+        return f"{self.seq}.{server}"
 
     @property
     def owner(self) -> str:
@@ -76,6 +94,12 @@ class Job:
         self.attrs["Hold_Types"] = hold_types(letters)
 
     @property
+    def shown_state(self) -> str:
+        """The state qstat prints: a suspended job is R inside the server, S to the world
+        (stat_job.c status_job() fakes S from the job's Suspend flag)."""
+        return "S" if self.state == "R" and self.substate in (SUSPEND, SCHSUSP) else self.state
+
+    @property
     def depend(self) -> depend.Depend:
         return [(t, list(ids)) for t, ids in self.attrs.get("depend", [])]
 
@@ -87,14 +111,18 @@ class Job:
 
 
 COLUMNS = ("seq, state, substate, attrs, script, nodes, runner_pid, obit, deleting, "
-           "abort_reason, changed")
+           "abort_reason, changed, kind, parent, idx")
+# Submission order, an array's subjobs right after it by index.
+_ORDER = "COALESCE(parent, seq), COALESCE(idx, -1)"
 
 
 def from_row(row: tuple[Any, ...]) -> Job:
-    seq, state, substate, attrs, script, nodes, runner_pid, obit, deleting, abort, changed = row
+    (seq, state, substate, attrs, script, nodes, runner_pid, obit, deleting, abort, changed,
+     kind, parent, idx) = row
     return Job(seq, state, substate, json.loads(attrs), script,
                json.loads(nodes) if nodes else None, runner_pid,
-               json.loads(obit) if obit else None, bool(deleting), abort, changed)
+               json.loads(obit) if obit else None, bool(deleting), abort, changed,
+               kind, parent, idx)
 
 
 def load(conn: sqlite3.Connection, seq: int) -> Job | None:
@@ -104,8 +132,19 @@ def load(conn: sqlite3.Connection, seq: int) -> Job | None:
 
 def load_where(conn: sqlite3.Connection, where: str = "1", params: tuple[Any, ...] = ()
                ) -> list[Job]:
-    rows = conn.execute(f"SELECT {COLUMNS} FROM jobs WHERE {where} ORDER BY seq", params)
+    rows = conn.execute(f"SELECT {COLUMNS} FROM jobs WHERE {where} ORDER BY {_ORDER}", params)
     return [from_row(r) for r in rows]
+
+
+def subjobs(conn: sqlite3.Connection, parent: int) -> list[Job]:
+    """An array's subjobs by index."""
+    return load_where(conn, "parent=?", (parent,))
+
+
+def load_subjob(conn: sqlite3.Connection, parent: int, idx: int) -> Job | None:
+    row = conn.execute(f"SELECT {COLUMNS} FROM jobs WHERE parent=? AND idx=?",
+                       (parent, idx)).fetchone()
+    return from_row(row) if row else None
 
 
 def insert(conn: sqlite3.Connection, job: Job, *, mtime: int | None = None) -> None:
@@ -114,7 +153,8 @@ def insert(conn: sqlite3.Connection, job: Job, *, mtime: int | None = None) -> N
         stamp_mtime(conn, job)
     else:
         job.attrs["mtime"] = mtime
-    conn.execute(f"INSERT INTO jobs ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", _values(job))
+    conn.execute(f"INSERT INTO jobs ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                 _values(job))
 
 
 def save(conn: sqlite3.Connection, job: Job) -> bool:
@@ -123,7 +163,8 @@ def save(conn: sqlite3.Connection, job: Job) -> bool:
     values = _values(job)
     cur = conn.execute(
         "UPDATE jobs SET state=?, substate=?, attrs=?, script=?, nodes=?, runner_pid=?, obit=?,"
-        " deleting=?, abort_reason=?, changed=? WHERE seq=?", (*values[1:], job.seq))
+        " deleting=?, abort_reason=?, changed=?, kind=?, parent=?, idx=? WHERE seq=?",
+        (*values[1:], job.seq))
     return cur.rowcount == 1
 
 
@@ -143,4 +184,4 @@ def _values(job: Job) -> tuple[Any, ...]:
     return (job.seq, job.state, job.substate, json.dumps(job.attrs), job.script,
             json.dumps(job.nodes) if job.nodes is not None else None, job.runner_pid,
             json.dumps(job.obit) if job.obit is not None else None, int(job.deleting),
-            job.abort_reason, job.changed)
+            job.abort_reason, job.changed, job.kind, job.parent, job.idx)

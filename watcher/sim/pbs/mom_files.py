@@ -23,6 +23,7 @@ from watcher.sim.pbs.model import Job
 from watcher.sim.pbs.paths import SimPaths
 
 MOM_PATH = "/bin:/usr/bin"  # pbs_postinstall's pbs_environment PATH
+INDEX_TAG = "^array_index^"  # PBS_FILE_ARRAY_INDEX_TAG
 
 
 def user_home(settings: dict[str, Any]) -> str:
@@ -120,16 +121,24 @@ def job_environment(job: Job, files: JobFiles, mom_env: dict[str, str]) -> dict[
     })
     if "Account_Name" in job.attrs:
         env["PBS_ACCOUNT"] = job.attrs["Account_Name"]
+    if job.kind == "subjob":  # start_exec.c: the subjob's index and its array's id
+        env["PBS_ARRAY_INDEX"] = str(job.idx)
+        env["PBS_ARRAY_ID"] = job.attrs["array_id"]
     env.update({"TMPDIR": str(files.tmpdir), "PBS_JOBDIR": files.home,
                 "PBS_ENVIRONMENT": "PBS_BATCH", "ENVIRONMENT": "BATCH"})
     return env
 
 
 def _destination(path_attr: str, suffix: str, job: Job) -> Path:
-    """`host:/path` -> /path; a directory receives `<name>.<o|e><seq>`."""
-    path = Path(path_attr.split(":", 1)[1] if ":" in path_attr else path_attr)
+    """`host:/path` -> /path; a directory receives `<name>.<o|e><seq>`. A subjob's path has
+    its index for `^array_index^` (subst_array_index()): `<name>.o<seq>.<index>`."""
+    text = path_attr.split(":", 1)[1] if ":" in path_attr else path_attr
+    if job.kind == "subjob":
+        text = text.replace(INDEX_TAG, str(job.idx))
+    path = Path(text)
     if path.is_dir():
-        path = path / f"{job.attrs['Job_Name']}.{suffix}{job.seq}"
+        tail = f"{job.number}.{job.idx}" if job.kind == "subjob" else str(job.seq)
+        path = path / f"{job.attrs['Job_Name']}.{suffix}{tail}"
     return path
 
 

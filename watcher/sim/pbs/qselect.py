@@ -13,6 +13,9 @@ Follows OpenPBS src/cmds/qselect.c (client) and src/server/req_select.c (server)
 - `-u user[@host],...`: acl_check() on Job_Owner; `-x` includes history jobs (F, M), without
   it they are skipped (select_job()); `-H` is `-x` plus state F or M.
 - `-s` with a list of state letters is "state in list" (comp_state), `.ne.` negates it.
+- Arrays: by default jobs and arrays (`N[]`) are listed, never subjobs; `-J` lists arrays
+  only, `-T` jobs and subjobs (`N[i]`) instead of arrays (qselect(1B)). A finished subjob (X)
+  is history, listed with `-x` only.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from watcher.sim.pbs.cvtdate import cvtdate
 from watcher.sim.pbs.model import Job
 
 OPTSTRING = "a:A:c:h:HJl:N:p:q:r:s:t:Tu:xP:"
-_SUPPORTED = set("aAHNPqstux")
+_SUPPORTED = set("aAHJNPqsTtux")
 _OPS = ("eq", "ne", "ge", "gt", "le", "lt")
 # -t sub-options (get_tsubopt()): the job attribute each one compares.
 TIME_OPTIONS = {"a": "Execution_Time", "c": "ctime", "e": "etime", "g": "eligible_time",
@@ -53,8 +56,12 @@ def run(ctx: Context, argv: list[str]) -> int:
         return 2
     if not ctx.connect():
         return messages.ECONNREFUSED
+    letters = {k for k, _ in parsed.options}
+    kinds = ("array",) if "J" in letters else ("job", "subjob") if "T" in letters else (
+        "job", "array")
     jobs = model.load_where(ctx.conn, *_prefilter(parsed.options, history))
-    chosen = [job.jobid for job in jobs if all(test(job) for test in criteria)]
+    chosen = [job.jobid for job in jobs
+              if job.kind in kinds and all(test(job) for test in criteria)]
     ctx.out.write("".join(f"{jobid}\n" for jobid in chosen))
     requests.count(ctx, "qselect", ids=len(chosen), records=0)
     return 0
@@ -63,7 +70,7 @@ def run(ctx: Context, argv: list[str]) -> int:
 def _prefilter(options: list[tuple[str, str]], history: bool) -> tuple[str, tuple[str, ...]]:
     """A cheap SQL cut before the exact tests: history, and the owner of the first `-u` list
     (a facility's 50,000 jobs need not all be decoded to list one user's 200)."""
-    where, params = ["1" if history else "state NOT IN ('F', 'M')"], []
+    where, params = ["1" if history else "state NOT IN ('F', 'M', 'X')"], []
     users = next((value for letter, value in options if letter == "u"), None)
     if users is not None:
         prefixes = [u.partition("@")[0] + "@" for u in users.split(",") if u]
@@ -82,7 +89,7 @@ def _criteria(options: list[tuple[str, str]], now: float
             history = True
         elif letter == "H":
             history = True
-            criteria.append(_state_test("FM", "eq"))
+            criteria.append(_state_test("FMX", "eq"))
         elif letter == "s":
             op, states = check_op(value)
             criteria.append(_state_test(states, op))
@@ -162,7 +169,7 @@ def compare_op(rc: int, op: str) -> bool:
 
 
 def _state_test(states: str, op: str) -> Criterion:
-    return lambda job: compare_op(0 if job.state in states else 1, op)
+    return lambda job: compare_op(0 if job.shown_state in states else 1, op)
 
 
 def _owner_matches(job: Job, users: list[str]) -> bool:

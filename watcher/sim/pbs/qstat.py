@@ -3,17 +3,37 @@
 Each operand is looked up separately, as qstat.c does: an unknown id prints
 `qstat: Unknown Job Id <id>` (153), a finished job without -x prints the "use -x or -H" line
 (35), the jobs found are still printed, and the exit code is that of the last failure.
+
+Job arrays: without `-t` an array shows as its parent `N[]` only; `-t` adds its subjobs after
+it; `-J` shows arrays only, and `-J -t` their subjobs only (qstat(1B)). A finished subjob (X)
+is shown while its array runs; once the array is finished it is history, like the array.
 """
 
 from __future__ import annotations
 
-from watcher.sim.pbs import messages, model, pbsjson, render, requests
+from dataclasses import dataclass
+
+from watcher.sim.pbs import lookup, messages, model, pbsjson, render, requests
 from watcher.sim.pbs.cmdline import getopt
-from watcher.sim.pbs.context import Context, qualify, seq_of
+from watcher.sim.pbs.context import Context, qualify
 from watcher.sim.pbs.model import Job
 
 OPTSTRING = "ainpqrstwxu:fGHJMQEBW:T1F:D:"
-_UNSUPPORTED = set("ainpqrsuwGHJMQBWT1D")
+_UNSUPPORTED = set("ainpqrsuwGHMQBWT1D")
+
+
+@dataclass(frozen=True)
+class View:
+    """Which jobs a listing shows: history (-x), subjobs (-t), arrays only (-J)."""
+
+    history: bool = False
+    subjobs: bool = False
+    arrays_only: bool = False
+
+    def shows(self, job: Job) -> bool:
+        if self.arrays_only:
+            return job.kind == ("subjob" if self.subjobs else "array")
+        return job.kind != "subjob" or self.subjobs
 
 
 def run(ctx: Context, argv: list[str]) -> int:
@@ -35,24 +55,32 @@ def run(ctx: Context, argv: list[str]) -> int:
         if fmt == "json":
             ctx.out.write(_document(ctx, []))
         return 255  # qstat exits with the negative connection handle: -1
-    return _show(ctx, parsed.operands, full="f" in flags, history="x" in flags,
-                 as_json=fmt == "json")
+    view = View(history="x" in flags, subjobs="t" in flags, arrays_only="J" in flags)
+    return _show(ctx, parsed.operands, full="f" in flags, view=view, as_json=fmt == "json")
 
 
-def _show(ctx: Context, operands: list[str], full: bool, history: bool, as_json: bool) -> int:
+def _listing(jobs: list[Job], view: View) -> list[Job]:
+    """What a listing shows; without -x a subjob goes when its array is history."""
+    current = {j.seq for j in jobs if j.kind == "array" and j.state != "F"}
+    return [j for j in jobs if view.shows(j) and (
+        view.history or j.parent is None or j.parent in current)]
+
+
+def _show(ctx: Context, operands: list[str], full: bool, view: View, as_json: bool) -> int:
     server = ctx.settings["server_name"]
+    history = view.history
     found: list[Job] = []
     failed = 0
     header = not as_json and not full
     if not operands:
         where = "1" if history else "state != 'F'"
-        found = model.load_where(ctx.conn, where)
+        found = _listing(model.load_where(ctx.conn, where), view)
     elif as_json and len(operands) > 1 and ctx.settings["issue_2672"]:
         # OpenPBS issue 2672 (builds of main after 23.06.06): with -F json only the first id
         # is answered; the others are dropped silently, no "Unknown Job Id", exit 0.
         operands = operands[:1]
     for index, operand in enumerate(operands):
-        jobs, code = _lookup(ctx, operand, server, history)
+        jobs, code = _lookup(ctx, operand, server, view)
         failed = code or failed
         if index == 0 and not jobs:
             header = False  # qstat prints its header with the first operand's answer only
@@ -68,22 +96,33 @@ def _show(ctx: Context, operands: list[str], full: bool, history: bool, as_json:
     return messages.exit_code(failed) if failed else 0
 
 
-def _lookup(ctx: Context, operand: str, server: str, history: bool) -> tuple[list[Job], int]:
+def _lookup(ctx: Context, operand: str, server: str, view: View) -> tuple[list[Job], int]:
     jobid = qualify(operand, server)
     if jobid is None:  # a destination: a queue name, `queue@server` or `@server`
         queue = operand.split("@")[0]
-        where = "1" if history else "state != 'F'"
-        jobs = model.load_where(ctx.conn, where)
+        where = "1" if view.history else "state != 'F'"
+        jobs = _listing(model.load_where(ctx.conn, where), view)
         return [j for j in jobs if not queue or j.attrs["queue"] == queue], 0
-    seq = seq_of(jobid, server)
-    job = model.load(ctx.conn, seq) if seq is not None else None
-    if job is None:
+    target = lookup.find(ctx.conn, jobid, server)
+    if target is None:
         return [], ctx.job_error(messages.PBSE_UNKJOBID, jobid)
-    if job.state == "F" and not history:
+    job = target.job
+    finished = job.state == "F" or (job.parent is not None and _array_done(ctx, job))
+    if finished and not view.history:
         ctx.err.write(f"qstat: {jobid} {messages.ERROR_TEXT[messages.PBSE_HISTJOBID]}, "
                       "use -x or -H to obtain historical job information\n")
         return [], messages.PBSE_HISTJOBID
+    if target.form == "range":
+        return target.members, 0
+    if target.form == "array" and view.subjobs:
+        subjobs = model.subjobs(ctx.conn, job.seq)
+        return ([] if view.arrays_only else [job]) + subjobs, 0
     return [job], 0
+
+
+def _array_done(ctx: Context, subjob: Job) -> bool:
+    parent = model.load(ctx.conn, subjob.parent or 0)
+    return parent is None or parent.state == "F"
 
 
 def _document(ctx: Context, jobs: list[Job]) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from watcher.sim.pbs import (
+    arrays,
     cluster,
     dependencies,
     messages,
@@ -61,6 +62,7 @@ def _submit(ctx: Context, argv: list[str], stdin: TextIO) -> int:
         if found.errors or found.operands or problems:
             raise QsubError("".join(problems) + f"qsub: directive error: {' '.join(args)} \n", 1)
     request.single.setdefault("N", name)
+    array = _array_option(request)
     environ = dict(os.environ)
     user_vars = variables(request.single["v"], environ) if "v" in request.single else []
     if not ctx.connect():
@@ -72,12 +74,37 @@ def _submit(ctx: Context, argv: list[str], stdin: TextIO) -> int:
     if queue is None:
         ctx.err.write(f"qsub: {messages.ERROR_TEXT[messages.PBSE_UNKQUE]}\n")
         return messages.exit_code(messages.PBSE_UNKQUE)
-    jobid = _queue_job(ctx, request, script, queue, user_vars, environ, argv)
+    indices = None
+    if array is not None:
+        try:
+            indices = arrays.parse_submitted(array[0])
+        except arrays.RangeError:
+            ctx.err.write(f"qsub: {messages.ERROR_TEXT[messages.PBSE_BADATVAL]}\n")
+            return messages.exit_code(messages.PBSE_BADATVAL)
+        if len(indices.indices) > arrays.MAX_ARRAY_SIZE:
+            ctx.err.write(f"qsub: {messages.ERROR_TEXT[messages.PBSE_MAXARRAYSIZE]}\n")
+            return messages.exit_code(messages.PBSE_MAXARRAYSIZE)
+    jobid, seq = _queue_job(ctx, request, script, queue, user_vars, environ, argv,
+                            None if array is None or indices is None
+                            else (indices, array[0], array[1]))
     if "z" not in request.flags:
         ctx.out.write(jobid + "\n")
     if request.wattrs.get("block", "false").lower() == "true":
-        return qsub_block.wait(ctx, jobid, int(jobid.split(".")[0]))
+        return qsub_block.wait(ctx, jobid, seq)
     return 0
+
+
+def _array_option(request: Request) -> tuple[str, str | None] | None:
+    """`-J X-Y[:Z][%N]` -> (range, max_run_subjobs); arrays must be rerunnable (qsub.c)."""
+    value = request.single.get("J")
+    if value is None:
+        return None
+    if request.single.get("r") == "n":
+        raise QsubError(messages.NO_RERUN_ARRAY, 2, usage=True)
+    text, percent, max_run = value.partition("%")
+    if percent and not (max_run.isdigit() and int(max_run) > 0):
+        raise QsubError("qsub: illegal -J value\n", 2, usage=True)
+    return text, max_run if percent else None
 
 
 def _split_executable(argv: list[str]) -> tuple[list[str], list[str] | None]:
@@ -151,13 +178,15 @@ def _attributes(ctx: Context, request: Request, queue: str, seq: int,
     """The attributes the server records for a new job (defaults as qsub sets them)."""
     opts, now, workdir = request.single, int(ctx.now), _workdir()
     name = opts["N"]
+    # An array's default output names end in the index tag (svr_jobfunc.c prefix_std_file)
+    tail = f"{seq}.{arrays.INDEX_TAG}" if "J" in opts else str(seq)
     attrs: dict[str, Any] = {
         "Job_Name": name, "Job_Owner": f"{ctx.user}@{ctx.host}", "queue": queue,
         "server": ctx.settings["server_name"], "Checkpoint": opts.get("c", "u"), "ctime": now,
-        "Error_Path": _path(ctx, opts.get("e"), workdir, f"{name}.e{seq}"),
+        "Error_Path": _path(ctx, opts.get("e"), workdir, f"{name}.e{tail}"),
         "Hold_Types": "n", "Join_Path": opts.get("j", "n"), "Keep_Files": opts.get("k", "n"),
         "Mail_Points": opts.get("m", "a"), "mtime": now,
-        "Output_Path": _path(ctx, opts.get("o"), workdir, f"{name}.o{seq}"),
+        "Output_Path": _path(ctx, opts.get("o"), workdir, f"{name}.o{tail}"),
         "Priority": opts.get("p", "0"), "qtime": now,
         "Rerunable": "False" if opts.get("r") == "n" else "True",
         "Resource_List": resource_list(request.resources, _vnode_names(ctx))[0],
@@ -183,8 +212,11 @@ def _vnode_names(ctx: Context) -> list[str]:
 
 def _queue_job(ctx: Context, request: Request, script: str, queue: str,
                user_vars: list[tuple[str, str]], environ: dict[str, str],
-               argv: list[str]) -> str:
-    """Insert the job, with its holds and dependencies, in one transaction."""
+               argv: list[str],
+               array: tuple[arrays.IndexRange, str, str | None] | None = None
+               ) -> tuple[str, int]:
+    """Insert the job (an array: its subjobs too), with its holds and dependencies, in one
+    transaction; returns its id and sequence number."""
     variables = _variable_list(ctx, queue, user_vars, environ, _workdir(), "V" in request.flags)
     fx = Effects(ctx.paths, ctx.now)
     with store.transaction(ctx.conn):
@@ -193,9 +225,13 @@ def _queue_job(ctx: Context, request: Request, script: str, queue: str,
         job = Job(seq, "T", 0, attrs, script, changed=ctx.now)
         job.set_holds("u" if "h" in request.flags else "")
         reevaluate(job, ctx.now)
+        if array is not None:
+            arrays.make_parent(job, *array)
         if request.depend:
             dependencies.register(ctx.conn, job, request.depend, fx)
         model.insert(ctx.conn, job)
+        if array is not None:
+            arrays.create_subjobs(ctx.conn, job)
         # Before the commit: once committed the server may start the job and log S.
         fx.account("Q", job.jobid, f"queue={queue}")
-    return job.jobid
+    return job.jobid, job.seq

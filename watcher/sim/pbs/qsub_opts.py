@@ -16,9 +16,9 @@ from watcher.sim.pbs.resources import ResourceError, parse_request
 
 OPTSTRING = "a:A:c:C:e:fhIj:J:k:l:m:M:N:o:p:q:r:R:S:u:v:VW:XzP:"
 _UNSUPPORTED = {"a": "-a (deferred start)", "I": "-I (interactive jobs)",
-                "J": "-J (job arrays)", "X": "-X (X11 forwarding)", "u": "-u (user list)",
+                "X": "-X (X11 forwarding)", "u": "-u (user list)",
                 "R": "-R (remove output files)"}
-_SINGLE = set("AcCejkmMNopqrSvP")
+_SINGLE = set("AcCejJkmMNopqrSvP")
 _W_KEYS = ("depend", "umask", "block")
 
 

@@ -29,7 +29,7 @@ def attributes(job: Job, now: float) -> list[tuple[str, Any]]:
             if value is not None:
                 append((name, value))
         elif name == "job_state":
-            append((name, job.state))
+            append((name, job.shown_state))
         elif name == "substate":
             append((name, str(job.substate)))
         elif name == "resources_used" and job.state == "R" and job.substate == RUNNING:
@@ -105,7 +105,7 @@ def table_row(job: Job) -> str:
     name = job.attrs["Job_Name"]
     used = (job.attrs.get("resources_used") or {}).get("cput", "0")
     return (f"{_trunc(short_id, 17, True):<17} {_trunc(name, 16, False):<16} "
-            f"{_trunc(job.owner, 16, True):<16}  {_trunc(used, 8, True):>8} {job.state} "
+            f"{_trunc(job.owner, 16, True):<16}  {_trunc(used, 8, True):>8} {job.shown_state} "
             f"{_trunc(job.attrs['queue'], 16, True):<16}\n")
 
 

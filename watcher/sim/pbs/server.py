@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from watcher.sim.pbs import cluster, dependencies, lifecycle, model, scheduler, store
+from watcher.sim.pbs import arrays, cluster, dependencies, lifecycle, model, scheduler, store
 from watcher.sim.pbs.effects import Effects
 from watcher.sim.pbs.model import ABORT, PRERUN, QUEUED, RUNNING, TERMINATED, Job
 from watcher.sim.pbs.mom_files import user_home
@@ -70,6 +70,7 @@ class Server:
                 self._obit(job, fx)
             for job in model.load_where(self.conn, "state='R' AND obit IS NULL"):
                 self._check_runner(job, fx)
+            arrays.sync_all(self.conn, fx)
         self._schedule(fx, settings)
 
     def _finish(self, job: Job, fx: Effects) -> None:
@@ -116,12 +117,22 @@ class Server:
     def _schedule(self, fx: Effects, settings: dict[str, Any]) -> None:
         started: list[Job] = []
         with store.transaction(self.conn):
-            busy = [n for j in model.load_where(self.conn, "state IN ('R','E')")
-                    for n in (j.nodes or [])]
+            active = model.load_where(self.conn, "state IN ('R','E')")
+            busy = [n for j in active for n in (j.nodes or [])]
             nodes = scheduler.vnodes(cluster.from_settings(settings), busy)
             home = user_home(settings)
             refused: dict[tuple[str, str], str] = {}  # nodes only fill up within a tick
-            for job in model.load_where(self.conn, "state='Q'"):
+            running: dict[int, int] = {}  # subjobs running per array
+            for job in active:
+                if job.parent is not None:
+                    running[job.parent] = running.get(job.parent, 0) + 1
+            parents: dict[int, Job | None] = {}
+            for job in model.load_where(self.conn, "state='Q' AND kind != 'array'"):
+                if job.parent is not None:
+                    if job.parent not in parents:
+                        parents[job.parent] = model.load(self.conn, job.parent)
+                    if not arrays.may_start(parents[job.parent], running.get(job.parent, 0)):
+                        continue
                 request = (job.attrs["Resource_List"]["select"],
                            job.attrs["Resource_List"].get("place", "free"))
                 comment = refused.get(request)
@@ -132,6 +143,8 @@ class Server:
                         lifecycle.start(self.conn, job, placement, fx, home)
                         log(f"{job.jobid}: run on {job.attrs['exec_vnode']}")
                         started.append(job)
+                        if job.parent is not None:
+                            running[job.parent] = running.get(job.parent, 0) + 1
                         continue
                     comment = refused[request] = scheduler.why_not(chunks, request[1], nodes)
                 if job.attrs.get("comment") != comment:

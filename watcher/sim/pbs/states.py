@@ -11,7 +11,7 @@ def evaluate(job: Job) -> tuple[str, int]:
     As in PBS, a job held on a dependency keeps substate 22 while any hold remains (even a user
     hold added later), otherwise a held job is H/20 and a job without holds is Q/10.
     """
-    if job.state in ("R", "E", "F"):
+    if job.state in ("R", "E", "F", "X"):
         return job.state, job.substate
     if job.holds:
         return "H", DEPNHOLD if job.substate == DEPNHOLD else HELD

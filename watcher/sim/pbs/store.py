@@ -29,7 +29,10 @@ CREATE TABLE IF NOT EXISTS jobs (
     obit TEXT,
     deleting INTEGER NOT NULL DEFAULT 0,
     abort_reason TEXT,
-    changed REAL NOT NULL DEFAULT 0
+    changed REAL NOT NULL DEFAULT 0,
+    kind TEXT NOT NULL DEFAULT 'job',
+    parent INTEGER,
+    idx INTEGER
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state);
 """
@@ -44,6 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "queues": ["workq"],
     "default_queue": "workq",
     "next_seq": 0,
+    "next_row": 0,  # subjobs' own row keys count down from -1 (never a job's sequence number)
     "tick": 0.1,
     "kill_delay": 2.0,
     "operators": [],
@@ -72,6 +76,8 @@ def initialise(db: Path, **settings: Any) -> None:
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.executescript(_SCHEMA)
+        _add_array_columns(conn)
+        conn.execute("CREATE INDEX IF NOT EXISTS jobs_by_parent ON jobs(parent)")
         with transaction(conn):
             for key, value in DEFAULTS.items():
                 conn.execute("INSERT OR IGNORE INTO settings VALUES (?, ?)",
@@ -81,6 +87,15 @@ def initialise(db: Path, **settings: Any) -> None:
                     set_setting(conn, key, value)
     finally:
         conn.close()
+
+
+def _add_array_columns(conn: sqlite3.Connection) -> None:
+    """A datastore made before job arrays lacks their columns: add them (every job plain)."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(jobs)")}
+    for column, decl in (("kind", "TEXT NOT NULL DEFAULT 'job'"), ("parent", "INTEGER"),
+                         ("idx", "INTEGER")):
+        if column not in have:
+            conn.execute(f"ALTER TABLE jobs ADD COLUMN {column} {decl}")
 
 
 @contextmanager
@@ -113,3 +128,11 @@ def next_seq(conn: sqlite3.Connection) -> int:
         "SELECT value FROM settings WHERE key='next_seq'").fetchone()[0]))
     set_setting(conn, "next_seq", seq + 1)
     return seq
+
+
+def next_row(conn: sqlite3.Connection) -> int:
+    """A row key for a subjob (negative: a subjob's id is its parent's number and index)."""
+    row = int(json.loads(conn.execute(
+        "SELECT value FROM settings WHERE key='next_row'").fetchone()[0])) - 1
+    set_setting(conn, "next_row", row)
+    return row
