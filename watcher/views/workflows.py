@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from watcher.store.models import Workflow
 from watcher.workflows import record
-from watcher.workflows.show import age
+from watcher.workflows.show import age, graph_steps, is_graph, step_summary
 
 # Today's shape: stage-in -> compute -> stage-out, and a cleanup that runs if they fail.
 _STEPS = (("stage-in", "stage_in", ()), ("compute", "compute", ("stage-in",)),
@@ -27,7 +27,9 @@ def workflow_row(session: Session, wf: Workflow, now: datetime) -> dict[str, Any
     last = lines[-1] if lines else None
     return {"id": wf.id, "name": wf.name, "step": wf.step, "age": age(wf.created_at, now),
             "created_at": wf.created_at, "compute_job": wf.compute_job,
-            "stage_in_task": wf.stage_in_task, "last_event": last.text if last else None,
+            "stage_in_task": wf.stage_in_task,
+            "summary": step_summary(wf) if is_graph(wf) else None,
+            "last_event": last.text if last else None,
             "last_event_at": last.at if last else None}
 
 
@@ -49,6 +51,10 @@ def list_workflows(session: Session, now: datetime, *, step: str | None = None,
 
 def steps(wf: Workflow) -> list[dict[str, Any]]:
     """Each step of the graph: its name, status, what it waits for, its job or task ids."""
+    if is_graph(wf):
+        return [{**row, **({"jobs": row["ids"]} if row["kind"] != "transfer"
+                           else {"task": row["ids"][-1] if row["ids"] else None,
+                                 "tasks": row["ids"]})} for row in graph_steps(wf)]
     out = []
     for name, part, after in _STEPS:
         entry = wf.progress.get(part)
