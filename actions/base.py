@@ -6,6 +6,11 @@ names it once. Parameters reach `execute` already rendered from their templates 
 `Outcome.retryable` separates passing faults (server down, 5xx) from permanent ones (unknown
 job, permission denied, a service the watcher runs without), which are not retried.
 
+Checking a rule file (`watcher rules check`) imports an action's module for its `Params`
+alone, so a module's top level imports only what its `Params` need; what only `execute` needs
+and is heavy (the store and SQLAlchemy, the Globus SDK, the SMTP client) is imported inside the
+function that uses it, marked "late". tests/cli/rules/test_check_imports.py keeps it so.
+
 Helpers some actions share live in modules of their own: `effects` (journaling an effect that
 cannot be repeated), `pbs_outcome` (a PBS command's exit code as an outcome), `digest`.
 """
@@ -19,12 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from watcher.pbs.commands import PbsCommands
-
 if TYPE_CHECKING:  # types only: checking a rule file must not import the store or the SDK
     from globus_sdk import TransferClient
 
     from watcher.mail.settings import SmtpSettings
+    from watcher.pbs.commands import PbsCommands
     from watcher.store.db import Store
 
 

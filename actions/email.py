@@ -49,7 +49,6 @@ from watcher.mail.message import (
     domain_of,
     message_id_for,
 )
-from watcher.mail.send import SendError, send_message
 from watcher.templating import TemplateError, render
 
 # What happened to the subject, in a few words: the end of a subject line, a digest's line.
@@ -143,6 +142,8 @@ async def execute(ctx: ActionContext, params: Params) -> Outcome:
 
     async def journal(reply: str) -> None:  # before QUIT: see watcher.mail.send
         await record_effect(ctx, sent(reply), message_id=message_id)
+
+    from watcher.mail.send import SendError, send_message  # late: see watcher.actions.base
 
     try:
         reply = await send_message(settings, msg, on_accepted=journal)

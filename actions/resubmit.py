@@ -210,13 +210,16 @@ def _qsub_failed(result: CommandResult) -> Outcome:
 async def _lineage(ctx: ActionContext, parent: str, tags: Mapping[str, str | None]) -> lin.Lineage:
     """The store's record of `parent`'s lineage, else what the tags tell."""
     store = ctx.services.store
-    known = await asyncio.to_thread(lin.lineage_of, store, parent) if store else None
-    if known is not None:
-        return known
+    if store is not None:
+        from watcher.pbs.lineage_facts import lineage_of  # late: see watcher.actions.base
+        known = await asyncio.to_thread(lineage_of, store, parent)
+        if known is not None:
+            return known
     return lin.lineage_from_tags(parent, {k: v for k, v in tags.items() if v})
 
 
 async def _record(ctx: ActionContext, lineage: lin.Lineage, parent: str, job_id: str) -> None:
     store = ctx.services.store
     if store is not None:
-        await asyncio.to_thread(lin.record_lineage, store, lineage.extended(parent, job_id))
+        from watcher.pbs.lineage_facts import record_lineage  # late: see watcher.actions.base
+        await asyncio.to_thread(record_lineage, store, lineage.extended(parent, job_id))

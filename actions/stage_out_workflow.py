@@ -14,17 +14,16 @@ tracker and rules know it, and is recorded on the workflow at once.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
 from watcher.actions import stage_out
 from watcher.actions.base import ActionContext, ActionParams, Outcome
-from watcher.store.db import Store
 from watcher.templating import is_template
-from watcher.workflows import record
-from watcher.workflows.record import STAGE_OUT
-from watcher.workflows.stagein import label
+
+if TYPE_CHECKING:
+    from watcher.store.db import Store
 
 DEFAULT_WORKFLOW = "{{ workflow.id }}"
 
@@ -46,6 +45,8 @@ async def execute(ctx: ActionContext, params: Params) -> Outcome:
     transfer = await asyncio.to_thread(_transfer_of, store, params.workflow)
     if transfer is None:
         return Outcome.failed(f"{params.workflow} has no stage-out", retryable=False)
+    from watcher.workflows.stagein import label  # late: see watcher.actions.base
+
     outcome = await stage_out.execute(ctx, stage_out.Params(
         **transfer, label=label(params.workflow, "stage-out")))
     task_id = outcome.facts.get("task_id")
@@ -55,16 +56,21 @@ async def execute(ctx: ActionContext, params: Params) -> Outcome:
 
 
 def _transfer_of(store: Store, workflow_id: str) -> dict[str, Any] | None:
+    from watcher.workflows import record  # late: see watcher.actions.base
+
     with store.session(write=False) as session:
         wf = record.get(session, workflow_id)
         return None if wf is None else wf.spec.get("stage_out_transfer")
 
 
 def _record(store: Store, workflow_id: str, task_id: str, ctx: ActionContext) -> None:
+    from watcher.workflows import record  # late: see watcher.actions.base
+
     with store.session() as session:
         wf = record.get(session, workflow_id)
         if wf is None or wf.stage_out_task == task_id:
             return
         wf.stage_out_task = task_id
         record.note(session, wf, "stage_out", status="active", task=task_id)
-        record.log(session, wf, ctx.now, STAGE_OUT, f"stage-out started: Globus task {task_id}")
+        record.log(session, wf, ctx.now, record.STAGE_OUT,
+                   f"stage-out started: Globus task {task_id}")

@@ -23,15 +23,16 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import globus_sdk
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from watcher.actions.base import ActionContext, ActionParams, Outcome
-from watcher.globus.submit import SubmitError, submit_once
 from watcher.lang.durations import parse_duration
 from watcher.templating import is_template
+
+if TYPE_CHECKING:
+    import globus_sdk
 
 SyncLevel = Literal["exists", "size", "mtime", "checksum"]
 _LABEL_MAX = 128  # Transfer's limit; one line, no outer spaces
@@ -113,6 +114,8 @@ def label_for(params: Params, ctx: ActionContext) -> str:
 
 def transfer_data(params: Params, ctx: ActionContext, submission_id: str
                   ) -> globus_sdk.TransferData:
+    import globus_sdk  # late: see watcher.actions.base
+
     deadline = deadline_at(params.deadline, ctx.now) if params.deadline else None
     options = {name: getattr(params, name) for name in (
         "verify_checksum", "preserve_timestamp", "fail_on_quota_errors", "skip_source_errors",
@@ -129,6 +132,8 @@ def transfer_data(params: Params, ctx: ActionContext, submission_id: str
 
 async def execute(ctx: ActionContext, params: Params) -> Outcome:
     """Submit once (the SDK's calls block: they run in a worker thread)."""
+    from watcher.globus.submit import SubmitError, submit_once  # late: see watcher.actions.base
+
     tc, store = ctx.services.transfer, ctx.services.store
     if tc is None:
         return Outcome.missing("Globus client", "the watcher runs without Globus (configure it "

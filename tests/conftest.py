@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from watcher.store import Store, open_store
+from watcher.store.db import Store, open_store
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from watcher.actions import ACTIONS
 from watcher.actions.base import ActionContext, Outcome, Services
 from watcher.actions.resubmit import Params, command_line, execute
 from watcher.pbs.commands import PbsCommands
-from watcher.pbs.lineage import Lineage, lineage_of
+from watcher.pbs.lineage import Lineage
+from watcher.pbs.lineage_facts import lineage_of
 from watcher.pbs.snapshot import JobSnapshot
 from watcher.pbs.submit_args import SubmitArgsError
 from watcher.rules.model import ActionCall

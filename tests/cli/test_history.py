@@ -12,7 +12,7 @@ from tests.ledger._helpers import LEASE, T0, fire
 from watcher.actions.base import Outcome
 from watcher.cli import cli
 from watcher.ledger.outbox import RetryPolicy, claim, record
-from watcher.store import Store
+from watcher.store.db import Store
 
 
 def _history(store: Store) -> None:

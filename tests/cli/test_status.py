@@ -20,7 +20,7 @@ from watcher.rules.loader import load_rules
 from watcher.service.instance import Presence
 from watcher.service.observe import SourceMemory
 from watcher.sources.base import Observation
-from watcher.store import Store, open_store
+from watcher.store.db import Store, open_store
 from watcher.store.models import SourceLease
 
 T0 = datetime(2026, 1, 5, 8, tzinfo=UTC)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from watcher.ledger.outbox import NewIntent, enqueue
-from watcher.store import Store
+from watcher.store.db import Store
 from watcher.store.models import Intent
 
 T0 = datetime(2025, 5, 1, 8, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from tests.ledger._helpers import LEASE, T0, add, chain, intent, statuses
 from watcher.actions.base import Outcome
 from watcher.ledger.outbox import NewIntent, RetryPolicy, claim, record
-from watcher.store import Store, open_store
+from watcher.store.db import Store, open_store
 
 
 def _claim(store: Store, owner: str = "w1", at=T0, limit: int = 10) -> list[str]:

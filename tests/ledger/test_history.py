@@ -10,7 +10,7 @@ from tests.ledger._helpers import LEASE, T0, fire
 from watcher.actions.base import Outcome
 from watcher.ledger.history import load_history, summarize
 from watcher.ledger.outbox import RetryPolicy, claim, record
-from watcher.store import Store
+from watcher.store.db import Store
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from sqlmodel import func, select
 
 from tests.ledger._helpers import T0, add, intent
 from watcher.ledger.outbox import NewIntent, enqueue
-from watcher.store import Store
+from watcher.store.db import Store
 from watcher.store.models import Intent
 
 

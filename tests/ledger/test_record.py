@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from tests.ledger._helpers import LEASE, T0, add, intent
 from watcher.actions.base import Outcome
 from watcher.ledger.outbox import NewIntent, RetryPolicy, claim, dead_intents, record
-from watcher.store import Store
+from watcher.store.db import Store
 
 POLICY = RetryPolicy(base=timedelta(seconds=2), cap=timedelta(seconds=10), max_attempts=5,
                      jitter=0)

@@ -25,7 +25,7 @@ from watcher.ledger.failures import tell
 from watcher.ledger.outbox import NewIntent, RetryPolicy, claim, enqueue, record
 from watcher.ledger.runner import ActionRunner
 from watcher.pbs.commands import PbsCommands
-from watcher.store import Store
+from watcher.store.db import Store
 from watcher.store.models import EventRecord, Firing
 
 _FAKE = """#!/bin/sh

@@ -7,7 +7,7 @@ from datetime import timedelta
 from tests.ledger._helpers import T0, add, intent, statuses
 from watcher.ledger.outbox import NewIntent, claim
 from watcher.ledger.takeover import foreign_owners, hand_back, renew, take_over
-from watcher.store import Store
+from watcher.store.db import Store
 
 LEASE = timedelta(seconds=30)
 

@@ -12,11 +12,10 @@ from watcher.pbs.lineage import (
     attempt_of,
     intent_tag,
     lineage_from_tags,
-    lineage_of,
-    record_lineage,
     tagged_with,
     tags,
 )
+from watcher.pbs.lineage_facts import lineage_of, record_lineage
 from watcher.pbs.parse import parse_qstat_json
 from watcher.store.db import Store, open_store
 

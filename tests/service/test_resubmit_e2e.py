@@ -12,7 +12,7 @@ from sqlmodel import select
 from tests.service.conftest import cycle_until
 from watcher.events import ACTION_FAILED
 from watcher.mail.sink import SmtpSink
-from watcher.pbs.lineage import lineage_of
+from watcher.pbs.lineage_facts import lineage_of
 from watcher.store.models import DEAD, DONE, EventRecord, Intent
 
 EXAMPLES = Path(__file__).parents[2] / "rules"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.store import _postgres
-from watcher.store import Store, open_store
+from watcher.store.db import Store, open_store
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

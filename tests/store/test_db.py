@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from watcher.store import Store, open_store
-from watcher.store.db import sqlite_path
+from watcher.store.db import Store, open_store, sqlite_path
 from watcher.store.models import Firing, Snapshot
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

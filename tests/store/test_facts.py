@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from watcher.store import Store
+from watcher.store.db import Store
 from watcher.store.facts import get_fact, put_fact
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Connection, inspect, select, text
 
-from watcher.store import open_store
+from watcher.store.db import open_store
 from watcher.store.migrations import SchemaError, current_version, schema_version
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from watcher.store import Store
+from watcher.store.db import Store
 from watcher.store.models import (
     DEAD,
     DONE,

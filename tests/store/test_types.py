@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.exc import StatementError
 from sqlmodel import col, select
 
-from watcher.store import Store
+from watcher.store.db import Store
 from watcher.store.models import EventRecord, Snapshot
 
 PARIS = timezone(timedelta(hours=2))

@@ -11,7 +11,3 @@
 - `wiring`: what the service adds when the user has logged in.
 - `submit`: exactly-once transfer submission, for the transfer and stage-out actions.
 """
-
-from watcher.globus.errors import CredentialsExpired
-
-__all__ = ["CredentialsExpired"]

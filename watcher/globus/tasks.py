@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import globus_sdk
+if TYPE_CHECKING:
+    import globus_sdk
 
 ACTIVE, INACTIVE, SUCCEEDED, FAILED = "ACTIVE", "INACTIVE", "SUCCEEDED", "FAILED"
 STATUSES = (ACTIVE, INACTIVE, SUCCEEDED, FAILED)

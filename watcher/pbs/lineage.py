@@ -6,8 +6,8 @@ WATCHER_ATTEMPT (1 for the first resubmission) and WATCHER_INTENT (the intent th
 it). Tags live with the job in PBS, so they work without any store and survive the loss of the
 watcher's database; they are what counts attempts and what makes a resubmit exactly-once
 (after a crash, a job already carrying the intent's tag is found instead of submitting again).
-The store adds the whole chain as facts (`lineage:<id>` for every member), so a rule or a
-workflow can ask `lineage_of(store, id)` for the newest job of a lineage.
+The store adds the whole chain as facts (`watcher.pbs.lineage_facts`), so a rule or a
+workflow can ask `lineage_of(store, id)` for the newest job of a lineage. This module is pure.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from dataclasses import dataclass
 
 from watcher.pbs.parse import QstatDocument
 from watcher.pbs.snapshot import JobSnapshot
-from watcher.store.db import Store
-from watcher.store.facts import get_fact, put_fact
 
 INTENT = "WATCHER_INTENT"
 RESUBMIT_OF = "WATCHER_RESUBMIT_OF"
@@ -29,7 +27,6 @@ ATTEMPT = "WATCHER_ATTEMPT"
 # The lineage tags a resubmission replaces. Other WATCHER_* variables (a workflow's
 # WATCHER_WORKFLOW / WATCHER_STEP) are the job's identity for rules and are carried over.
 LINEAGE_TAGS = frozenset({INTENT, RESUBMIT_OF, ROOT, ATTEMPT})
-_FACT_PREFIX = "lineage:"
 # What can stand in a -v value unquoted and is not mistaken for a number by qstat's JSON.
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_.:|@/+\-\[\]]*[A-Za-z_:|@/\[\]][A-Za-z0-9_.:|@/+\-\[\]]*")
 
@@ -96,20 +93,3 @@ def tagged_with(
 def _sort_key(job_id: str) -> tuple[int, str]:
     number = job_id.partition(".")[0].partition("[")[0]
     return (int(number) if number.isdigit() else 0, job_id)
-
-
-def lineage_of(store: Store, job_id: str) -> Lineage | None:
-    """The recorded lineage `job_id` belongs to (any member finds the whole chain)."""
-    with store.session(write=False) as session:
-        fact = get_fact(session, _FACT_PREFIX + job_id)
-    if fact is None:
-        return None
-    return Lineage(str(fact["root"]), tuple(str(j) for j in fact["chain"]))
-
-
-def record_lineage(store: Store, lineage: Lineage) -> None:
-    """Store the chain under every member's id, in one transaction."""
-    value = {"root": lineage.root, "chain": list(lineage.chain)}
-    with store.session() as session:
-        for job_id in lineage.chain:
-            put_fact(session, _FACT_PREFIX + job_id, value)

@@ -1,5 +1,5 @@
-"""The store: SQLite by default, PostgreSQL for many users. See `db.open_store`."""
+"""The store: SQLite by default, PostgreSQL for many users. See `db.open_store`.
 
-from watcher.store.db import Store, open_store
-
-__all__ = ["Store", "open_store"]
+Import from the modules (`watcher.store.db`, `.facts`, ...): this package imports nothing,
+so a light module such as `facts` does not bring in SQLAlchemy's engine by itself.
+"""

@@ -13,7 +13,7 @@ from watcher.cli import cli
 from watcher.engine.engine import Engine
 from watcher.events import PBS_JOB, Event
 from watcher.rules.loader import load_rules
-from watcher.store import open_store
+from watcher.store.db import open_store
 
 T0 = datetime(2026, 1, 5, 8, tzinfo=UTC)
 
