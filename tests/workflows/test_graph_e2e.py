@@ -28,6 +28,10 @@ def test_a_graph_runs_to_completion_with_files_moving_and_one_mail(world: Stagin
         "HELLO STAGING\nAND MORE\n"
     assert (root / "shared" / "result.txt").exists()
     assert set(status(world, wf).values()) == {"succeeded"}
+    # When each step ended, as PBS (obittime) and Globus (completion_time) say.
+    final = steps(world, wf)
+    assert all(entry.get("ended_at") for entry in final.values()), final
+    assert final["prep"]["started_at"] and final["sim"]["started_at"]
     assert world.subjects() == [f"[watcher] {wf} (run-42): done"]
     assert len(world.globus.emu.tasks()) == 4
     assert not (world.run_dir / "cleanup-ran").exists()
