@@ -16,5 +16,6 @@ ACTIONS = ActionRegistry({
     "transfer": "start a Globus transfer (exactly once)",
     "stage_out": "copy a job's output directory with Globus (exactly once)",
     "recover_workflow": "submit again the steps of a staged workflow that did not finish",
+    "advance_workflow": "move a graph workflow on after one of its steps changed",
     "stage_out_workflow": "start a staged workflow's stage-out (exactly once)",
 }, package=__name__)

@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Bottom to top; a package may import packages of lower layers only (its own modules freely).
 LAYERS: list[set[str]] = [
     # The language: pure pieces with no knowledge of PBS, Globus or the store.
-    {"events", "envvars", "failpoints", "paths", "memory", "private", "sandbox", "lang"},
+    {"events", "envvars", "failpoints", "paths", "memory", "private", "sandbox", "lang",
+     "metrics"},
     {"store"},
     # The outside world's clients: PBS commands, Globus SDK, SMTP.
     {"pbs", "globus", "mail"},

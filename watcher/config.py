@@ -169,6 +169,47 @@ class QuotaSettings(_Section):
         return source
 
 
+class HttpSettings(_Section):
+    """The HTTP face (`watcher run --listen`; `listen` here turns it on): the REST API, the web
+    page and `/metrics`.
+
+    Every request needs the token in `token_file` (made 0600 at the first start). A listen
+    address other than loopback is refused unless `tls_cert` and `tls_key` are given, or
+    `allow_insecure` says the network is trusted: other users of a login node, and anyone on
+    its network, could otherwise read the token off the wire.
+    """
+
+    listen: str | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    allow_insecure: bool = False
+    token_file: Path = Field(default_factory=lambda: paths.data_dir() / "http-token")
+    # Largest request body accepted (a workflow spec is a few hundred bytes).
+    max_body: int = Field(default=1024 * 1024, ge=1024)
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str | None) -> str | None:
+        if value is not None:
+            split_listen(value)
+        return value
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> HttpSettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together: give both or neither")
+        return self
+
+
+def split_listen(text: str) -> tuple[str, int]:
+    """`HOST:PORT` (`[::1]:8080` for IPv6; port 0 picks a free one) as (host, port)."""
+    host, sep, port = text.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"expected HOST:PORT (like 127.0.0.1:8080) but got '{text}'")
+    return host, int(port)
+
+
 class Settings(_Section):
     """The whole settings file."""
 
@@ -177,6 +218,7 @@ class Settings(_Section):
     globus: GlobusSettings = Field(default_factory=GlobusSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     quota: QuotaSettings = Field(default_factory=QuotaSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
     user_email: str | None = None
 
 

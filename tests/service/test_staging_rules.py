@@ -16,7 +16,7 @@ REPO_COPY = Path(__file__).parents[2] / "rules" / "staging.yaml"
 def test_the_packaged_file_loads_and_every_rule_says_what_it_does() -> None:
     ruleset = load_rules([STAGING_RULES])
     assert ruleset.errors == []
-    assert len(ruleset.rules) == 13
+    assert len(ruleset.rules) == 16
     assert all(rule.name.startswith("workflow-") and rule.description
                for rule in ruleset.rules)
 

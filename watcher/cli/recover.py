@@ -21,7 +21,7 @@ def recover(workflow_id: str, as_json: bool, db_url: str | None, settings: Setti
     """Submit again the steps of workflow WF whose jobs are gone, keeping its transfers."""
     store = open_configured_store(settings, db_url)
     try:
-        done = resume(settings, store, workflow_id)
+        done = resume(settings, store, workflow_id, listing=True)
     except IncompleteWorkflow as exc:
         raise WatcherError(str(exc)) from exc
     finally:

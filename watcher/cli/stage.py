@@ -20,11 +20,13 @@ from watcher.service.workflow_submit import (
     cancel_workflow,
     resume,
     submit,
+    submit_graph,
 )
 from watcher.store.db import Store
 from watcher.workflows.cancel import CancelRefused
+from watcher.workflows.graph import GraphSpec
 from watcher.workflows.spec import WorkflowSpec
-from watcher.workflows.specfile import SpecFileError, load_spec_file
+from watcher.workflows.specfile import SpecFileError, load_workflow_file
 
 _PAIR = ("SRC_EP:PATH", "DST_EP:PATH")
 
@@ -85,7 +87,10 @@ def submit_command(script: str | None, trailing_qsub_args: tuple[str, ...],
             workflow_id, done = resume, _resume(settings, store, resume)
         else:
             spec = _spec(script, trailing_qsub_args, spec_file, options)
-            workflow_id, done = _submit(settings, store, spec, wait, strict)
+            if isinstance(spec, GraphSpec):
+                workflow_id, done = _submit_graph(settings, store, spec)
+            else:
+                workflow_id, done = _submit(settings, store, spec, wait, strict)
     finally:
         store.close()
     if as_json:
@@ -96,15 +101,24 @@ def submit_command(script: str | None, trailing_qsub_args: tuple[str, ...],
     click.echo(workflow_id)
 
 
+@stage.command("schema", short_help="Print the JSON Schema of graph workflow files.")
+def schema_command() -> None:
+    """Print the JSON Schema of workflow files with `steps:` (for an editor's YAML language
+    server: `# yaml-language-server: $schema=<file>` on the file's first line)."""
+    from watcher.workflows.graph import json_schema
+
+    click.echo(json.dumps(json_schema(), indent=2))
+
+
 def _spec(script: str | None, trailing: tuple[str, ...], spec_file: Path | None,
-          options: dict[str, object]) -> WorkflowSpec:
+          options: dict[str, object]) -> WorkflowSpec | GraphSpec:
     given: dict[str, Any] = {key: value for key, value in options.items()
                              if value not in (None, ())}
     if spec_file is not None:
         if script or trailing or given:
             raise WatcherError("give the workflow either with -f FILE or with options, not both")
         try:
-            return load_spec_file(spec_file)
+            return load_workflow_file(spec_file)
         except SpecFileError as exc:
             raise WatcherError(str(exc)) from exc
     if script is None:
@@ -130,6 +144,17 @@ def _submit(settings: Settings, store: Store, spec: WorkflowSpec, queue_wait: ti
         return submit(settings, store, spec, Path.cwd(), recorded=lambda workflow_id: click.echo(
             f"workflow {workflow_id} recorded; submitting", err=True), strict=strict,
             queue_wait=queue_wait, warn=lambda text: click.echo(f"warning: {text}", err=True))
+    except SubmitProblem as exc:
+        raise WatcherError(str(exc)) from exc
+    except IncompleteWorkflow as exc:
+        raise WatcherError(f"{exc}; the workflow is recorded: once the cause is fixed, run "
+                           f"`watcher stage submit --resume {exc.workflow_id}`") from exc
+
+
+def _submit_graph(settings: Settings, store: Store, spec: GraphSpec) -> tuple[str, list[str]]:
+    try:
+        return submit_graph(settings, store, spec, Path.cwd(), recorded=lambda workflow_id:
+                            click.echo(f"workflow {workflow_id} recorded; submitting", err=True))
     except SubmitProblem as exc:
         raise WatcherError(str(exc)) from exc
     except IncompleteWorkflow as exc:

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from watcher import templating
+from watcher import metrics, templating
 from watcher.engine import grouping, silences
 from watcher.engine.decide import Decision, EdgeState, Limits, Verdict, fired, on_event, on_tick
 from watcher.engine.edge_state import EdgeStates, load_edge_state, save_edge_state
@@ -87,6 +88,7 @@ class Engine:
                             reports.append(report)
             finally:
                 self._edges = None
+        _count_when_committed(session, events, reports)
         return reports
 
     @contextmanager
@@ -139,6 +141,7 @@ class Engine:
             with self._batch(session, now):
                 reports.append(self._settle(session, rule, row.subject, event,
                                             row.pending_event_id, decision, now))
+        _count_when_committed(session, (), reports)
         return reports
 
     def next_due(self, session: Session) -> datetime | None:
@@ -318,3 +321,20 @@ def _describe(event: Event) -> str:
     if "state" in prev or "state" in cur:
         return f"{event.kind} {event.subject} {prev.get('state', '-')}→{cur.get('state', '-')}"
     return f"{event.kind} {event.subject} {event.change}"
+
+
+def _count_when_committed(session: Session, events: Sequence[Event],
+                          reports: Sequence[FiringReport]) -> None:
+    """Count the events and firings in `watcher.metrics` once the transaction commits (a
+    rolled-back one recorded nothing, so it counts nothing)."""
+    kinds = [event.kind for event in events]
+    fired = [report.rule for report in reports if report.verdict is Verdict.FIRE]
+
+    def count(_session: Session) -> None:
+        for kind in kinds:
+            metrics.EVENTS.labels(kind).inc()
+        for rule in fired:
+            metrics.FIRINGS.labels(rule).inc()
+
+    if kinds or fired:
+        sa_event.listen(session, "after_commit", count, once=True)

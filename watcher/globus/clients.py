@@ -10,10 +10,13 @@ as the SDK caps every sleep at `max_sleep`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 
 import globus_sdk
 from globus_sdk.transport import RequestsTransport, RetryConfig
 
+from watcher import metrics
 from watcher.globus.authorizer import StoredTokenAuthorizer
 from watcher.globus.settings import GlobusSettings
 from watcher.globus.tokens import TokenFile
@@ -40,8 +43,20 @@ def build_clients(settings: GlobusSettings) -> GlobusClients:
     authorizer = StoredTokenAuthorizer(tokens, settings.client_id)
     transfer = globus_sdk.TransferClient(
         authorizer=authorizer,
-        transport=RequestsTransport(http_timeout=settings.request_timeout),
+        transport=counted(RequestsTransport(http_timeout=settings.request_timeout), "transfer"),
         retry_config=RetryConfig(max_retries=settings.max_retries,
                                  max_sleep=settings.max_sleep),
     )
     return GlobusClients(tokens, authorizer, transfer)
+
+
+def counted(transport: RequestsTransport, service: str) -> RequestsTransport:
+    """The transport, each response it gets (every attempt, retries too) counted by route in
+    `watcher_globus_requests_total` (`watcher.metrics`)."""
+    def count(response: Any, *_args: Any, **_kwargs: Any) -> None:
+        path = urlsplit(response.request.url).path
+        metrics.GLOBUS_REQUESTS.labels(service, response.request.method,
+                                       metrics.route_of(path), str(response.status_code)).inc()
+
+    transport.session.hooks["response"].append(count)
+    return transport

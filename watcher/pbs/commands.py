@@ -13,6 +13,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from watcher import metrics
+
 PBS_COMMANDS = ("qstat", "qsub", "qdel", "qrls", "qhold", "qselect")
 DEFAULT_TIMEOUT = 60.0
 
@@ -56,7 +58,13 @@ class PbsCommands:
         self, command: str, *args: str, stdin: str | None = None, cwd: Path | None = None
     ) -> CommandResult:
         """Run `command args...` (in `cwd`: qsub records it as PBS_O_WORKDIR); a missing
-        binary or a timeout is a result, not an exception."""
+        binary or a timeout is a result, not an exception. Counted in `watcher.metrics`."""
+        result = await self._run(command, *args, stdin=stdin, cwd=cwd)
+        metrics.PBS_COMMANDS.labels(command, "ok" if result.ok else "failed").inc()
+        return result
+
+    async def _run(self, command: str, *args: str, stdin: str | None, cwd: Path | None
+                   ) -> CommandResult:
         argv = (self.path(command), *args)
         env = {**os.environ, **self.env} if self.env else None
         try:

@@ -39,7 +39,9 @@ QUOTA: dict[str, Shape] = _leaves(QUOTA_ATTRIBUTES)
 WORKFLOW: dict[str, Shape] = _leaves((
     "id", "name", "role", "step", "workdir", "created_at", "compute_job", "cleanup_job",
     "stage_in_task", "stage_out_task", "email", "script", "stage_out", "compute_status",
-    "cleanup_status", "stage_in_status", "stage_out_status", "compute_jobs", "log"))
+    "cleanup_status", "stage_in_status", "stage_out_status", "compute_jobs", "log",
+    # a graph workflow's (`graph_view`)
+    "graph", "state", "section", "step_name", "step_kind", "steps"))
 MEANINGS: dict[str, Shape] = _leaves(("exit_status", "substate", "state"))
 USER: dict[str, Shape] = _leaves(("name", "email"))
 

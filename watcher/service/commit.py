@@ -15,7 +15,9 @@ The service commits the transaction (under its `db_lock`): a crash keeps all of 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -56,6 +58,11 @@ class ObservationCommit:
         if state is None:
             state = self._states[source.name] = SourceState(source.name, source.kind, session)
         return [*told, *state.apply(session, obs, down_after=source.down_after, now=now)]
+
+    def subjects(self, source: str) -> Mapping[str, Mapping[str, Any]]:
+        """The subjects last seen of `source`, as kept between observations (none yet: {})."""
+        state = self._states.get(source)
+        return {} if state is None else state.subjects()
 
     def forget(self, source: str) -> None:
         """Another instance polled `source` meanwhile: what is kept of it is old."""

@@ -20,9 +20,9 @@ import functools
 import logging
 import os
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -39,9 +39,19 @@ PRUNE_INTERVAL = 3600.0
 PRUNE_DELAY = 60.0
 
 
+class Companion(Protocol):
+    """Something that runs beside the service in its loop (the HTTP face) and stops first."""
+
+    async def serve(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 async def run_forever(service: Service, *, poll_interval: float,
-                      heartbeat: float | None = None) -> None:
-    """Run `service` until SIGTERM or SIGINT (see the module docstring)."""
+                      heartbeat: float | None = None,
+                      companions: Sequence[Companion] = ()) -> None:
+    """Run `service` until SIGTERM or SIGINT (see the module docstring), with `companions`
+    serving beside it from its start until the stop begins."""
     stop = _Stop()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -79,12 +89,16 @@ async def run_forever(service: Service, *, poll_interval: float,
     first_act = asyncio.ensure_future(running.tracked(service.act)())
     await asyncio.to_thread(service.record_rulebook)
     scheduler.start()
+    serving = [asyncio.ensure_future(companion.serve()) for companion in companions]
     staging = len(service.engine.rules) - len(service.rulebook.rules)
     log.info("watcher running: %d rules of yours and %d staging rules in force, polling every "
              "%gs", len(service.rulebook.rules), staging, poll_interval)
     try:
-        await stop.event.wait()
+        await _until_stopped(stop, serving)
     finally:
+        for companion in companions:  # no new requests; those in flight finish
+            companion.stop()
+        await asyncio.gather(*serving, return_exceptions=True)
         service.runner.stopping = True  # the batch running now finishes; none is claimed after
         running.closed = True  # a job the scheduler starts from now on returns at once
         scheduler.shutdown(wait=False)
@@ -94,6 +108,18 @@ async def run_forever(service: Service, *, poll_interval: float,
         beating.cancel()
         await _drain(service)
         await service.stop()
+
+
+async def _until_stopped(stop: _Stop, serving: list[asyncio.Future[None]]) -> None:
+    """Wait for the stop; a companion that dies (its error logged) stops nothing else."""
+    waiting = asyncio.ensure_future(stop.event.wait())
+    pending = {waiting, *serving}
+    while not stop.event.is_set():
+        done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        for task in done - {waiting}:
+            if not task.cancelled() and task.exception() is not None:
+                log.error("the HTTP face stopped: %s", task.exception())
+    waiting.cancel()
 
 
 class _Stop:

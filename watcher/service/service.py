@@ -17,11 +17,13 @@ from __future__ import annotations
 import asyncio
 import getpass
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from watcher import metrics
 from watcher.actions.base import Services
 from watcher.config import Settings
 from watcher.engine.engine import Engine, FiringReport
@@ -44,6 +46,7 @@ from watcher.sources.pbs import PbsSource
 from watcher.sources.pbs_select import SelectPbsSource
 from watcher.store.db import Store, take_turns
 from watcher.store.facts import put_fact
+from watcher.store.models import DONE
 from watcher.store.retention import Pruned, prune
 from watcher.workflows.context import workflow_context
 
@@ -196,7 +199,9 @@ class Service:
     async def _poll(self, source: Source) -> list[FiringReport]:
         if not source.due():
             return []
+        started = time.monotonic()
         obs = await source.poll()
+        metrics.count_poll(source.name, obs.ok, time.monotonic() - started)
         if not obs.ok:
             log.warning("source %s unavailable: %s", source.name, obs.error)
         else:
@@ -213,6 +218,9 @@ class Service:
         if self.presence.waiting:  # a gone instance's child was still running: look again
             await self._write(self.presence.take_over)
         reports = await self.runner.run_due()
+        for report in reports:
+            metrics.ACTIONS.labels(report.action_type, "done" if report.status == DONE else
+                                   "dead" if report.dead else "retry").inc()
         if await asyncio.to_thread(self._any_untold):  # the usual case: none to tell
             await self._write(self._commit_failures)
         return reports

@@ -26,9 +26,10 @@ from watcher.globus.login_info import read_login
 from watcher.globus.tokens import TokenFile
 from watcher.ledger.runner import default_owner
 from watcher.store.db import Store
-from watcher.workflows import record
+from watcher.workflows import graph_record, record
 from watcher.workflows.cancel import Cancelled, cancel
 from watcher.workflows.complete import CompleteError, Completer
+from watcher.workflows.graph import GraphSpec
 from watcher.workflows.lifetime import lapses_before
 from watcher.workflows.lifetime_check import credential_lapses, expected_span
 from watcher.workflows.spec import WorkflowSpec
@@ -48,7 +49,8 @@ def completer(settings: Settings, store: Store, now: Callable[[], datetime] = _u
     def transfer() -> globus_sdk.TransferClient:
         return build_clients(settings.globus).ready_transfer()
 
-    return Completer(store, settings.pbs.commands_runner(), default_owner(), now, transfer)
+    return Completer(store, settings.pbs.commands_runner(), default_owner(), now, transfer,
+                     smtp=settings.smtp, user_email=settings.user_email)
 
 
 def check(settings: Settings, spec: WorkflowSpec, workdir: Path) -> None:
@@ -146,6 +148,50 @@ def submit(settings: Settings, store: Store, spec: WorkflowSpec, workdir: Path,
     return workflow_id, resume(settings, store, workflow_id, now)
 
 
+def check_graph(settings: Settings, spec: GraphSpec, workdir: Path) -> None:
+    """Refuse early what would fail after the record: a missing script, no Globus login for
+    the transfers, a collection that lacks the login's consent."""
+    steps = {**spec.steps, **spec.failure_steps()}
+    for name, step in steps.items():
+        if step.job is not None and not (workdir / step.job).is_file():
+            raise SubmitProblem(f"step {name}: script '{step.job}' is not a file in {workdir}")
+    transfers = [step.transfer for step in steps.values() if step.transfer is not None]
+    if not transfers:
+        return
+    if not TokenFile(settings.globus.token_db).exists():
+        raise SubmitProblem("a workflow's transfers need Globus: run `watcher login` first")
+    pairs = [(loc.endpoint, loc.path) for transfer in transfers
+             for item in transfer.all_items() for loc in (item.source, item.destination)]
+    try:
+        report = check_consents(build_clients(settings.globus).ready_transfer(),
+                                probe_paths(pairs))
+    except CredentialsExpired as exc:
+        raise SubmitProblem(f"{exc}") from exc
+    if report.missing:
+        info = read_login(settings.globus.token_db)
+        raise ConsentMissing(report.message(info.collections if info else ()), report.missing)
+
+
+def submit_graph(settings: Settings, store: Store, spec: GraphSpec, workdir: Path,
+                 now: Callable[[], datetime] = _utc_now,
+                 recorded: Callable[[str], None] = lambda workflow_id: None
+                 ) -> tuple[str, list[str]]:
+    """Record a graph workflow, then submit every job step (held until its `after:` steps
+    succeeded) and start the transfers that wait for nothing. Raises like `submit`."""
+    try:
+        check_graph(settings, spec, workdir)
+    except ConsentMissing as exc:
+        with store.session() as session:
+            for collection, scopes in exc.missing.items():
+                note_missing(session, collection, scopes, "watcher stage submit")
+        raise
+    with store.session() as session:
+        workflow_id = graph_record.create(session, spec, str(workdir), now(),
+                                          email=settings.user_email).id
+    recorded(workflow_id)
+    return workflow_id, resume(settings, store, workflow_id, now)
+
+
 class IncompleteWorkflow(Exception):
     """The workflow is recorded but something is missing; `--resume` or `recover` finishes."""
 
@@ -156,10 +202,12 @@ class IncompleteWorkflow(Exception):
 
 
 def resume(settings: Settings, store: Store, workflow_id: str,
-           now: Callable[[], datetime] = _utc_now) -> list[str]:
-    """Do whatever the workflow still lacks (nothing twice); returns what was done."""
+           now: Callable[[], datetime] = _utc_now, *, listing: bool = False) -> list[str]:
+    """Do whatever the workflow still lacks (nothing twice); returns what was done. With
+    `listing`, a graph workflow's live jobs are looked for in qstat (`watcher recover`)."""
     try:
-        return asyncio.run(completer(settings, store, now).complete(workflow_id))
+        return asyncio.run(completer(settings, store, now).complete(workflow_id,
+                                                                    listing=listing))
     except CompleteError as exc:
         raise IncompleteWorkflow(workflow_id, exc) from exc
 

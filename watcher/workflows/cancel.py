@@ -25,7 +25,8 @@ from watcher.pbs.commands import PbsCommands
 from watcher.pbs.errors import FINISHED_JOB_EXIT, UNKNOWN_JOB_EXIT
 from watcher.store.db import Store
 from watcher.store.watch import unwatch
-from watcher.workflows import record
+from watcher.workflows import graph_record, graph_track, record
+from watcher.workflows.graph_plan import ENDED as ENDED_STEP
 
 # A TransferClient (anything with `cancel_task`), made only when there is a task to cancel.
 TransferFactory = Callable[[], Any]
@@ -85,6 +86,8 @@ def _mark(store: Store, workflow_id: str, reason: str, at: datetime
             record.log(session, wf, at, record.CANCELLED,
                        f"cancelled: {reason}" if reason else "cancelled")
             record.note(session, wf, "cancel", reason=reason, at=at.isoformat())
+        if graph_track.is_graph(wf):
+            return (*_graph_ids(session, wf, at), again)
         progress = wf.progress
         jobs = [(role, job) for role in ("compute", "cleanup")
                 for job in dict.fromkeys(progress.get(role, {}).get("jobs") or [])]
@@ -94,6 +97,25 @@ def _mark(store: Store, workflow_id: str, reason: str, at: datetime
         tasks = [(role, task) for role, task in (("stage-in", wf.stage_in_task),
                                                  ("stage-out", wf.stage_out_task)) if task]
     return jobs, tasks, again
+
+
+def _graph_ids(session: Any, wf: Any, at: datetime
+               ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The current job or task of each step of a graph workflow that had not ended (each is
+    marked cancelled, so the news of its job or task moves nothing; a cancel again finds
+    them by that mark)."""
+    jobs, tasks = [], []
+    for section in graph_record.SECTIONS:
+        for name, entry in (wf.progress.get(section) or {}).items():
+            status = entry.get("status")
+            if status in ENDED_STEP and not (status == "cancelled" and entry.get("live")):
+                continue
+            found = [*(entry.get("jobs") or [])[-1:], *(entry.get("tasks") or [])[-1:]]
+            (jobs if entry.get("kind") == "job" else tasks).extend(
+                (name, ident) for ident in found)
+            graph_record.note(session, wf, section, name, status="cancelled",
+                              reason="the workflow was cancelled", live=bool(found))
+    return jobs, tasks
 
 
 def _qdel(pbs: PbsCommands, role: str, job: str, result: Cancelled) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import globus_sdk
 from sqlalchemy import or_, update
@@ -24,13 +25,15 @@ from sqlmodel import col
 from watcher.failpoints import failpoint
 from watcher.globus.errors import CredentialsExpired
 from watcher.globus.submit import SubmitError, classify
+from watcher.mail.settings import SmtpSettings
 from watcher.pbs.commands import PbsCommands
 from watcher.pbs.errors import parse_qstat_stderr
 from watcher.pbs.parse import QstatDocument, parse_qstat_json
 from watcher.pbs.snapshot import JobSnapshot
 from watcher.store.db import Store
 from watcher.store.models import Workflow
-from watcher.workflows import record, stagein
+from watcher.workflows import graph_plan, record, stagein
+from watcher.workflows.graph_run import GraphRunner, StepError
 from watcher.workflows.jobs import qsub_argv
 from watcher.workflows.plan import FIRST_SUBMISSION, JobAction, Plan, needs_listing, plan
 
@@ -71,25 +74,32 @@ class Completer:
     owner: str
     now: Callable[[], datetime]
     transfer: Callable[[], globus_sdk.TransferClient] | None = None
+    smtp: SmtpSettings | None = None  # a graph workflow's mails
+    user_email: str | None = None
 
-    async def complete(self, workflow_id: str) -> list[str]:
-        """Run the plan once; returns one line per thing done (empty: nothing was missing)."""
+    async def complete(self, workflow_id: str, *, listing: bool = False) -> list[str]:
+        """Run the plan once; returns one line per thing done (empty: nothing was missing).
+
+        A graph workflow is advanced (`watcher.workflows.graph_run`); with `listing`, its live
+        jobs are looked for in one qstat listing and submitted again when PBS lost them."""
         if not await asyncio.to_thread(self._lease, workflow_id, True):
             with self.store.session(write=False) as session:
                 known = record.get(session, workflow_id) is not None
             raise CompleteError(f"another recovery of {workflow_id} is running" if known
                                 else f"no workflow '{workflow_id}'", retryable=known)
         try:
-            return await self._complete(workflow_id)
+            return await self._complete(workflow_id, listing)
         finally:
             await asyncio.to_thread(self._lease, workflow_id, False)
 
-    async def _complete(self, workflow_id: str) -> list[str]:
+    async def _complete(self, workflow_id: str, listing: bool) -> list[str]:
         with self.store.session(write=False) as session:
             wf = record.get(session, workflow_id)
             if wf is None:
                 raise CompleteError(f"no workflow '{workflow_id}'", retryable=False)
             step, spec, progress, workdir = wf.step, dict(wf.spec), dict(wf.progress), wf.workdir
+        if spec.get("graph"):
+            return await self._graph(workflow_id, progress, listing)
         doc = await self._listing() if needs_listing(progress) else None
         todo: Plan = plan(workflow_id, step, spec, progress, doc)
         done = [await self._job(workflow_id, action, workdir) for action in todo.jobs]
@@ -99,6 +109,16 @@ class Completer:
             task = await asyncio.to_thread(stagein.graft, self.store, workflow_id, self.now())
             done.append(f"stage-in task {task} grafted")
         return done
+
+    async def _graph(self, workflow_id: str, progress: dict[str, Any], listing: bool
+                     ) -> list[str]:
+        doc = await self._listing() if listing or graph_plan.needs_listing(progress) else None
+        runner = GraphRunner(self.store, self.pbs, self.now, self.transfer, self.smtp,
+                             self.user_email)
+        try:
+            return await runner.run(workflow_id, doc)
+        except StepError as exc:
+            raise CompleteError(str(exc), retryable=exc.retryable) from exc
 
     async def _listing(self) -> QstatDocument[JobSnapshot]:
         result = await self.pbs.run("qstat", "-f", "-F", "json", "-x")

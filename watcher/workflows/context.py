@@ -17,13 +17,16 @@ from sqlmodel import Session
 
 from watcher.events import Event
 from watcher.store.models import Workflow
-from watcher.workflows import record
+from watcher.workflows import graph_track, record
 from watcher.workflows.show import log_line
 from watcher.workflows.tracker import resolve
 
 
 def workflow_context(session: Session, event: Event) -> Mapping[str, Any]:
     """`workflow` for every event: the workflow the subject belongs to, or None."""
+    graph = graph_track.resolve(session, event)
+    if graph is not None:
+        return {"workflow": graph_view(session, *graph)}
     found = resolve(session, event)
     context: dict[str, Any] = {"workflow": None if found is None else view(session, *found)}
     return context
@@ -45,4 +48,26 @@ def view(session: Session, wf: Workflow, role: str | None = None) -> dict[str, A
         "stage_out_status": progress.get("stage_out", {}).get("status"),
         "compute_jobs": list(progress.get("compute", {}).get("jobs") or []),
         "log": "\n".join(log_line(line) for line in record.lines(session, wf.id)),
+        # A graph workflow's names (`graph_view`), none here.
+        **dict.fromkeys(GRAPH_ONLY), "graph": False,
+    }
+
+
+GRAPH_ONLY = ("state", "section", "step_name", "step_kind", "steps")
+
+
+def graph_view(session: Session, wf: Workflow, section: str, name: str) -> dict[str, Any]:
+    """What templates see of a graph workflow: `role` is `graph` (so no rule of the three-step
+    shape matches), `step_name` the step the event is about, `steps` every step's progress."""
+    return {
+        "id": wf.id, "name": wf.name, "role": "graph", "graph": True, "state": wf.step,
+        "step": wf.step, "section": section, "step_name": name,
+        "step_kind": wf.spec[section][name]["kind"], "workdir": wf.workdir,
+        "created_at": wf.created_at, "email": wf.spec.get("email"),
+        "steps": {key: dict(entry) for key, entry in (wf.progress.get("steps") or {}).items()},
+        "log": "\n".join(log_line(line) for line in record.lines(session, wf.id)),
+        # The three-step shape's names, none here, so its rules' conditions stay false.
+        **dict.fromkeys(("compute_job", "cleanup_job", "stage_in_task", "stage_out_task",
+                         "stage_out", "script", "compute_status", "cleanup_status",
+                         "stage_in_status", "stage_out_status")), "compute_jobs": [],
     }

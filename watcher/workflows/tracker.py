@@ -20,7 +20,7 @@ from watcher.events import GLOBUS_TASK, PBS_JOB, VANISHED, Event
 from watcher.globus.tasks import TERMINAL
 from watcher.store.models import Workflow
 from watcher.store.watch import unwatch
-from watcher.workflows import record
+from watcher.workflows import graph_track, record
 from watcher.workflows.jobs import workflow_of
 from watcher.workflows.react import Situation, react
 
@@ -30,6 +30,10 @@ _LABEL = re.compile(r"^watcher (wf-[0-9a-f]{6}) (stage-in|stage-out)$")
 def track(session: Session, events: Sequence[Event], now: datetime) -> None:
     """Apply every event that concerns a workflow to its record."""
     for event in events:
+        if graph_track.track(session, event, now):
+            if event.kind == GLOBUS_TASK and (event.current or {}).get("status") in TERMINAL:
+                unwatch(session, "globus", event.subject)
+            continue
         found = resolve(session, event, learn=True, now=now)
         if found is None:
             continue
@@ -69,7 +73,7 @@ def _job(session: Session, event: Event, learn: bool, now: datetime | None
         return None
     wf = record.get(session, tags[0])
     step = tags[1]
-    if wf is None or step not in wf.progress:
+    if wf is None or graph_track.is_graph(wf) or step not in wf.progress:
         return None
     jobs = list(wf.progress[step].get("jobs") or [])
     if jobs and jobs[-1] == event.subject:
@@ -97,7 +101,8 @@ def _task(session: Session, event: Event, learn: bool, now: datetime | None
     if match is None or match.group(2) != "stage-out":
         return None
     wf = record.get(session, match.group(1))
-    if wf is None or (wf.stage_out_task and wf.stage_out_task != event.subject):
+    if wf is None or graph_track.is_graph(wf) or (
+            wf.stage_out_task and wf.stage_out_task != event.subject):
         return None
     if learn:
         wf.stage_out_task = event.subject

@@ -1,0 +1,129 @@
+"""Graph workflows end to end: `watcher stage submit -f` with `steps:`, the staging rules,
+real jobs on the PBS simulator, real transfers on the Globus emulator (files really move),
+mail in an SMTP sink."""
+
+from __future__ import annotations
+
+from tests.workflows._graph import graph, scripts, status, steps, submit, third_endpoint
+from tests.workflows._staging import FIXTURES, Staging
+
+emu, globus, sim, make_service, sink, settings, world = FIXTURES
+
+
+def test_a_graph_runs_to_completion_with_files_moving_and_one_mail(world: Staging) -> None:
+    ep3, root = third_endpoint(world)
+    scripts(world)
+    wf = submit(world, graph(world, ep3))
+    record = steps(world, wf)
+    # Every job step was submitted at once, held while its inputs move.
+    for name in ("prep", "sim"):
+        [job] = record[name]["jobs"]
+        assert world.job_state(job) == "H"
+    assert len(world.globus.emu.tasks()) == 2  # the two inputs, nothing else yet
+    world.cycle_until(lambda: world.workflow(wf).step == "done" and len(world.sink.messages) == 1,
+                      timeout=40)
+    assert (world.globus.src_dir / "results" / "result.txt").read_text() == \
+        "HELLO STAGING\nAND MORE\n"
+    assert (root / "shared" / "result.txt").exists()
+    assert set(status(world, wf).values()) == {"succeeded"}
+    assert world.subjects() == [f"[watcher] {wf} (run-42): done"]
+    assert len(world.globus.emu.tasks()) == 4
+    assert not (world.run_dir / "cleanup-ran").exists()
+    lines = world.log(wf)
+    assert lines.index("prep: job {} released".format(record["prep"]["jobs"][0])) > max(
+        i for i, line in enumerate(lines) if line.startswith(("in-a: task", "in-b: task"))
+        and "succeeded" in line)
+
+
+def test_a_failed_job_skips_its_dependants_runs_on_failure_and_mails_once(
+        world: Staging) -> None:
+    ep3, _ = third_endpoint(world)
+    scripts(world)
+    wf = submit(world, graph(world, ep3, steps={"prep": {"job": "fail.sh"}}))
+    sim_job = steps(world, wf)["sim"]["jobs"][0]
+    world.cycle_until(lambda: world.workflow(wf).step == "failed"
+                      and len(world.sink.messages) == 1, timeout=40)
+    world.cycle_until(lambda: (world.run_dir / "cleanup-ran").exists())
+    assert status(world, wf) == {"in-a": "succeeded", "in-b": "succeeded", "prep": "failed",
+                                 "sim": "skipped", "out": "skipped", "share": "skipped"}
+    assert world.job_state(sim_job) == "F"  # the held dependant was deleted, never ran
+    assert not (world.run_dir / "out").exists()
+    [mail] = world.sink.messages
+    assert mail.message["Subject"] == f"[watcher] {wf} (run-42): failed at prep"
+    body = mail.message.get_content()
+    assert "(exit 3)" in body and "sim, out, share" in body
+    assert len(world.globus.emu.tasks()) == 2  # no output was staged
+    world.cycle_until(lambda: True)
+    assert len(world.sink.messages) == 1
+
+
+def test_a_failed_transfer_is_started_again_as_a_new_task_with_the_same_items(
+        world: Staging) -> None:
+    ep3, root = third_endpoint(world)
+    scripts(world)
+    world.globus.emu.pause_endpoint(ep3)  # in-b waits: it can be failed while it runs
+    wf = submit(world, graph(world, ep3, steps={"in-b": {"retries": 1}}))
+    [first] = steps(world, wf)["in-b"]["tasks"]
+    world.globus.emu.fail_task(first, "ENDPOINT_ERROR", "the disk went away")
+    world.globus.emu.resume_endpoint(ep3)
+    world.cycle_until(lambda: world.workflow(wf).step == "done", timeout=40)
+    tasks = steps(world, wf)["in-b"]["tasks"]
+    assert len(tasks) == 2 and tasks[0] == first
+    again = world.globus.emu.task(tasks[1])
+    assert again["source_endpoint_id"] == ep3 and again["status"] == "SUCCEEDED"
+    assert (root / "shared" / "result.txt").exists()
+    assert any("failed: ENDPOINT_ERROR: the disk went away; starting it again" in line
+               for line in world.log(wf))
+
+
+def live_jobs(world: Staging, wf: str) -> dict[str, str]:
+    jobs = world.sim.qstat_json().get("Jobs", {})
+    return {job_id: job["Variable_List"]["WATCHER_STEP"] for job_id, job in jobs.items()
+            if job["Variable_List"].get("WATCHER_WORKFLOW") == wf and job["job_state"] != "F"}
+
+
+def test_a_lost_queue_resubmits_only_the_job_steps_and_keeps_the_transfers(
+        world: Staging) -> None:
+    ep3, root = third_endpoint(world)
+    scripts(world)
+    world.globus.emu.pause_endpoint(ep3)  # the inputs cannot finish before the wipe
+    wf = submit(world, graph(world, ep3))
+    before = steps(world, wf)
+    world.cycle_until(lambda: True)  # the watcher has seen both held jobs
+    assert world.sim.wipe() == 2
+    world.cycle_until(lambda: len(live_jobs(world, wf)) == 2)
+    after = steps(world, wf)
+    for name in ("prep", "sim"):
+        assert after[name]["jobs"][0] == before[name]["jobs"][0]
+        assert len(after[name]["jobs"]) == 2
+        assert world.job_state(after[name]["jobs"][-1]) == "H"  # inputs still moving
+    assert sorted(live_jobs(world, wf).values()) == ["prep", "sim"]
+    world.globus.emu.resume_endpoint(ep3)
+    world.cycle_until(lambda: world.workflow(wf).step == "done", timeout=40)
+    assert len(world.globus.emu.tasks()) == 4  # no transfer twice
+    assert (root / "shared" / "result.txt").exists()
+    final = steps(world, wf)
+    assert [len(final[name]["jobs"]) for name in ("prep", "sim")] == [2, 2]
+
+
+def test_cancel_deletes_the_jobs_cancels_the_transfers_and_records_why(world: Staging) -> None:
+    ep3, _ = third_endpoint(world)
+    scripts(world)
+    world.globus.emu.pause_endpoint(ep3)
+    wf = submit(world, graph(world, ep3))
+    world.cycle_until(lambda: status(world, wf)["in-a"] == "succeeded")
+    record = steps(world, wf)
+    result = world.cli("stage", "cancel", wf, "--reason", "wrong inputs")
+    assert result.exit_code == 0, result.output
+    for name in ("prep", "sim"):
+        assert world.job_state(record[name]["jobs"][0]) == "F"
+    assert world.globus.emu.task(record["in-b"]["tasks"][0])["status"] == "FAILED"
+    assert status(world, wf) == {"in-a": "succeeded", "in-b": "cancelled", "prep": "cancelled",
+                                 "sim": "cancelled", "out": "cancelled", "share": "cancelled"}
+    assert world.workflow(wf).step == "cancelled"
+    assert any("cancelled: wrong inputs" in line for line in world.log(wf))
+    world.globus.emu.resume_endpoint(ep3)
+    world.cycle_until(lambda: True)
+    world.cycle_until(lambda: True)
+    assert world.workflow(wf).step == "cancelled" and not world.sink.messages
+    assert len(world.globus.emu.tasks()) == 2

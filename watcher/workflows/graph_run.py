@@ -1,0 +1,351 @@
+"""Doing what a graph workflow's plan says, each effect exactly once.
+
+- A job submission is marked `submitting` (submission n, committed) before its qsub, and the
+  job carries `WATCHER_INTENT=<workflow>:<step>:<n>`: after a crash the plan finds the tagged
+  job in qstat and adopts it instead of submitting again.
+- A transfer attempt k is started through `submit_once` under `workflow:<id>:<step>:<k>`:
+  the Globus submission id is stored before the submit, so starting attempt k again after a
+  crash gets the first task back. A retry is attempt k+1: a new task with the same items.
+- `qrls` and `qdel` are idempotent.
+- A mail is sent once per workflow and kind (`failed`, `done`): its Message-ID derives from
+  the workflow and kind, and its acceptance is journaled before QUIT, as the `email` action
+  does.
+
+The caller (`watcher.workflows.complete.Completer`) holds the workflow's lease, so two runs of
+one workflow take turns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import globus_sdk
+
+from watcher.failpoints import failpoint
+from watcher.globus.submit import SubmitError, classify, submit_once
+from watcher.mail.message import MessageError, build_message, domain_of, message_id_for
+from watcher.mail.send import SendError, send_message
+from watcher.mail.settings import SmtpSettings
+from watcher.pbs.commands import PbsCommands
+from watcher.pbs.errors import parse_qstat_stderr
+from watcher.pbs.lineage import INTENT
+from watcher.pbs.parse import QstatDocument
+from watcher.pbs.snapshot import JobSnapshot
+from watcher.pbs.submit_args import QsubArgs, parse_submit_arguments, set_variables
+from watcher.store.db import Store
+from watcher.store.facts import get_fact, put_fact
+from watcher.store.models import Workflow
+from watcher.workflows import graph_record, record
+from watcher.workflows.graph_plan import (
+    DONE,
+    FAILED,
+    FAILING,
+    FIRST,
+    Finish,
+    Move,
+    Release,
+    Skip,
+    Start,
+    Submit,
+    advance,
+)
+from watcher.workflows.graph_track import label
+from watcher.workflows.jobs import STEP_VAR, WORKFLOW_VAR, submission_tag
+from watcher.workflows.show import log_line
+
+_QDEL_DONE = (35, 153)  # finished, unknown: nothing left to delete
+
+
+class StepError(Exception):
+    """A move failed; `retryable` says whether trying again later can help."""
+
+    def __init__(self, message: str, *, retryable: bool) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+def step_argv(step: Mapping[str, Any], wf_name: str, workflow_id: str, name: str, n: int, *,
+              hold: bool) -> list[str]:
+    """qsub's arguments for submission `n` of job step `name` (pure)."""
+    args = QsubArgs(parse_submit_arguments(" ".join(step.get("qsub") or [])).options)
+    args = args.without("h", "z")
+    if hold:
+        args = args.plus("h")
+    if not args.has("N"):
+        args = args.plus("N", f"{wf_name}-{name}"[:230])
+    tags = {WORKFLOW_VAR: workflow_id, STEP_VAR: name,
+            INTENT: submission_tag(workflow_id, name, n)}
+    return replace(set_variables(args, tags), script=str(step["script"])).argv()
+
+
+def transfer_key(workflow_id: str, name: str, attempt: int) -> str:
+    return f"workflow:{workflow_id}:{name}:{attempt}"
+
+
+@dataclass
+class GraphRunner:
+    """Runs plans. `transfer` returns the Globus client (or raises); `smtp` sends the mails."""
+
+    store: Store
+    pbs: PbsCommands
+    now: Callable[[], datetime]
+    transfer: Callable[[], globus_sdk.TransferClient] | None = None
+    smtp: SmtpSettings | None = None
+    user_email: str | None = None
+
+    async def run(self, workflow_id: str, doc: QstatDocument[JobSnapshot] | None = None
+                  ) -> list[str]:
+        """Plan and act until nothing is left to do now; one line per thing done."""
+        done: list[str] = []
+        for _ in range(8):  # a skip can finish the workflow, a finish can start on_failure
+            with self.store.session(write=False) as session:
+                wf = _get(session, workflow_id)
+                plan = advance(workflow_id, wf.step, wf.spec, wf.progress, doc)
+            if plan.empty:
+                break
+            for move in plan.moves:
+                done.append(await self._do(workflow_id, move))
+        return [line for line in done if line]
+
+    async def _do(self, workflow_id: str, move: Move) -> str:
+        if isinstance(move, Submit):
+            return await self._submit(workflow_id, move)
+        if isinstance(move, Release):
+            result = await self.pbs.run("qrls", "-h", "u", move.job)
+            if not result.ok:
+                raise StepError(f"{move.step}: qrls {move.job}: {result.describe()}",
+                                retryable=_retryable(result))
+            await asyncio.to_thread(self._write, workflow_id, move.section, move.step,
+                                    {"status": "queued"}, f"job {move.job} released")
+            return f"{move.step} job {move.job} released"
+        if isinstance(move, Start):
+            return await self._start(workflow_id, move)
+        if isinstance(move, Skip):
+            if move.job is not None:
+                result = await self.pbs.run("qdel", move.job)
+                if not result.ok and result.returncode not in _QDEL_DONE:
+                    raise StepError(f"{move.step}: qdel {move.job}: {result.describe()}",
+                                    retryable=_retryable(result))
+            deleted = f"; job {move.job} deleted" if move.job else ""
+            await asyncio.to_thread(self._write, workflow_id, move.section, move.step,
+                                    {"status": "skipped", "reason": move.reason},
+                                    f"skipped: {move.reason}{deleted}")
+            return f"{move.step} skipped{deleted}"
+        return await self._finish(workflow_id, move)
+
+    async def _submit(self, workflow_id: str, move: Submit) -> str:
+        job_id = move.adopt
+        if job_id is None:
+            argv, workdir = await asyncio.to_thread(self._mark_job, workflow_id, move)
+            result = await self.pbs.run("qsub", *argv, cwd=Path(workdir))
+            out = result.stdout.strip()
+            job_id = out.splitlines()[0].strip() if out else ""
+            if not (result.ok and job_id):
+                raise StepError(f"{move.step} job not submitted: {result.describe()}",
+                                retryable=result.ok or _retryable(result))
+            failpoint("workflow-after-qsub")  # a tagged, unrecorded job: adopted on retry
+        held = " (held)" if move.hold else ""
+        first = move.reason == FIRST
+        text = (f"submitted as {job_id}{held}" if first
+                else f"submitted again as {job_id}{held}: {move.reason}")
+        await asyncio.to_thread(self._record_job, workflow_id, move, job_id, text)
+        return f"{move.step} job {job_id} submitted{held}" if first else \
+            f"{move.step} job {job_id}{held}: {move.reason}"
+
+    def _mark_job(self, workflow_id: str, move: Submit) -> tuple[list[str], str]:
+        with self.store.session() as session:
+            wf = _get(session, workflow_id)
+            graph_record.note(session, wf, move.section, move.step, status="submitting",
+                              n=move.n)
+            step = wf.spec[move.section][move.step]
+            return step_argv(step, wf.name, workflow_id, move.step, move.n,
+                             hold=move.hold), wf.workdir
+
+    def _record_job(self, workflow_id: str, move: Submit, job_id: str, text: str) -> None:
+        with self.store.session() as session:
+            wf = _get(session, workflow_id)
+            entry = wf.progress[move.section].get(move.step) or {}
+            jobs = list(entry.get("jobs") or [])
+            known = job_id in jobs  # a poll between qsub and here learnt it already
+            status = entry.get("status") if known and entry.get("status") not in (
+                "submitting", None) else ("held" if move.hold else "queued")
+            graph_record.note(session, wf, move.section, move.step, n=move.n, status=status,
+                              jobs=jobs if known else [*jobs, job_id])
+            self._running(session, wf)
+            graph_record.log(session, wf, self.now(), move.step, text)
+
+    async def _start(self, workflow_id: str, move: Start) -> str:
+        if self.transfer is None:
+            raise StepError(f"{move.step} needs Globus: run `watcher login`", retryable=False)
+        try:
+            tc = self.transfer()
+        except Exception as exc:  # CredentialsExpired, GlobusError from the client factory
+            error = classify(exc)
+            raise StepError(f"{move.step} not started: {error}", retryable=error.retryable
+                            ) from exc
+        spec = await asyncio.to_thread(self._mark_task, workflow_id, move)
+        key = transfer_key(workflow_id, move.step, move.attempt)
+
+        def data_for(submission_id: str) -> globus_sdk.TransferData:
+            data = globus_sdk.TransferData(
+                spec["source_endpoint"], spec["destination_endpoint"],
+                label=label(workflow_id, move.step), submission_id=submission_id,
+                verify_checksum=True, notify_on_succeeded=False, notify_on_failed=False,
+                notify_on_inactive=False)
+            for item in spec["items"]:
+                data.add_item(item["source"], item["destination"],
+                              recursive=bool(item["recursive"]))
+            return data
+
+        try:
+            done = await asyncio.to_thread(
+                submit_once, tc, data_for, store=self.store, intent_key=key,
+                watch_info={"workflow": workflow_id, "step": move.step})
+        except SubmitError as exc:
+            raise StepError(f"{move.step} not started: {exc}", retryable=exc.retryable
+                            ) from exc
+        failpoint("workflow-after-transfer")  # Globus has the task, the record not yet
+        again = "" if move.reason == FIRST else f" (attempt {move.attempt}: {move.reason})"
+        await asyncio.to_thread(self._record_task, workflow_id, move, done.task_id,
+                                f"started: Globus task {done.task_id}{again}")
+        return f"{move.step} task {done.task_id} started{again}"
+
+    def _mark_task(self, workflow_id: str, move: Start) -> dict[str, Any]:
+        with self.store.session() as session:
+            wf = _get(session, workflow_id)
+            graph_record.note(session, wf, move.section, move.step, status="submitting",
+                              attempt=move.attempt)
+            return dict(wf.spec[move.section][move.step]["transfer"])
+
+    def _record_task(self, workflow_id: str, move: Start, task_id: str, text: str) -> None:
+        with self.store.session() as session:
+            wf = _get(session, workflow_id)
+            entry = wf.progress[move.section].get(move.step) or {}
+            tasks = list(entry.get("tasks") or [])
+            known = task_id in tasks
+            status = entry.get("status") if known and entry.get("status") != "submitting" \
+                else "active"
+            graph_record.note(session, wf, move.section, move.step, status=status,
+                              tasks=tasks if known else [*tasks, task_id])
+            self._running(session, wf)
+            graph_record.log(session, wf, self.now(), move.step, text)
+
+    def _running(self, session: Any, wf: Workflow) -> None:
+        if wf.step == record.SUBMITTED:
+            graph_record.set_state(session, wf, "running", self.now())
+
+    def _write(self, workflow_id: str, section: str, name: str, changes: dict[str, Any],
+               text: str) -> None:
+        with self.store.session() as session:
+            wf = _get(session, workflow_id)
+            graph_record.note(session, wf, section, name, **changes)
+            graph_record.log(session, wf, self.now(), name, text)
+
+    async def _finish(self, workflow_id: str, move: Finish) -> str:
+        summary = await asyncio.to_thread(self._set_state, workflow_id, move.state)
+        if move.mail and move.state in (FAILING, FAILED, DONE):
+            kind = DONE if move.state == DONE else FAILED
+            await self._mail(workflow_id, kind)
+        return summary
+
+    def _set_state(self, workflow_id: str, state: str) -> str:
+        with self.store.session() as session:
+            wf = _get(session, workflow_id)
+            if wf.step == state:
+                return ""
+            text = {DONE: "done: every step succeeded",
+                    FAILING: "failed: " + "; ".join(failures(wf)) + "; running on_failure",
+                    FAILED: "failed: " + "; ".join(failures(wf))}[state]
+            if state == FAILED and wf.step == FAILING:
+                text = "on_failure finished; the workflow failed"
+            graph_record.set_state(session, wf, state, self.now())
+            graph_record.log(session, wf, self.now(), graph_record.WHOLE, text)
+            return f"workflow {text}"
+
+    async def _mail(self, workflow_id: str, kind: str) -> None:
+        key = f"workflow:{workflow_id}:mail:{kind}"
+        with self.store.session(write=False) as session:
+            wf = _get(session, workflow_id)
+            if kind in (wf.progress.get("mailed") or []) or get_fact(session, f"effect:{key}"):
+                return
+            to = wf.spec.get("email") or self.user_email
+            subject, body = mail_text(session, wf, kind)
+        if self.smtp is None or not to:
+            why = "no SMTP settings" if self.smtp is None else "no address"
+            await asyncio.to_thread(self._mailed, workflow_id, kind,
+                                    f"not mailed ({why}): {subject}")
+            return
+        try:
+            msg = build_message(sender=self.smtp.sender, to=to, subject=subject, body=body,
+                                message_id=message_id_for(key, domain_of(self.smtp.sender)),
+                                date=self.now(), headers={"X-Watcher-Workflow": workflow_id})
+        except MessageError as exc:
+            await asyncio.to_thread(self._mailed, workflow_id, kind, f"not mailed: {exc}")
+            return
+
+        async def journal(reply: str) -> None:
+            await asyncio.to_thread(self._journal, key, reply)
+
+        try:
+            await send_message(self.smtp, msg, on_accepted=journal)
+        except SendError as exc:
+            raise StepError(f"mail not sent: {exc}", retryable=exc.retryable) from exc
+        await asyncio.to_thread(self._mailed, workflow_id, kind, f"mailed {to}: {subject}")
+
+    def _journal(self, key: str, reply: str) -> None:
+        with self.store.session() as session:
+            put_fact(session, f"effect:{key}", {"detail": reply})
+
+    def _mailed(self, workflow_id: str, kind: str, text: str) -> None:
+        with self.store.session() as session:
+            wf = _get(session, workflow_id)
+            graph_record.mark_mailed(session, wf, kind)
+            graph_record.log(session, wf, self.now(), graph_record.WHOLE, text)
+
+
+def failures(wf: Workflow) -> list[str]:
+    """`step: reason` for each failed step (skipped ones are their consequence)."""
+    found = [f"{name} {entry.get('reason') or 'failed'}"
+             if not str(entry.get("reason") or "").startswith(("job", "task"))
+             else f"{name}: {entry['reason']}"
+             for name, entry in (wf.progress.get("steps") or {}).items()
+             if entry.get("status") == "failed"]
+    return found or ["a step did not succeed"]
+
+
+def mail_text(session: Any, wf: Workflow, kind: str) -> tuple[str, str]:
+    """The subject and body of the workflow's `done` or `failed` mail (reads only)."""
+    steps = wf.progress.get("steps") or {}
+    if kind == DONE:
+        subject = f"[watcher] {wf.id} ({wf.name}): done"
+        head = f"Workflow {wf.id} ({wf.name}) is done: all {len(steps)} steps succeeded."
+    else:
+        failed = [name for name, entry in steps.items() if entry.get("status") == "failed"]
+        subject = f"[watcher] {wf.id} ({wf.name}): failed at {', '.join(failed) or 'a step'}"
+        reasons = "\n".join(f"  {line}" for line in failures(wf))
+        skipped = [name for name, entry in steps.items() if entry.get("status") == "skipped"]
+        head = f"Workflow {wf.id} ({wf.name}) failed:\n{reasons}"
+        if skipped:
+            head += f"\nNot run (they come after it): {', '.join(skipped)}."
+        if wf.spec.get("on_failure"):
+            head += f"\nStarted on_failure: {', '.join(wf.spec['on_failure'])}."
+        head += f"\nRun `watcher stage retry {wf.id}` to run again what did not succeed."
+    log = "\n".join(log_line(line) for line in record.lines(session, wf.id))
+    return subject, f"{head}\n\n{log}\n\n-- \nSent by watcher.\n"
+
+
+def _retryable(result: Any) -> bool:
+    return result.returncode is None or result.returncode == 255 or parse_qstat_stderr(
+        result.stderr).unreachable
+
+
+def _get(session: Any, workflow_id: str) -> Workflow:
+    wf = record.get(session, workflow_id)
+    if wf is None:
+        raise StepError(f"no workflow '{workflow_id}'", retryable=False)
+    return wf

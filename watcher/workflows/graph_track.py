@@ -1,0 +1,94 @@
+"""Keeping graph workflows' records up to date from the events of each poll.
+
+`track` (called by `watcher.workflows.tracker.track`, in the transaction that records the
+events) finds the step an event is about and applies `graph_react`. A job is found by its
+WATCHER_WORKFLOW / WATCHER_STEP variables, a transfer by its `watcher <workflow> <step>` label;
+only the step's current job or task moves it (an earlier job's news is history). A job or task
+of a step whose submission was interrupted (`submitting`) and carries that submission's tag is
+learnt as the step's current one, so a crash between a qsub and its record loses nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from watcher.events import GLOBUS_TASK, PBS_JOB, Event
+from watcher.pbs.lineage import INTENT
+from watcher.store.models import Workflow
+from watcher.workflows import graph_record, record
+from watcher.workflows.graph_react import StepReaction, react_job, react_task
+from watcher.workflows.jobs import submission_tag, workflow_of
+
+LABEL = re.compile(r"^watcher (wf-[0-9a-f]{6}) (\S+)$")
+
+
+def label(workflow_id: str, step: str) -> str:
+    """The label of a graph step's transfer."""
+    return f"watcher {workflow_id} {step}"
+
+
+def is_graph(wf: Workflow | None) -> bool:
+    return wf is not None and bool((wf.spec or {}).get("graph"))
+
+
+def resolve(session: Session, event: Event, *, learn: bool = False
+            ) -> tuple[Workflow, str, str] | None:
+    """(workflow, section, step) of a graph workflow's current job or task, or None."""
+    found = _candidate(session, event)
+    if found is None:
+        return None
+    wf, name = found
+    section = graph_record.section_of(wf, name)
+    if section is None:
+        return None
+    entry = wf.progress.get(section, {}).get(name) or {}
+    key = "jobs" if event.kind == PBS_JOB else "tasks"
+    ids = list(entry.get(key) or [])
+    if ids and ids[-1] == event.subject:
+        return wf, section, name
+    if not learn or event.subject in ids or entry.get("status") != "submitting":
+        return None
+    if event.kind == PBS_JOB:
+        tag = ((event.current or {}).get("variables") or {}).get(INTENT)
+        if tag != submission_tag(wf.id, name, int(entry.get("n", 0))):
+            return None
+    graph_record.note(session, wf, section, name, **{key: [*ids, event.subject]})
+    return wf, section, name
+
+
+def _candidate(session: Session, event: Event) -> tuple[Workflow, str] | None:
+    if event.kind == PBS_JOB:
+        tags = workflow_of(event.current) or workflow_of(event.previous)
+        if tags is None:
+            return None
+        wf = record.get(session, tags[0])
+        return (wf, tags[1]) if wf is not None and is_graph(wf) else None
+    if event.kind == GLOBUS_TASK:
+        text = (event.current or event.previous or {}).get("label") or ""
+        match = LABEL.match(str(text))
+        if match is None:
+            return None
+        wf = record.get(session, match.group(1))
+        return (wf, match.group(2)) if wf is not None and is_graph(wf) else None
+    return None
+
+
+def track(session: Session, event: Event, now: datetime) -> bool:
+    """Apply the event to its graph workflow, if it is about one; True if it was."""
+    found = resolve(session, event, learn=True)
+    if found is None:
+        return False
+    wf, section, name = found
+    step: dict[str, Any] = wf.spec[section][name]
+    entry = wf.progress[section].get(name) or {}
+    reaction: StepReaction = (react_job(step, entry, event) if event.kind == PBS_JOB
+                              else react_task(step, entry, event))
+    if reaction.changes:
+        graph_record.note(session, wf, section, name, **reaction.changes)
+    for at, text in reaction.lines:
+        graph_record.log(session, wf, at or now, name, text)
+    return True
