@@ -22,7 +22,6 @@ from pydantic import Field
 
 from watcher.actions.base import ActionContext, ActionParams, Outcome
 from watcher.templating import is_template
-from watcher.workflows.complete import CompleteError, Completer
 
 DEFAULT_WORKFLOW = "{{ workflow.id }}"
 
@@ -41,6 +40,8 @@ async def execute(ctx: ActionContext, params: Params) -> Outcome:
     if is_template(params.workflow):
         return Outcome.failed("no workflow: the event is not about a workflow's job or "
                               "transfer", retryable=False)
+    from watcher.workflows.complete import CompleteError, Completer  # late: watcher.actions.base
+
     completer = Completer(store, ctx.pbs, owner=ctx.idempotency_key, now=lambda: ctx.now,
                           transfer=(lambda: transfer) if transfer is not None else None,
                           smtp=smtp)

@@ -15,7 +15,7 @@ def test_stopped_server_fails_every_command_like_an_unreachable_one(own_sim: Pbs
     job_id = own_sim.qsub("exit 0\n", "-h")
     own_sim.stop()
     args = {"qsub": [], "qstat": [], "qdel": [job_id], "qhold": [job_id], "qrls": [job_id],
-            "qselect": []}
+            "qselect": [], "qsig": [job_id], "qrerun": [job_id]}
     for command in COMMANDS:
         result = own_sim.run(command, *args[command], stdin="exit 0\n")
         assert result.stderr == (f"Connection refused\n{command}: cannot connect to server "

@@ -46,6 +46,16 @@ def current_user() -> str:
         return str(os.getuid())
 
 
+SIM_USER_VAR = "PBS_SIM_USER"
+
+
+def command_user() -> str:
+    """Who runs the command: `$PBS_SIM_USER` if set, so a test or the demo can act as the
+    site's operator (a name in the `operators` setting) without another Unix account, else
+    the real user. Only the simulator reads it; a real PBS knows its users by their login."""
+    return os.environ.get(SIM_USER_VAR) or current_user()
+
+
 @dataclass
 class Context:
     """One command invocation."""
@@ -53,7 +63,7 @@ class Context:
     command: str
     paths: SimPaths
     server_name: str
-    user: str = field(default_factory=current_user)
+    user: str = field(default_factory=command_user)
     host: str = field(default_factory=socket.gethostname)
     now: float = field(default_factory=time.time)
     out: TextIO = field(default_factory=lambda: sys.stdout)

@@ -46,9 +46,13 @@ class Runner:
         self.proc: subprocess.Popen[bytes] | None = None
         self.kill_at: float | None = None
         self.walltime_killed = False
+        self.paused_since: float | None = None  # suspended (qsig -s suspend) since
+        self.paused_for = 0.0  # seconds suspended so far: they are not walltime
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self._on_term)
+        signal.signal(signal.SIGUSR1, self._on_suspend)
+        signal.signal(signal.SIGUSR2, self._on_resume)
         job = model.load(self.conn, self.seq)
         if job is None or job.state != "R" or job.deleting:
             self._obit(None, 0.0, time.time(), never_ran=True)
@@ -80,15 +84,28 @@ class Runner:
         _killpg(self.proc.pid, signal.SIGKILL)  # leftovers of the job's session
         deliver(files, job)
         files.cleanup()
-        self._obit(status, ended - started, ended)
+        self._obit(status, ended - started - self.paused_for, ended)
 
     def _on_term(self, signum: int, frame: object) -> None:
         """qdel: SIGTERM to the job's session now, SIGKILL after kill_delay."""
         self._terminate()
 
+    def _on_suspend(self, signum: int, frame: object) -> None:
+        """The server suspended the job: stop its processes, stop its walltime."""
+        if self.proc is not None and self.paused_since is None and self.kill_at is None:
+            _killpg(self.proc.pid, signal.SIGSTOP)
+            self.paused_since = time.monotonic()
+
+    def _on_resume(self, signum: int, frame: object) -> None:
+        if self.proc is not None and self.paused_since is not None:
+            self.paused_for += time.monotonic() - self.paused_since
+            self.paused_since = None
+            _killpg(self.proc.pid, signal.SIGCONT)
+
     def _terminate(self) -> None:
         if self.proc is not None and self.kill_at is None:
             _killpg(self.proc.pid, signal.SIGTERM)
+            self._on_resume(0, None)  # a stopped job must run to see its SIGTERM
             self.kill_at = time.monotonic() + self.kill_delay
 
     def _record_session(self) -> None:
@@ -112,7 +129,9 @@ class Runner:
             except subprocess.TimeoutExpired:
                 pass
             now = time.monotonic()
-            if walltime is not None and now - start > walltime and not self.walltime_killed:
+            paused = self.paused_for + (now - self.paused_since if self.paused_since else 0.0)
+            if (walltime is not None and now - start - paused > walltime
+                    and not self.walltime_killed):
                 self.walltime_killed = True
                 self._terminate()
             if self.kill_at is not None and now >= self.kill_at:

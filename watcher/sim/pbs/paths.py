@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-COMMANDS = ("qsub", "qstat", "qdel", "qrls", "qhold", "qselect")
+COMMANDS = ("qsub", "qstat", "qdel", "qrls", "qhold", "qselect", "qsig", "qrerun")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from watcher.sim.pbs import depend
-from watcher.sim.pbs.model import ATTR_ORDER, RUNNING, TIME_ATTRS, Job
+from watcher.sim.pbs.model import ATTR_ORDER, RUNNING, SCHSUSP, SUSPEND, TIME_ATTRS, Job
 from watcher.sim.pbs.pbsjson import Tree
 from watcher.sim.pbs.timefmt import ctime, hms
 
@@ -32,8 +32,9 @@ def attributes(job: Job, now: float) -> list[tuple[str, Any]]:
             append((name, job.shown_state))
         elif name == "substate":
             append((name, str(job.substate)))
-        elif name == "resources_used" and job.state == "R" and job.substate == RUNNING:
-            append((name, _live_usage(job, now)))
+        elif name == "resources_used" and job.state == "R" and job.substate in (
+                RUNNING, SUSPEND, SCHSUSP):
+            append((name, live_usage(job, now)))
         elif name not in attrs:
             continue
         elif name == "depend":
@@ -47,12 +48,16 @@ def attributes(job: Job, now: float) -> list[tuple[str, Any]]:
     return out
 
 
-def _live_usage(job: Job, now: float) -> dict[str, str]:
-    """What a MoM would have reported so far: elapsed walltime, the job's cpus."""
+def live_usage(job: Job, now: float) -> dict[str, str]:
+    """What a MoM would have reported so far: elapsed walltime (time suspended does not
+    count), the job's cpus."""
     used = dict(job.attrs.get("resources_used") or {
         "cpupercent": "0", "cput": "00:00:00", "mem": "0kb",
         "ncpus": job.attrs["Resource_List"].get("ncpus", "1"), "vmem": "0kb"})
-    used["walltime"] = hms(now - job.attrs.get("stime", now))
+    paused = float(job.attrs.get("_suspended_for", 0.0))
+    if "_suspended_since" in job.attrs:
+        paused += now - float(job.attrs["_suspended_since"])
+    used["walltime"] = hms(max(0.0, now - job.attrs.get("stime", now) - paused))
     return dict(sorted(used.items()))
 
 

@@ -16,9 +16,27 @@ import time
 from pathlib import Path
 from typing import Any
 
-from watcher.sim.pbs import arrays, cluster, dependencies, lifecycle, model, scheduler, store
+from watcher.sim.pbs import (
+    arrays,
+    cluster,
+    dependencies,
+    lifecycle,
+    model,
+    scheduler,
+    sigcmds,
+    store,
+)
 from watcher.sim.pbs.effects import Effects
-from watcher.sim.pbs.model import ABORT, PRERUN, QUEUED, RUNNING, TERMINATED, Job
+from watcher.sim.pbs.model import (
+    ABORT,
+    PRERUN,
+    QUEUED,
+    RUNNING,
+    SCHSUSP,
+    SUSPEND,
+    TERMINATED,
+    Job,
+)
 from watcher.sim.pbs.mom_files import user_home
 from watcher.sim.pbs.paths import SimPaths
 from watcher.sim.pbs.resources import parse_select
@@ -90,6 +108,11 @@ class Server:
         if job.obit and job.obit.get("never_ran"):
             self._deleted(job, fx)
             return
+        if job.attrs.get(sigcmds.RERUN_FLAG) and not job.deleting:
+            sigcmds.rerun_ended(job, fx)
+            log(f"{job.jobid}: rerun, queued again")
+            model.save(self.conn, job)
+            return
         lifecycle.exiting(job, fx)
         log(f"{job.jobid}: obit, Exit_status={job.attrs.get('Exit_status')}")
         model.save(self.conn, job)
@@ -118,7 +141,10 @@ class Server:
         started: list[Job] = []
         with store.transaction(self.conn):
             active = model.load_where(self.conn, "state IN ('R','E')")
-            busy = [n for j in active for n in (j.nodes or [])]
+            self._resume(active, cluster.from_settings(settings), fx)
+            # A suspended job's vnodes are free for others (rel_resc() at suspension).
+            busy = [n for j in active if j.substate not in (SUSPEND, SCHSUSP)
+                    for n in (j.nodes or [])]
             nodes = scheduler.vnodes(cluster.from_settings(settings), busy)
             home = user_home(settings)
             refused: dict[tuple[str, str], str] = {}  # nodes only fill up within a tick
@@ -152,6 +178,20 @@ class Server:
                     model.save(self.conn, job)
         for job in started:
             self._spawn(job, fx)
+
+    def _resume(self, active: list[Job], specs: list[cluster.VnodeSpec], fx: Effects) -> None:
+        """`qsig -s resume` left jobs for the scheduler (R/45): resume each whose cpus on
+        its own vnodes are free again, oldest first."""
+        for job in active:
+            if job.substate != SCHSUSP:
+                continue
+            busy = [n for j in active if j.substate not in (SUSPEND, SCHSUSP)
+                    for n in (j.nodes or [])]
+            free = {v.name: v.free for v in scheduler.vnodes(specs, busy)}
+            if all(free.get(str(entry[0]), 0) >= int(entry[2]) for entry in job.nodes or []):
+                sigcmds.resume(job, fx)
+                model.save(self.conn, job)
+                log(f"{job.jobid}: resumed")
 
     def _spawn(self, job: Job, fx: Effects) -> None:
         child = subprocess.Popen(

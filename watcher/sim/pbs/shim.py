@@ -22,6 +22,8 @@ _ENTRY = {
     "qhold": ("watcher.sim.pbs.jobcmds", "qhold"),
     "qrls": ("watcher.sim.pbs.jobcmds", "qrls"),
     "qselect": ("watcher.sim.pbs.qselect", "run"),
+    "qsig": ("watcher.sim.pbs.sigcmds", "qsig"),
+    "qrerun": ("watcher.sim.pbs.sigcmds", "qrerun"),
 }
 
 _TEMPLATE = """#!{python} -IS

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import os
 import re
 import subprocess
 import time
@@ -23,12 +24,13 @@ from typing import Any
 
 from watcher.pbs.commands import PbsCommands
 from watcher.sim.pbs import accounting, cluster, control, model, requests, store
-from watcher.sim.pbs.context import current_user
+from watcher.sim.pbs.context import SIM_USER_VAR, current_user
 from watcher.sim.pbs.mom_files import write_pbs_environment
 from watcher.sim.pbs.paths import SimPaths
 
 _BARE_VALUE = re.compile(r'^(\s*"[^"]*":)(?![{"])(.*?)(,?)$', re.MULTILINE)
 _ESCAPE = re.compile(r"\\(.?)", re.DOTALL)
+OPERATOR = "operator"  # the site operator the maintenance helpers act as
 _JSON_NUMBER = re.compile(r"^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$")
 
 
@@ -144,10 +146,37 @@ class PbsSim:
             control.kill_runners(self.paths)
 
     def run(self, command: str, *args: str, stdin: str | None = None,
-            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-        """Run one shim (argument list, never a shell string) and capture its output."""
+            cwd: Path | None = None, user: str | None = None
+            ) -> subprocess.CompletedProcess[str]:
+        """Run one shim (argument list, never a shell string) and capture its output;
+        `user` runs it as that PBS user (e.g. an operator, see `operator_hold_all`)."""
+        env = None if user is None else {**os.environ, SIM_USER_VAR: user}
         return subprocess.run([str(self.bin_dir / command), *args], input=stdin,
-                              capture_output=True, text=True, cwd=cwd, timeout=60)
+                              capture_output=True, text=True, cwd=cwd, timeout=60, env=env)
+
+    def operator_hold_all(self, operator: str = OPERATOR) -> list[str]:
+        """What a site does before a maintenance outage: `qhold -h o` on every job not yet
+        ended, as an operator (made one if the server did not list it). Returns the ids."""
+        return self._operator_holds("qhold", operator)
+
+    def operator_release_all(self, operator: str = OPERATOR) -> list[str]:
+        """After the outage: `qrls -h o` on every job not yet ended, as the operator."""
+        return self._operator_holds("qrls", operator)
+
+    def _operator_holds(self, command: str, operator: str) -> list[str]:
+        operators = list(self._settings.get("operators", []))
+        if operator not in operators:
+            self.configure(operators=[*operators, operator])
+        listed = self.run("qselect", user=operator)
+        if listed.returncode != 0:
+            raise RuntimeError(f"qselect failed ({listed.returncode}): {listed.stderr.strip()}")
+        ids = listed.stdout.split()
+        if ids:
+            done = self.run(command, "-h", "o", *ids, user=operator)
+            if done.returncode != 0:
+                raise RuntimeError(f"{command} failed ({done.returncode}): "
+                                   f"{done.stderr.strip()}")
+        return ids
 
     @property
     def workdir(self) -> Path:
