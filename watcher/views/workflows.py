@@ -50,11 +50,10 @@ def list_workflows(session: Session, now: datetime, *, step: str | None = None,
 
 
 def steps(wf: Workflow) -> list[dict[str, Any]]:
-    """Each step of the graph: its name, status, what it waits for, its job or task ids."""
-    if is_graph(wf):
-        return [{**row, **({"jobs": row["ids"]} if row["kind"] != "transfer"
-                           else {"task": row["ids"][-1] if row["ids"] else None,
-                                 "tasks": row["ids"]})} for row in graph_steps(wf)]
+    """Each step of the graph: its name, status, what it waits for, its job or task ids
+    (`on_failure`: a step that runs only when the workflow fails)."""
+    if wf.spec.get("graph"):
+        return _graph_steps(wf)
     out = []
     for name, part, after in _STEPS:
         entry = wf.progress.get(part)
@@ -68,7 +67,20 @@ def steps(wf: Workflow) -> list[dict[str, Any]]:
             item["jobs"] = list(entry.get("jobs") or [])
         else:
             item["task"] = wf.stage_in_task if part == "stage_in" else wf.stage_out_task
+        item["on_failure"] = name == "cleanup"
         out.append(item)
+    return out
+
+
+def _graph_steps(wf: Workflow) -> list[dict[str, Any]]:
+    """`watcher.workflows.show.graph_steps`, with the ids as the three-step shape names them
+    (`jobs` of a job step; `task`, the current one, and `tasks` of a transfer)."""
+    out = []
+    for row in graph_steps(wf):
+        ids = row["ids"]
+        extra = ({"jobs": ids} if row["kind"] == "job"
+                 else {"task": ids[-1] if ids else None, "tasks": ids})
+        out.append({**row, **extra})
     return out
 
 

@@ -48,7 +48,7 @@ def graph_steps(wf: Workflow) -> list[dict[str, Any]]:
             entry = (wf.progress.get(section) or {}).get(name) or {}
             ids = list(entry.get("jobs") or entry.get("tasks") or [])
             rows.append({
-                "name": name, "kind": "array" if step.get("array") else step["kind"],
+                "name": name, "kind": step["kind"], "array": bool(step.get("array")),
                 "status": entry.get("status", "pending"), "after": list(step.get("after") or []),
                 "ids": ids, "attempts": len(ids), "on_failure": section == "on_failure",
                 "started_at": entry.get("started_at"), "ended_at": entry.get("ended_at"),
@@ -79,7 +79,8 @@ def graph_table(wf: Workflow) -> list[str]:
             extra += "; on_failure"
         if row["reason"] and row["status"] != "succeeded":
             extra += f"; {row['reason']}"
-        out.append(f"  {row['name']:<{width}}  {row['kind']:<8}  {row['status']:<10}  "
+        kind = "array" if row["array"] else row["kind"]
+        out.append(f"  {row['name']:<{width}}  {kind:<8}  {row['status']:<10}  "
                    f"{row['attempts']:>5}  {_short(row['started_at']):<19}  "
                    f"{_short(row['ended_at']):<19}  {extra}")
     return out
