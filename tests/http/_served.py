@@ -65,8 +65,10 @@ class Served:
         return self.proc.returncode
 
 
-def start(world: Staging, tmp_path: Path, *extra: str, interval: float = 0.5) -> Served:
-    """`watcher run --listen 127.0.0.1:0` on the world's simulators and store."""
+def start(world: Staging, tmp_path: Path, *extra: str, interval: float = 0.5,
+          rules_text: str | None = None) -> Served:
+    """`watcher run --listen 127.0.0.1:0` on the world's simulators and store, with
+    `rules_text` as its one rule file."""
     settings = world.settings.model_copy(deep=True)
     settings.pbs.min_poll_interval = 0
     settings.pbs.poll_interval = interval
@@ -74,6 +76,8 @@ def start(world: Staging, tmp_path: Path, *extra: str, interval: float = 0.5) ->
     config = write_config(settings, tmp_path / "served.yaml")
     rules = tmp_path / "served-rules"
     rules.mkdir(exist_ok=True)
+    if rules_text is not None:
+        (rules / "rules.yaml").write_text(rules_text)
     command = [sys.executable, "-m", "watcher", "run", "--config", str(config), "--rules",
                str(rules), "--listen", "127.0.0.1:0", *extra]
     proc = subprocess.Popen(command, cwd=world.run_dir, stdout=subprocess.PIPE,

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import globus_sdk
+import requests
 from globus_sdk.transport import RequestsTransport, RetryConfig
 
 from watcher import metrics
@@ -52,11 +53,22 @@ def build_clients(settings: GlobusSettings) -> GlobusClients:
 
 def counted(transport: RequestsTransport, service: str) -> RequestsTransport:
     """The transport, each response it gets (every attempt, retries too) counted by route in
-    `watcher_globus_requests_total` (`watcher.metrics`)."""
-    def count(response: Any, *_args: Any, **_kwargs: Any) -> None:
-        path = urlsplit(response.request.url).path
-        metrics.GLOBUS_REQUESTS.labels(service, response.request.method,
-                                       metrics.route_of(path), str(response.status_code)).inc()
-
-    transport.session.hooks["response"].append(count)
+    `watcher_globus_requests_total` (`watcher.metrics`). The SDK sends prepared requests
+    through `Session.send`, which runs no session-level hooks: the session counts them."""
+    transport.session = _CountingSession(service)
     return transport
+
+
+class _CountingSession(requests.Session):
+    """A requests session that counts each response it receives."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        response = super().send(request, **kwargs)
+        path = urlsplit(request.url or "").path
+        metrics.GLOBUS_REQUESTS.labels(self.service, request.method or "",
+                                       metrics.route_of(path), str(response.status_code)).inc()
+        return response

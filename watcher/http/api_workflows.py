@@ -21,11 +21,13 @@ from watcher.service.workflow_submit import (
     SubmitProblem,
     cancel_workflow,
     submit,
+    submit_graph,
 )
 from watcher.views.workflows import list_workflows, workflow_detail
 from watcher.workflows.cancel import CancelRefused
+from watcher.workflows.graph import GraphSpec
 from watcher.workflows.spec import WorkflowSpec
-from watcher.workflows.specfile import SpecFileError, load_spec_text
+from watcher.workflows.specfile import SpecFileError, load_workflow_text
 
 router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
 _SPEC_NAME = Path("spec")  # errors read `spec:3:1: emial: unknown key ...`
@@ -142,9 +144,9 @@ def _submission(request: Request, body: bytes) -> Submission:
         raise ApiError(400, "invalid_request", "; ".join(errors), errors=errors) from exc
 
 
-def _spec(text: str) -> WorkflowSpec:
+def _spec(text: str) -> WorkflowSpec | GraphSpec:
     try:
-        return load_spec_text(text, _SPEC_NAME)
+        return load_workflow_text(text, _SPEC_NAME)
     except SpecFileError as exc:
         raise ApiError(400, "invalid_spec", str(exc),
                        errors=[error.to_dict() for error in exc.errors]) from exc
@@ -157,7 +159,8 @@ def _duration(text: str | None) -> timedelta:
         raise ApiError(400, "invalid_request", f"queue_wait: {exc}") from exc
 
 
-async def _submit(ctx: HttpContext, spec: WorkflowSpec, workdir: Path, wait: timedelta,
+async def _submit(ctx: HttpContext, spec: WorkflowSpec | GraphSpec, workdir: Path,
+                  wait: timedelta,
                   strict: bool, key: str | None) -> JsonResponse:
     warnings: list[str] = []
 
@@ -166,10 +169,14 @@ async def _submit(ctx: HttpContext, spec: WorkflowSpec, workdir: Path, wait: tim
             with ctx.store.session() as session:
                 submissions.bind(session, key, workflow_id)
 
+    def run() -> tuple[str, list[str]]:
+        if isinstance(spec, GraphSpec):
+            return submit_graph(ctx.settings, ctx.store, spec, workdir, recorded=recorded)
+        return submit(ctx.settings, ctx.store, spec, workdir, recorded=recorded, strict=strict,
+                      queue_wait=wait, warn=warnings.append)
+
     try:
-        workflow_id, done = await ctx.call(lambda: submit(
-            ctx.settings, ctx.store, spec, workdir, recorded=recorded, strict=strict,
-            queue_wait=wait, warn=warnings.append))
+        workflow_id, done = await ctx.call(run)
     except SubmitProblem as exc:
         if key is not None:
             await ctx.write(submissions.release, key)

@@ -9,6 +9,7 @@ turned into this shape too, so a client never has to parse HTML or FastAPI's `de
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from watcher.lang.errors import did_you_mean
+
+log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -65,6 +68,12 @@ def install(app: FastAPI) -> None:
         malformed = any(err.get("type") == "json_invalid" for err in exc.errors())
         return error_response(400, "malformed_json" if malformed else "invalid_request",
                               "; ".join(errors), errors=errors)
+
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> Response:
+        log.error("HTTP %s %s failed", request.method, request.url.path, exc_info=exc)
+        return error_response(500, "internal", "watcher failed to answer this request (its "
+                              "log has the details); nothing else stopped")
 
     @app.exception_handler(HTTPException)
     async def _http(_request: Request, exc: HTTPException) -> Response:

@@ -25,6 +25,9 @@ class StoreCollector(Collector):
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store, self.settings = store, settings
 
+    def describe(self) -> list[Metric]:
+        return []  # registering must not read the store: the scrape does
+
     def collect(self) -> Iterator[Metric]:
         with self.store.session(write=False) as session:
             yield from _gauges(session, self.settings)
@@ -38,14 +41,15 @@ def _gauges(session: Session, settings: Settings) -> Iterator[Metric]:
     yield up
     intents = GaugeMetricFamily("watcher_intents", "Actions in the outbox, by status "
                                 "(pending, running, done, dead, ...).", labels=["status"])
-    counts = dict(session.exec(select(Intent.status, func.count()).group_by(col(Intent.status))))
+    counts = dict(session.exec(select(Intent.status, func.count())
+                               .group_by(col(Intent.status))).all())
     for status in STATUSES:
         intents.add_metric([status], float(counts.get(status, 0)))
     yield intents
     workflows = GaugeMetricFamily("watcher_workflows", "Staged workflows, by current step.",
                                   labels=["step"])
     steps = session.exec(select(Workflow.step, func.count()).group_by(col(Workflow.step)))
-    for step, count in steps:
+    for step, count in steps.all():
         workflows.add_metric([step], float(count))
     yield workflows
     now = datetime.now(UTC)

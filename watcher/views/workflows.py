@@ -48,7 +48,10 @@ def list_workflows(session: Session, now: datetime, *, step: str | None = None,
 
 
 def steps(wf: Workflow) -> list[dict[str, Any]]:
-    """Each step of the graph: its name, status, what it waits for, its job or task ids."""
+    """Each step of the graph: its name, status, what it waits for, its job or task ids
+    (`on_failure`: a step that runs only when the workflow fails)."""
+    if wf.spec.get("graph"):
+        return _graph_steps(wf)
     out = []
     for name, part, after in _STEPS:
         entry = wf.progress.get(part)
@@ -62,7 +65,26 @@ def steps(wf: Workflow) -> list[dict[str, Any]]:
             item["jobs"] = list(entry.get("jobs") or [])
         else:
             item["task"] = wf.stage_in_task if part == "stage_in" else wf.stage_out_task
+        item["on_failure"] = name == "cleanup"
         out.append(item)
+    return out
+
+
+def _graph_steps(wf: Workflow) -> list[dict[str, Any]]:
+    out = []
+    for section in ("steps", "on_failure"):
+        for name, step in (wf.spec.get(section) or {}).items():
+            entry = (wf.progress.get(section) or {}).get(name) or {}
+            item: dict[str, Any] = {"name": name, "kind": step.get("kind"),
+                                    "status": entry.get("status", "pending"),
+                                    "after": list(step.get("after") or []),
+                                    "on_failure": section == "on_failure"}
+            if step.get("kind") == "job":
+                item["jobs"] = list(entry.get("jobs") or [])
+            else:
+                tasks = list(entry.get("tasks") or [])
+                item["task"] = tasks[-1] if tasks else None
+            out.append(item)
     return out
 
 

@@ -1,0 +1,102 @@
+"""The API's other routes against `watcher run --listen`: cancel, silences, rules, firings,
+sources, dead actions, answering what the CLI's --json answers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.http._served import (
+    Served,
+    emu,
+    eventually,
+    globus,
+    make_service,
+    settings,
+    sim,
+    sink,
+    spec_yaml,
+    start,
+    world,
+)
+from tests.workflows._staging import Staging
+
+FIXTURES = (emu, globus, sim, make_service, sink, settings, world)
+
+RULES = """
+rules:
+  - name: tell-me-done
+    when: {pbs_job: {owner: me, state: F}}
+    do: [{email: {to: me@example.org, subject: "{{ job.id }} ended"}}]
+"""
+
+
+@pytest.fixture
+def served(world: Staging, tmp_path: Path) -> Iterator[Served]:
+    running = start(world, tmp_path, rules_text=RULES)
+    yield running
+    assert running.stop() == 0, running.output()
+
+
+def test_cancel_from_the_api_deletes_the_jobs_and_says_what_it_did(
+        served: Served, world: Staging) -> None:
+    answer = served.call("POST", "/api/v1/workflows", headers={
+        "Content-Type": "application/yaml"}, data=spec_yaml(world),
+        params={"workdir": str(world.run_dir)})
+    assert answer.status_code == 201, answer.text
+    wf = answer.json()["workflow"]
+    cancelled = served.call("POST", f"/api/v1/workflows/{wf}/cancel",
+                            json={"reason": "wrong inputs"})
+    assert cancelled.status_code == 200, cancelled.text
+    detail = served.get(f"/api/v1/workflows/{wf}")
+    assert detail["step"] == "cancelled" and detail["ended"]
+    assert any(f"compute job {detail['compute_job']} " in line for line in
+               cancelled.json()["done"])
+    assert any("wrong inputs" in line["text"] for line in detail["log"])
+    ended = served.call("POST", f"/api/v1/workflows/{wf}/cancel")
+    assert ended.status_code == 200  # cancelling again finishes quietly
+    assert served.call("POST", "/api/v1/workflows/wf-000000/cancel").status_code == 404
+
+
+def test_silences_are_added_listed_and_removed_as_the_cli_does(
+        served: Served, world: Staging, tmp_path: Path) -> None:
+    added = served.call("POST", "/api/v1/silences", json={"rule": "tell-me-*", "for": "2h",
+                                                          "comment": "maintenance"})
+    assert added.status_code == 201, added.text
+    silence = added.json()
+    listed = world.cli("silence", "list", "--json")
+    assert json.loads(listed.stdout) == served.get("/api/v1/silences") == [silence]
+    removed = served.call("DELETE", f"/api/v1/silences/{silence['id']}")
+    assert removed.status_code == 200 and not removed.json()["active"]
+    assert served.get("/api/v1/silences") == []
+    assert len(served.get("/api/v1/silences?all=true")) == 1
+    assert served.call("DELETE", "/api/v1/silences/nosuch").status_code == 404
+
+
+def test_rules_firings_sources_and_dead_actions_answer_what_the_cli_answers(
+        served: Served, world: Staging, tmp_path: Path) -> None:
+    world.sim.qsub("#!/bin/sh\ntrue\n", "-N", "quick", cwd=world.run_dir)
+    eventually(lambda: served.get("/api/v1/firings"))
+    rules_dir = tmp_path / "served-rules"
+    cli_rules = json.loads(world.cli("rules", "list", "--json", "--rules",
+                                     str(rules_dir)).stdout)
+    api_rules = served.get("/api/v1/rules")
+    assert [r["name"] for r in api_rules] == ["tell-me-done"]
+    assert api_rules[0].keys() == cli_rules[0].keys()
+    assert api_rules[0]["fire_count"] >= 1
+    cli_history = json.loads(world.cli("history", "--json").stdout)
+    api_history = served.get("/api/v1/firings")
+    assert api_history[0].keys() == cli_history[0].keys()
+    assert [f["rule"] for f in api_history] == [f["rule"] for f in cli_history]
+    sources = served.get("/api/v1/sources")
+    assert {"sources", "instances", "credentials"} == set(sources)
+    assert {s["source"] for s in sources["sources"]} >= {"pbs"}
+    assert sources["credentials"][0]["state"] == "ok"
+    assert served.token not in json.dumps(sources)
+    assert served.get("/api/v1/dead-actions") == []
+    status = served.get("/api/v1/status")
+    cli_status = json.loads(world.cli("status", "--json", "--rules", str(rules_dir)).stdout)
+    assert set(status) == set(cli_status)

@@ -1,0 +1,92 @@
+"""`/metrics` parsed with prometheus_client's own parser, its values checked against what the
+simulators counted and what the store says happened."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.http._served import (
+    Served,
+    emu,
+    eventually,
+    globus,
+    make_service,
+    settings,
+    sim,
+    sink,
+    spec_yaml,
+    start,
+    world,
+)
+from tests.workflows._staging import Staging
+from watcher.globus.login_info import LoginInfo, record_login
+
+FIXTURES = (emu, globus, sim, make_service, sink, settings, world)
+
+
+def scrape(served: Served) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    response = served.call("GET", "/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(response.text)
+            for sample in family.samples}
+
+
+def total(samples: dict, name: str, **labels: str) -> float:
+    return sum(value for (n, got), value in samples.items() if n == name
+               and all(dict(got).get(k) == v for k, v in labels.items()))
+
+
+@pytest.fixture
+def served(world: Staging, tmp_path: Path) -> Iterator[Served]:
+    world.sim.configure(count_requests=True)  # from before the watcher's first poll
+    record_login(world.globus.settings.token_db, LoginInfo(  # logged in 10 days ago
+        client_id=world.globus.settings.client_id,
+        logged_in_at=datetime.now(UTC) - timedelta(days=10)))
+    world.globus.emu.reset_counters()
+    running = start(world, tmp_path)
+    yield running
+    assert running.stop() == 0, running.output()
+
+
+def test_metrics_parse_and_match_the_simulators_and_the_store(
+        served: Served, world: Staging) -> None:
+    answer = served.call("POST", "/api/v1/workflows", json={
+        "spec": spec_yaml(world), "workdir": str(world.run_dir)})
+    assert answer.status_code == 201, answer.text
+    wf = answer.json()["workflow"]
+    eventually(lambda: served.get(f"/api/v1/workflows/{wf}")["step"] == "done")
+    eventually(lambda: total(scrape(served), "watcher_workflows", step="done") == 1)
+    before = scrape(served)
+    pbs = Counter(line["command"] for line in world.sim.requests())
+    globus = sum(n for route, n in world.globus.emu.counters().items() if " /v0.10/" in route)
+    after = scrape(served)
+    for command in ("qstat", "qselect"):  # each poll's commands, as the server served them
+        assert pbs[command] > 0
+        assert (total(before, "watcher_pbs_commands_total", command=command) <= pbs[command]
+                <= total(after, "watcher_pbs_commands_total", command=command))
+    assert total(after, "watcher_pbs_commands_total", command="qsub", outcome="ok") == 2
+    assert total(after, "watcher_pbs_commands_total", command="qrls", outcome="ok") == 1
+    assert globus > 0
+    assert (total(before, "watcher_globus_requests_total", service="transfer") <= globus
+            <= total(after, "watcher_globus_requests_total", service="transfer"))
+    assert total(after, "watcher_globus_requests_total", method="POST",
+                 route="/v0.10/transfer") == 2  # stage-in and stage-out, once each
+    assert total(after, "watcher_firings_total", rule="workflow-stage-in-succeeded") == 1
+    assert total(after, "watcher_actions_total", type="qrls", outcome="done") == 1
+    assert total(after, "watcher_actions_total", type="stage_out_workflow", outcome="done") == 1
+    assert total(after, "watcher_events_total", kind="pbs_job") >= 2
+    assert total(after, "watcher_events_total", kind="globus_task") >= 2
+    assert total(after, "watcher_source_up", source="pbs") == 1
+    assert total(after, "watcher_intents", status="dead") == 0
+    polls = total(after, "watcher_polls_total", source="pbs")
+    assert polls > 0 and total(after, "watcher_poll_duration_seconds_count", source="pbs") == polls
+    lapse = total(after, "watcher_globus_refresh_token_lapse_seconds")
+    assert 169 * 86400 < lapse <= 170 * 86400 or lapse > 179 * 86400  # refreshed meanwhile
