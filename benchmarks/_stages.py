@@ -4,7 +4,7 @@
     poll    run `qstat -f -F json -x` / ask `task_list` for the watched ids (the SDK decodes
             the JSON inside its request, so the Globus poll includes that decode)
     parse   qstat text → typed job snapshots → observation / task documents → attributes
-    diff    credentials edge, source health, diff against the last snapshots (SourceMemory)
+    diff    credentials edge, source health, diff against the last snapshots (SourceState)
     match   record events and run them through the rules (Engine.process)
     record  flush and commit the transaction
 
@@ -22,12 +22,13 @@ from _measure import StageClock
 from watcher.engine.engine import Engine
 from watcher.globus.clients import GlobusClients
 from watcher.globus.tasks import fetch_tasks, task_attributes
+from watcher.kinds import kind_of
 from watcher.pbs.commands import CommandResult
-from watcher.service.observe import SourceMemory
 from watcher.sources.base import Observation
-from watcher.sources.credentials import DETAIL_KEY, CredentialsMemory
+from watcher.sources.credentials import DETAIL_KEY, CredentialsEdge
 from watcher.sources.globus import GlobusSource
 from watcher.sources.pbs import QSTAT_ARGS, PbsSource, job_selector, observation_from_result
+from watcher.state.source import SourceState
 from watcher.store.db import Store
 
 
@@ -58,15 +59,16 @@ def poll_globus(source: GlobusSource, clients: GlobusClients, clock: StageClock
 
 
 class Committer:
-    """The commit half of a cycle for one source, with its own memories (as a restarted
-    service would have: loaded from the store once)."""
+    """The commit half of a cycle for one source, with its own source state and credentials
+    edge (as a restarted service would have: loaded from the store once)."""
 
     def __init__(self, store: Store, source: str, kind: str, engine: Engine,
                  down_after: int) -> None:
         self.store, self.engine, self.down_after = store, engine, down_after
         with store.session() as session:
-            self.memory = SourceMemory(source, kind, session)
-            self.credentials = CredentialsMemory(session)
+            self.state = SourceState(source, kind, session)
+            # As watcher.service.commit: only a Globus observation meets the credentials edge.
+            self.credentials = CredentialsEdge(session) if kind_of(kind).credentials else None
 
     def commit(self, obs: Observation, clock: StageClock) -> int:
         """Diff, match and record `obs`; returns the number of events."""
@@ -75,8 +77,9 @@ class Committer:
         session = scope.__enter__()
         try:
             with clock.stage("diff"):
-                told, consumed = self.credentials.apply(session, obs)
-                events = [] if consumed else self.memory.apply(
+                told, consumed = ([], False) if self.credentials is None else \
+                    self.credentials.apply(session, obs)
+                events = [] if consumed else self.state.apply(
                     session, obs, down_after=self.down_after, now=now)
             with clock.stage("match"):
                 self.engine.process(session, [*told, *events], now)

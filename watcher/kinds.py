@@ -27,7 +27,9 @@ class EventKind:
     started, and the first poll with no history in the store adopts those without events.
     `noun` names a subject in condition messages ("job 12.srv has no field 'x'"), `plural` a
     digest's items ("50 jobs"). `variable` is the template variable holding the subject's
-    attributes, as `view` presents them.
+    attributes, as `view` presents them. `credentials`: its source polls with the stored
+    Globus tokens, so a failed poll may be dead credentials rather than an outage
+    (`watcher.sources.credentials`); only such observations meet the credentials edge.
     """
 
     name: str
@@ -38,6 +40,7 @@ class EventKind:
     plural: str = "events"
     variable: str | None = None
     view: Callable[[Mapping[str, Any]], Any] = dict
+    credentials: bool = False
 
     def aged_out(self, attrs: Mapping[str, Any]) -> bool:
         """Whether a subject with these attributes may disappear without an event."""
@@ -75,9 +78,10 @@ KINDS: dict[str, EventKind] = {kind.name: kind for kind in (
         # A finished task leaves the watch list when its workflow is done: no disappearance.
         ages_out=("status", frozenset({"SUCCEEDED", "FAILED"})),
         noun="task", plural="transfers",
-        variable="task",
+        variable="task", credentials=True,
     ),
-    EventKind(GLOBUS_ENDPOINT, watched=frozenset({"inactive", "consent_required"})),
+    EventKind(GLOBUS_ENDPOINT, watched=frozenset({"inactive", "consent_required"}),
+              credentials=True),
 )}
 
 

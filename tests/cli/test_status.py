@@ -18,8 +18,8 @@ from watcher.events import PBS_JOB, Event
 from watcher.ledger.outbox import RetryPolicy, claim, record
 from watcher.rules.loader import load_rules
 from watcher.service.instance import Presence
-from watcher.service.observe import SourceMemory
 from watcher.sources.base import Observation
+from watcher.state.source import SourceState
 from watcher.store.db import Store, open_store
 from watcher.store.models import SourceLease
 
@@ -64,7 +64,7 @@ def populate(store: Store, rules_dir: Path) -> None:
                                             retryable=False),
            owner="w", now=T0 + timedelta(seconds=1), policy=RetryPolicy())
     with store.session() as session:
-        memory = SourceMemory("pbs", PBS_JOB, session)
+        memory = SourceState("pbs", PBS_JOB, session)
     for n in range(3):
         at = T0 + timedelta(minutes=n)
         with store.session() as session:

@@ -1,4 +1,4 @@
-"""The engine against a real store: firings, intents and memories committed together."""
+"""The engine against a real store: firings, intents and edge states committed together."""
 
 from datetime import UTC, datetime, timedelta
 

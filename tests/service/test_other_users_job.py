@@ -20,7 +20,7 @@ rules:
     when: {{pbs_job: {{id: "{bobs}", state: F}}}}
     do: [{{qrls: {{job: "{template}"}}}}]
 """)
-    cycle_until(service, lambda: bobs in service._memories["pbs"].previous)
+    cycle_until(service, lambda: bobs in service.path.subjects("pbs"))
     sim.configure(managers=[current_user()])  # an operator ends bob's job
     sim.run("qdel", bobs)
     cycle_until(service, lambda: sim.qstat_json(template)["Jobs"][template]["job_state"] != "H")

@@ -9,7 +9,7 @@ import pytest
 
 from watcher.events import CREDENTIALS_EXPIRED
 from watcher.sources.base import Observation
-from watcher.sources.credentials import CredentialsMemory, credentials_edge, credentials_failure
+from watcher.sources.credentials import CredentialsEdge, credentials_edge, credentials_failure
 from watcher.store.db import Store
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -43,11 +43,11 @@ def test_other_observations_pass_through(obs: Observation) -> None:
 
 def test_the_edge_is_kept_in_the_store(store: Store) -> None:
     with store.session() as s:
-        told, consumed = CredentialsMemory(s).apply(s, DEAD)
+        told, consumed = CredentialsEdge(s).apply(s, DEAD)
     assert len(told) == 1 and consumed
     with store.session() as s:  # a restarted service
-        memory = CredentialsMemory(s)
+        memory = CredentialsEdge(s)
         assert memory.expired and memory.apply(s, DEAD) == ([], True)
         assert len(memory.apply(s, GOOD)[0]) == 1
     with store.session() as s:
-        assert not CredentialsMemory(s).expired
+        assert not CredentialsEdge(s).expired

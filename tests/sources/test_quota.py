@@ -18,7 +18,6 @@ import pytest
 from watcher.config import Settings
 from watcher.engine.engine import Engine
 from watcher.rules.loader import load_rule_text
-from watcher.service.observe import SourceMemory
 from watcher.service.service import Service
 from watcher.sources.quota import (
     QuotaError,
@@ -28,6 +27,7 @@ from watcher.sources.quota import (
     lfs_attributes,
     parse_lfs_quota,
 )
+from watcher.state.source import SourceState
 from watcher.store.db import open_store
 
 KIB = 1024
@@ -275,7 +275,7 @@ rules:
     fired = []
     try:
         with store.session() as session:
-            memory = SourceMemory("quota", "quota", session)
+            memory = SourceState("quota", "quota", session)
         for used in (500, 800, 800, 905, 950, 700, 990):
             usage.write_text(json.dumps({"used_bytes": used, "limit_bytes": 1000}))
             obs = _poll(target)

@@ -1,6 +1,6 @@
 """Edge semantics, `for:` windows and firing limits, as a pure state machine.
 
-The engine keeps one `RuleMemory` per (rule, subject). A rule fires when its subject *enters* the
+The engine keeps one `EdgeState` per (rule, subject). A rule fires when its subject *enters* the
 trigger's condition (an edge, not a level), once per entry. With `for:`, entering only opens a
 window; the rule fires when a later tick finds the window elapsed with the subject still inside.
 Leaving the condition closes the window. Limits (`once`, `max_fires`, `cooldown`) are checked at
@@ -17,7 +17,7 @@ from watcher.lang.durations import format_duration
 
 
 @dataclass(frozen=True)
-class RuleMemory:
+class EdgeState:
     """What the engine remembers about one rule for one subject (persisted in the store)."""
 
     in_condition: bool = False
@@ -49,43 +49,43 @@ class Verdict(Enum):
 
 @dataclass(frozen=True)
 class Decision:
-    """A verdict, the rule's memory of the subject after it, and why (for the firing log)."""
+    """A verdict, the rule's edge state for the subject after it, and why (for the firing log)."""
 
     verdict: Verdict
-    memory: RuleMemory
+    edge: EdgeState
     reason: str = ""
 
 
-def blocked_by_limits(limits: Limits, memory: RuleMemory, now: datetime) -> str | None:
+def blocked_by_limits(limits: Limits, edge: EdgeState, now: datetime) -> str | None:
     """Why the rule may not fire now, or None."""
-    if limits.once and memory.fire_count >= 1:
+    if limits.once and edge.fire_count >= 1:
         return "once: already fired"
-    if limits.max_fires is not None and memory.fire_count >= limits.max_fires:
-        return f"max_fires: fired {memory.fire_count} of {limits.max_fires} times"
-    if limits.cooldown and memory.last_fired_at is not None:
-        ready = memory.last_fired_at + limits.cooldown
+    if limits.max_fires is not None and edge.fire_count >= limits.max_fires:
+        return f"max_fires: fired {edge.fire_count} of {limits.max_fires} times"
+    if limits.cooldown and edge.last_fired_at is not None:
+        ready = edge.last_fired_at + limits.cooldown
         if now < ready:
             wait = format_duration(limits.cooldown)
             return f"cooldown: {wait} not over until {ready.isoformat()}"
     return None
 
 
-def _fire_or_suppress(limits: Limits, memory: RuleMemory, now: datetime, why: str) -> Decision:
-    blocked = blocked_by_limits(limits, memory, now)
+def _fire_or_suppress(limits: Limits, edge: EdgeState, now: datetime, why: str) -> Decision:
+    blocked = blocked_by_limits(limits, edge, now)
     if blocked:
-        return Decision(Verdict.SUPPRESSED, memory, blocked)
-    return Decision(Verdict.FIRE, memory, why)
+        return Decision(Verdict.SUPPRESSED, edge, blocked)
+    return Decision(Verdict.FIRE, edge, why)
 
 
-def fired(memory: RuleMemory, now: datetime) -> RuleMemory:
-    """The memory after the rule really fired (conditions held, actions enqueued)."""
-    return replace(memory, fire_count=memory.fire_count + 1, last_fired_at=now,
+def fired(edge: EdgeState, now: datetime) -> EdgeState:
+    """The edge state after the rule really fired (conditions held, actions enqueued)."""
+    return replace(edge, fire_count=edge.fire_count + 1, last_fired_at=now,
                    pending_since=None, pending_event_id=None)
 
 
 def on_event(
     limits: Limits,
-    memory: RuleMemory,
+    edge: EdgeState,
     *,
     entered: bool,
     holding: bool,
@@ -99,31 +99,31 @@ def on_event(
     `holding`: the subject is inside some trigger's condition after this event.
     """
     if entered:
-        inside = replace(memory, in_condition=True)
+        inside = replace(edge, in_condition=True)
         if limits.for_ is None:
             return _fire_or_suppress(limits, inside, at, why)
-        if memory.pending_since is not None:  # already counting: the window keeps its start
+        if edge.pending_since is not None:  # already counting: the window keeps its start
             return Decision(Verdict.NONE, inside)
         opened = replace(inside, pending_since=at, pending_event_id=event_id)
         after = format_duration(limits.for_)
         return Decision(Verdict.PENDING, opened, f"{why}; firing after {after} if it holds")
-    if holding or not memory.in_condition:
-        return Decision(Verdict.NONE, memory)
-    left = replace(memory, in_condition=False, pending_since=None, pending_event_id=None)
-    if memory.pending_since is not None:
+    if holding or not edge.in_condition:
+        return Decision(Verdict.NONE, edge)
+    left = replace(edge, in_condition=False, pending_since=None, pending_event_id=None)
+    if edge.pending_since is not None:
         return Decision(Verdict.CANCELLED, left, "left the condition before the for: window")
     return Decision(Verdict.NONE, left)
 
 
-def on_tick(limits: Limits, memory: RuleMemory, now: datetime) -> Decision:
+def on_tick(limits: Limits, edge: EdgeState, now: datetime) -> Decision:
     """Fire a `for:` window that has elapsed with the subject still inside."""
-    if limits.for_ is None or memory.pending_since is None or not memory.in_condition:
-        return Decision(Verdict.NONE, memory)
-    if now < memory.pending_since + limits.for_:
-        return Decision(Verdict.NONE, memory)
-    why = f"held for {format_duration(limits.for_)} since {memory.pending_since.isoformat()}"
-    decision = _fire_or_suppress(limits, memory, now, why)
+    if limits.for_ is None or edge.pending_since is None or not edge.in_condition:
+        return Decision(Verdict.NONE, edge)
+    if now < edge.pending_since + limits.for_:
+        return Decision(Verdict.NONE, edge)
+    why = f"held for {format_duration(limits.for_)} since {edge.pending_since.isoformat()}"
+    decision = _fire_or_suppress(limits, edge, now, why)
     if decision.verdict is Verdict.SUPPRESSED:  # close the window: one decision per entry
-        closed = replace(memory, pending_since=None, pending_event_id=None)
+        closed = replace(edge, pending_since=None, pending_event_id=None)
         return Decision(Verdict.SUPPRESSED, closed, decision.reason)
     return decision

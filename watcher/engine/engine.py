@@ -1,6 +1,6 @@
 """The engine: committed events in, firings and action intents out, in the caller's transaction.
 
-An event, the rule memories it changes, the firings it causes and their intents are written in
+An event, the rules' edge states it changes, the firings it causes and their intents are written in
 one transaction, so a crash either keeps all of them or none: a restart never loses a firing and
 never repeats one. Each intent's idempotency key is (rule, subject, event id, step).
 """
@@ -20,9 +20,9 @@ from sqlmodel import Session, col, select
 
 from watcher import metrics, templating
 from watcher.engine import grouping, silences
-from watcher.engine.decide import Decision, Limits, RuleMemory, Verdict, fired, on_event, on_tick
+from watcher.engine.decide import Decision, EdgeState, Limits, Verdict, fired, on_event, on_tick
+from watcher.engine.edge_state import EdgeStates, load_edge_state, save_edge_state
 from watcher.engine.index import TriggerIndex
-from watcher.engine.memory import Memories, load_memory, save_memory
 from watcher.events import ACTION_FAILED, APPEARED, Event
 from watcher.ledger import deferred as steps
 from watcher.ledger.outbox import NewIntent, enqueue
@@ -59,7 +59,7 @@ class Engine:
     context_for: Callable[[Session, Event], Mapping[str, Any]] | None = None
 
     def __post_init__(self) -> None:
-        self._memories: Memories | None = None  # while `process` runs
+        self._edges: EdgeStates | None = None  # while `process` runs
         # While a batch runs (`_batch`): firings to insert, intents by firing, digest items
         # and group intents waiting for their firing's id, intents born dead.
         self._firings: list[dict[str, Any]] = []
@@ -74,12 +74,12 @@ class Engine:
         """Record `events` and everything they cause in `session` (not committed here)."""
         reports: list[FiringReport] = []
         # A burst (a lost queue: 5,000 vanished jobs) is one batch: the events inserted in one
-        # flush, the rule memories read in a few queries, no flush per look-up.
+        # flush, the edge states read in a few queries, no flush per look-up.
         records = [EventRecord.from_event(event) for event in events]
         session.add_all(records)
         session.flush()
         with session.no_autoflush, self._batch(session, now):
-            self._memories = Memories(session, {event.subject for event in events})
+            self._edges = EdgeStates(session, {event.subject for event in events})
             try:
                 for event, record in zip(events, records, strict=True):
                     for rule in self._index.candidates(event):
@@ -87,7 +87,7 @@ class Engine:
                         if report is not None:
                             reports.append(report)
             finally:
-                self._memories = None
+                self._edges = None
         _count_when_committed(session, events, reports)
         return reports
 
@@ -125,8 +125,8 @@ class Engine:
             rule = self._by_name.get(row.rule)
             if rule is None:  # the rule was removed or disabled: its window closes
                 continue
-            memory = load_memory(row)
-            decision = on_tick(_limits(rule), memory, now)
+            edge = load_edge_state(row)
+            decision = on_tick(_limits(rule), edge, now)
             if decision.verdict is Verdict.NONE:
                 continue
             event = _pending_event(session, row)
@@ -134,8 +134,8 @@ class Engine:
             if latest is not None and latest.id != row.pending_event_id:
                 current = latest.to_event()
                 if not _inside(rule, current):  # it left while the rule was out of force
-                    decision = Decision(Verdict.CANCELLED, RuleMemory(
-                        False, None, None, memory.fire_count, memory.last_fired_at),
+                    decision = Decision(Verdict.CANCELLED, EdgeState(
+                        False, None, None, edge.fire_count, edge.last_fired_at),
                         "no longer holds: left the condition while the rule was not in force")
                 event = current  # render with what is known now, not with the window's start
             with self._batch(session, now):
@@ -154,8 +154,8 @@ class Engine:
         return min(due, default=None)
 
     def _row(self, session: Session, rule: str, subject: str) -> RuleState | None:
-        if self._memories is not None:
-            return self._memories.row(rule, subject)
+        if self._edges is not None:
+            return self._edges.row(rule, subject)
         return session.get(RuleState, (rule, subject))
 
     def _on_event(self, session: Session, rule: Rule, event: Event, event_id: int | None,
@@ -165,43 +165,43 @@ class Engine:
         triggers = [t for t in rule.when if event.kind in t.watch_kinds]
         sides = [attrs for attrs in (event.previous, event.current) if attrs is not None]
         if sides and not any(t.selects(attrs) for t in triggers for attrs in sides):
-            # Never selected on either side: the rule has no memory of this subject and cannot
+            # Never selected on either side: the rule has no edge state for this subject and cannot
             # enter. Skipping here saves a RuleState read per unpinned rule and event.
             return None
         entered = [t for t in triggers if t.matches_transition(event)]
         holding = _inside(rule, event)
-        memory = load_memory(self._row(session, rule.name, event.subject))
-        if (entered and event.change == APPEARED and memory.in_condition
-                and memory.last_fired_at is not None):
+        edge = load_edge_state(self._row(session, rule.name, event.subject))
+        if (entered and event.change == APPEARED and edge.in_condition
+                and edge.last_fired_at is not None):
             # Seen inside before, forgotten, listed again (a Globus task announced again when
             # it joins the watch list): a rule that fired for it does not fire again; one whose
             # conditions held it back then (not yet a workflow's stage-in) decides anew.
             entered = []
         why = f"{_describe(event)} entered {entered[0]}" if entered else ""
-        decision = on_event(_limits(rule), memory, entered=bool(entered), holding=holding,
+        decision = on_event(_limits(rule), edge, entered=bool(entered), holding=holding,
                             at=event.at, event_id=event_id, why=why)
-        if decision.memory == memory and decision.verdict is Verdict.NONE:
+        if decision.edge == edge and decision.verdict is Verdict.NONE:
             return None
         return self._settle(session, rule, event.subject, event, event_id, decision, now)
 
     def _settle(self, session: Session, rule: Rule, subject: str, event: Event | None,
                 event_id: int | None, decision: Decision, now: datetime) -> FiringReport:
-        memory, verdict, reason = decision.memory, decision.verdict, decision.reason
+        edge, verdict, reason = decision.edge, decision.verdict, decision.reason
         actions: tuple[str, ...] = ()
         if verdict is Verdict.FIRE and event is not None:
             blocked = (silences.suppress(session, rule.name, subject, event_id, now)
                        or self._conditions_block(session, rule, subject, event, now))
             if blocked:
                 verdict, reason = Verdict.SUPPRESSED, blocked
-                memory = RuleMemory(memory.in_condition, None, None, memory.fire_count,
-                                    memory.last_fired_at)
+                edge = EdgeState(edge.in_condition, None, None, edge.fire_count,
+                                    edge.last_fired_at)
             else:
                 actions = self._fire(session, rule, subject, event, event_id, reason, now)
-                memory = fired(memory, now)
-        if self._memories is not None:
-            self._memories.save(rule.name, subject, memory)
+                edge = fired(edge, now)
+        if self._edges is not None:
+            self._edges.save(rule.name, subject, edge)
         else:
-            save_memory(session, rule.name, subject, memory)
+            save_edge_state(session, rule.name, subject, edge)
         report = FiringReport(rule.name, subject, verdict, reason, now, actions)
         if verdict is not Verdict.NONE:
             log.info("rule %r on %s: %s (%s)", rule.name, subject, verdict.value, reason)

@@ -3,7 +3,7 @@
 A silence is a Fact (`silence:<id>`), so it needs no table of its own and commits like any other
 record. The engine asks `suppress` when a rule would fire: a silenced firing runs no action and
 is recorded as a firing without actions whose reason says which silence held it, so
-`watcher history` shows what was muted. The rule's memory still moves (the edge is consumed), so
+`watcher history` shows what was muted. The rule's edge state still moves (the edge is consumed), so
 lifting a silence does not replay what happened under it. Ended silences stay, as a record.
 """
 

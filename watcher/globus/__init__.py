@@ -7,7 +7,6 @@
 - `login`: the native-app flow, run once by `watcher login`.
 - `tasks`, `endpoints`: reading task documents in chunks, probing endpoints (for
   `watcher.sources.globus`); `pacing`: when a Globus source may ask again.
-- `credentials`: the service's memory of "credentials expired", told to rules once.
-- `wiring`: what the service adds when the user has logged in.
+- `credentials_fact`: the stored "credentials expired" edge (`watcher.sources.credentials`).
 - `submit`: exactly-once transfer submission, for the transfer and stage-out actions.
 """

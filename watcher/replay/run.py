@@ -1,6 +1,6 @@
 """Replay a timeline against rules with the service's own parts, in a throwaway store.
 
-Each step goes through `SourceMemory.apply` (diff, health, vanishing after two healthy misses)
+Each step goes through `SourceState.apply` (diff, health, vanishing after two healthy misses)
 and `Engine.process`, as a poll does in `Service`; between steps the clock jumps to each moment
 `Engine.next_due` names and `Engine.tick` fires the `for:` windows due then, so a window fires at
 its exact due time. A window due at the very moment of a step fires before that step's poll, as
@@ -27,8 +27,8 @@ from watcher.events import PBS_JOB, Event
 from watcher.ledger.deferred import DEFERRED
 from watcher.replay.timeline import Step, Timeline
 from watcher.rules.model import Rule
-from watcher.service.observe import SourceMemory
 from watcher.sources.base import Observation
+from watcher.state.source import SourceState
 from watcher.store.db import Store, open_store
 from watcher.store.models import DEAD, Firing, Intent
 
@@ -102,7 +102,7 @@ class _Replay:
         self.engine = Engine(rules, user={"name": timeline.user, "email": timeline.email})
         self.rules = {rule.name: rule for rule in rules}
         self.result = ReplayResult(timeline)
-        self._memory: SourceMemory | None = None
+        self._memory: SourceState | None = None
         self._last_firing = 0
         self._ticked: datetime | None = None
 
@@ -116,7 +116,7 @@ class _Replay:
     def _poll(self, step: Step) -> None:
         with self.store.session() as session:
             if self._memory is None:
-                self._memory = SourceMemory(SOURCE, PBS_JOB, session)
+                self._memory = SourceState(SOURCE, PBS_JOB, session)
             events = self._memory.apply(session, _observation(step),
                                         down_after=self.timeline.down_after, now=step.at)
             for event in events:  # one at a time, so each is logged before its decisions

@@ -1,7 +1,7 @@
 """Rule names a user's files may not take: those of the shipped staging rules.
 
 The service loads `watcher/workflows/staging.yaml` next to the user's rules, and two rules of
-one name would share their memory in the store, so a user rule named like one of them would be
+one name would share their edge states in the store, so a user rule named like one of them would be
 left out of force. `watcher rules check` refuses it instead, with the reason. The staging file
 itself (wherever a copy of it is checked from: same content) is of course allowed its names.
 """

@@ -35,14 +35,13 @@ from watcher.ledger.runner import ActionRunner, default_owner
 from watcher.memory import release_free_memory
 from watcher.pbs.commands import PbsCommands
 from watcher.rules.model import Rule
+from watcher.service.commit import ObservationCommit
 from watcher.service.globus_parts import globus_parts
 from watcher.service.instance import Presence
 from watcher.service.leases import SourceLeases
-from watcher.service.observe import SourceMemory
 from watcher.service.rulebook import RULEBOOK_FACT, Loaded, RuleBook
 from watcher.service.staging_rules import with_staging
 from watcher.sources.base import Source
-from watcher.sources.credentials import CredentialsMemory
 from watcher.sources.pbs import PbsSource
 from watcher.sources.pbs_select import SelectPbsSource
 from watcher.store.db import Store, take_turns
@@ -50,7 +49,6 @@ from watcher.store.facts import put_fact
 from watcher.store.models import DONE
 from watcher.store.retention import Pruned, prune
 from watcher.workflows.context import workflow_context
-from watcher.workflows.tracker import track
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +125,7 @@ class Service:
         self.rulebook = RuleBook(rule_paths)
         self.rulebook.reload()
         self.engine = self._new_engine()
-        self._memories: dict[str, SourceMemory] = {}
-        self._credentials: CredentialsMemory | None = None
+        self.path = ObservationCommit()  # state, track, engine, record (watcher.service.commit)
         self.db_lock = asyncio.Lock()  # one writer at a time from this process
 
     @property
@@ -264,8 +261,7 @@ class Service:
             return False
         self._free_at.pop(source.name, None)
         if took.new:  # another instance polled it meanwhile: what this one remembers is old
-            self._memories.pop(source.name, None)
-            self._credentials = None
+            self.path.forget(source.name)
             source.resume()
         return True
 
@@ -279,21 +275,10 @@ class Service:
         now = self.now()
         with self.store.session() as session:
             if self.leases is not None and not self.leases.fence(session, source.name):
-                self._memories.pop(source.name, None)
+                self.path.forget(source.name)
                 return []
-            if self._credentials is None or self.leases is not None:
-                # Shared: another instance may poll the other Globus source and move the edge.
-                self._credentials = CredentialsMemory(session)
-            told, consumed = self._credentials.apply(session, obs)
-            if consumed:  # dead credentials are not an outage: no health, no diff
-                return self.engine.process(session, told, now)
-            memory = self._memories.get(source.name)
-            if memory is None:
-                memory = self._memories[source.name] = SourceMemory(source.name, source.kind,
-                                                                    session)
-            events = memory.apply(session, obs, down_after=source.down_after, now=now)
-            track(session, events, now)  # workflows first: their rules read the new state
-            return self.engine.process(session, [*told, *events], now)
+            return self.path.commit(session, source, obs, self.engine, now,
+                                    shared=self.leases is not None)
 
     def _any_untold(self) -> bool:
         with self.store.session(write=False) as session:

@@ -4,7 +4,7 @@ The service adds them to the user's rules when it builds its engine, so workflow
 without copying anything, and `watcher rules list` / `status` keep showing the user's own
 files. `rules/staging.yaml` in the repository is a copy for reading (a test keeps the two
 equal). A user rule that takes one of their names (all start with `workflow-`) is left out,
-loudly: two rules of one name would share their memory in the store.
+loudly: two rules of one name would share their edge states in the store.
 """
 
 from __future__ import annotations

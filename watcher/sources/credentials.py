@@ -50,7 +50,7 @@ def credentials_edge(expired: bool, obs: Observation) -> tuple[bool, list[Event]
     return expired, [], False
 
 
-class CredentialsMemory:
+class CredentialsEdge:
     """The service's copy of the edge, loaded once from the store and written on change."""
 
     def __init__(self, session: Session) -> None:

@@ -43,7 +43,7 @@ TransferFactory = Callable[[], globus_sdk.TransferClient]
 Ids = Callable[[], Iterable[str]]
 
 
-# Observation detail: task ids newly on the watch list (see `watcher.service.observe`).
+# Observation detail: task ids newly on the watch list (see `watcher.state.source`).
 REWATCHED = "rewatched"
 # How far before the previous poll the own-task listing starts: clock skew between this host
 # and Globus (NTP keeps it to seconds) and slow answers. Each poll lists what ended in it.

@@ -30,8 +30,8 @@ def check_glob(rule: str) -> None:
 
 
 def known_rules(session: Session, rule_paths: Sequence[Path]) -> list[str]:
-    """Rules of the rules directory (valid files), the staging rules, and rules with a memory
-    in the store (a file now broken keeps its last good version in force)."""
+    """Rules of the rules directory (valid files), the staging rules, and rules with edge
+    states in the store (a file now broken keeps its last good version in force)."""
     names = [rule.name for rule in load_rules(list(rule_paths)).rules]
     names += [rule.name for rule in staging_rules()]
     names += session.exec(select(RuleState.rule).distinct()).all()

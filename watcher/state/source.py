@@ -1,11 +1,12 @@
-"""From an observation to committed events: diff against the last snapshot, track health.
+"""The state step: from an observation to events, diffed against the last snapshots, with health.
 
 The last snapshot of every subject lives in the store (so a restart diffs against what was last
 seen, not against nothing) and in memory (so a cycle over 10,000 jobs reads no rows and an idle
 cycle writes none). Only what changed is written, in the caller's transaction, together with the
-events it produced: a crash cannot separate an event from the state that caused it. The memory
-follows the transaction: changes are staged and applied only after the commit, so a rolled-back
-cycle (a locked database, a failing rule) is seen again, not lost, by the next one.
+events it produced: a crash cannot separate an event from the state that caused it. The copy
+in memory follows the transaction: changes are staged and applied only after the commit, so a
+rolled-back cycle (a locked database, a failing rule) is seen again, not lost, by the next one.
+`watcher.service.commit` runs this as the first step of an observation's commit path.
 
 The first successful PBS poll with no history in the store is a baseline: jobs already
 finished then (two weeks of `qstat -x` history) are adopted without events, so a new watcher
@@ -29,7 +30,7 @@ from watcher.state.health import SourceHealthState, update_health
 from watcher.store.models import Snapshot, SourceHealth
 
 
-class SourceMemory:
+class SourceState:
     """The in-memory copy of one source's snapshots and health, loaded once from the store."""
 
     def __init__(self, source: str, kind: str, session: Session) -> None:
@@ -59,7 +60,7 @@ class SourceMemory:
     ) -> list[Event]:
         """Diff `obs`, write what changed into `session`, and return the events.
 
-        The memory changes when `session` commits; on a rollback it stays as it was.
+        The copy in memory changes when `session` commits; on a rollback it stays as it was.
         """
         previous = dict(self.previous)
         new_health, events = update_health(self.health, obs, down_after=down_after, now=now)
@@ -100,7 +101,7 @@ class SourceMemory:
         now: datetime,
     ) -> None:
         for subject, attrs in upserts.items():
-            # The memory mirrors the store: a subject it never saw has no row to look up.
+            # The copy mirrors the store: a subject it never saw has no row to look up.
             row = session.get(Snapshot, (self.source, subject)) if subject in previous else None
             if row is None:
                 session.add(Snapshot(source=self.source, subject=subject, attrs=attrs,

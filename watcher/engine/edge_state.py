@@ -1,4 +1,4 @@
-"""Moving a rule's memory of a subject between the pure state machine and the store."""
+"""Moving a rule's edge state for a subject between the pure state machine and the store."""
 
 from __future__ import annotations
 
@@ -6,35 +6,35 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
 
-from watcher.engine.decide import RuleMemory
+from watcher.engine.decide import EdgeState
 from watcher.store.models import RuleState
 
 
-def load_memory(row: RuleState | None) -> RuleMemory:
+def load_edge_state(row: RuleState | None) -> EdgeState:
     if row is None:
-        return RuleMemory()
-    return RuleMemory(row.in_condition, row.pending_since, row.pending_event_id, row.fire_count,
+        return EdgeState()
+    return EdgeState(row.in_condition, row.pending_since, row.pending_event_id, row.fire_count,
                       row.last_fired_at)
 
 
-def save_memory(session: Session, rule: str, subject: str, memory: RuleMemory) -> None:
+def save_edge_state(session: Session, rule: str, subject: str, edge: EdgeState) -> None:
     """Write only when it differs, so an idle cycle writes nothing."""
     row = session.get(RuleState, (rule, subject))
     if row is None:
-        if memory == RuleMemory():
+        if edge == EdgeState():
             return
         row = RuleState(rule=rule, subject=subject)
-    elif load_memory(row) == memory:
+    elif load_edge_state(row) == edge:
         return
-    _copy(memory, row)
+    _copy(edge, row)
     session.add(row)
 
 
 _CHUNK = 500  # subjects per IN (...) query
 
 
-class Memories:
-    """The rule memories of one batch of events, read in one query per 500 subjects instead
+class EdgeStates:
+    """The edge states of one batch of events, read in one query per 500 subjects instead
     of one `session.get` per rule and event (each of which also flushed the session): a lost
     queue of 5,000 jobs is 10,000 look-ups with two rules on `vanished`."""
 
@@ -53,21 +53,21 @@ class Memories:
             return self._rows.get((rule, subject))
         return self._session.get(RuleState, (rule, subject))
 
-    def save(self, rule: str, subject: str, memory: RuleMemory) -> None:
-        """`save_memory` through the batch's rows."""
+    def save(self, rule: str, subject: str, edge: EdgeState) -> None:
+        """`save_edge_state` through the batch's rows."""
         row = self.row(rule, subject)
         if row is None:
-            if memory == RuleMemory():
+            if edge == EdgeState():
                 return
             row = RuleState(rule=rule, subject=subject)
             self._rows[(rule, subject)] = row
-        elif load_memory(row) == memory:
+        elif load_edge_state(row) == edge:
             return
-        _copy(memory, row)
+        _copy(edge, row)
         self._session.add(row)
 
 
-def _copy(memory: RuleMemory, row: RuleState) -> None:
+def _copy(edge: EdgeState, row: RuleState) -> None:
     row.in_condition, row.pending_since, row.pending_event_id = (
-        memory.in_condition, memory.pending_since, memory.pending_event_id)
-    row.fire_count, row.last_fired_at = memory.fire_count, memory.last_fired_at
+        edge.in_condition, edge.pending_since, edge.pending_event_id)
+    row.fire_count, row.last_fired_at = edge.fire_count, edge.last_fired_at

@@ -1,12 +1,12 @@
-"""SourceMemory follows the store's transaction, and a new watcher is quiet about history."""
+"""SourceState follows the store's transaction, and a new watcher is quiet about history."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from watcher.events import PBS_JOB
-from watcher.service.observe import SourceMemory
 from watcher.sources.base import Observation
+from watcher.state.source import SourceState
 from watcher.store.models import SourceHealth
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -25,7 +25,7 @@ def seen(**subjects):
 
 def test_a_rolled_back_cycle_is_seen_again_by_the_next(store):
     with store.session() as s:
-        memory = SourceMemory("pbs", PBS_JOB, s)
+        memory = SourceState("pbs", PBS_JOB, s)
         memory.apply(s, seen(**{"1_s": job("R")}), down_after=3, now=T0)
     with pytest.raises(RuntimeError), store.session() as s:
         events = memory.apply(s, seen(**{"1_s": job("F", 0)}), down_after=3, now=T0)
@@ -38,7 +38,7 @@ def test_a_rolled_back_cycle_is_seen_again_by_the_next(store):
 
 def test_the_first_poll_adopts_finished_jobs_without_events(store):
     with store.session() as s:
-        memory = SourceMemory("pbs", PBS_JOB, s)
+        memory = SourceState("pbs", PBS_JOB, s)
         first = memory.apply(s, Observation("pbs", True, T0, subjects={
             "1.s": job("F", -29), "2.s": {**job("Q"), "id": "2.s"}}), down_after=3, now=T0)
     assert [e.subject for e in first] == ["2.s"]
@@ -51,7 +51,7 @@ def test_the_first_poll_adopts_finished_jobs_without_events(store):
 
 def test_status_learns_the_last_good_answer_when_polls_start_failing(store):
     with store.session() as s:
-        memory = SourceMemory("pbs", PBS_JOB, s)
+        memory = SourceState("pbs", PBS_JOB, s)
     for minute in range(3):  # good polls after the first write nothing
         with store.session() as s:
             memory.apply(s, seen(), down_after=3, now=T0 + timedelta(minutes=minute))
