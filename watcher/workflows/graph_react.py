@@ -58,6 +58,8 @@ def _ended(step: Mapping[str, Any], entry: Mapping[str, Any], job: str,
            attrs: Mapping[str, Any]) -> StepReaction:
     out = StepReaction()
     code = attrs.get("exit_status")
+    if step.get("array") and code is not None:
+        code = _array_code(code, attrs.get("substate"))
     at = _parse_ctime(_raw(attrs, "obittime"))
     ended = {"ended_at": at.isoformat() if at else None, "exit_status": code}
     started = _job_time(attrs, "stime")
@@ -92,6 +94,20 @@ def _ended(step: Mapping[str, Any], entry: Mapping[str, Any], job: str,
         out.changes = {**ended, "status": "failed", "reason": reason}
         out.lines.append((at, f"{what} {job} {why} (exit {code})"))
     return out
+
+
+# An array parent's final substate: 92 when every subjob exited 0, 93 when one failed, 91 when
+# one was deleted. Its Exit_status is only the last subjob's verdict (0, 1 or 2: OpenPBS
+# update_sj_parent), so exit 0 alone does not say the array succeeded.
+_ARRAY_OK, _ARRAY_FAILED, _ARRAY_DELETED = 92, 93, 91
+
+
+def _array_code(code: int, substate: Any) -> int:
+    if substate == _ARRAY_OK:
+        return 0
+    if substate in (_ARRAY_FAILED, _ARRAY_DELETED) and code == 0:
+        return 1
+    return code
 
 
 def react_task(step: Mapping[str, Any], entry: Mapping[str, Any], event: Event
