@@ -86,11 +86,17 @@ def intro(console: Console, world: DemoWorld, scenarios: Sequence[Scenario], *,
         f"  Files   {escape(str(world.root))} ({where})\n"
         "Each workflow is what `watcher stage submit` makes: its compute and cleanup jobs\n"
         "held, its Globus stage-in started. The staging rules shipped with watcher do the\n"
-        f"rest; the watcher polls every {knobs.poll_interval:g} s. Five workflows, side by "
-        "side:", highlight=False)
+        f"rest; the watcher polls every {knobs.poll_interval:g} s. {_count(len(scenarios))} "
+        "side by side:", highlight=False)
     for s in scenarios:
         note = "  [dim](goes first: a wipe loses every job)[/]" if s.first else ""
         console.print(f"  [bold {COLOURS.get(s.letter, 'white')}]{s.letter}[/]  "
                       f"{escape(s.title)}{note}", highlight=False)
     console.print(f"\n[dim]{'time':>7}  ·  {'workflow':<9}  step: what happened[/]",
                   highlight=False)
+
+
+def _count(n: int) -> str:
+    words = ("No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine")
+    name = words[n] if n < len(words) else str(n)
+    return f"{name} workflow{'s' if n != 1 else ''},"

@@ -42,6 +42,8 @@ class Scenario:
     ends: str = "done"
     mails: int = 1
     first: bool = False
+    compute: str | None = None  # its compute.sh (default: setup.COMPUTE)
+    qsub: tuple[str, ...] = ()  # qsub options of its compute job
 
     @property
     def expected(self) -> str:
@@ -83,6 +85,43 @@ async def _grafted(actor: Actor) -> None:
     task = await actor.act("you start a Globus transfer yourself (lab:/E/in/ -> scratch)",
                            actor.start_transfer_by_hand)
     await actor.submit(stage_in_task=task)
+
+
+# G: a "simulation" that checkpoints. Its first run needs longer than its walltime and is
+# killed (-29); the shipped rule submits it again, and the second run finishes from the
+# checkpoint the first one left.
+CHECKPOINTED = """#!/bin/sh
+# A simulation that checkpoints: it resumes from checkpoint.dat when it finds one.
+cd "$PBS_O_WORKDIR"
+mkdir -p out
+if [ ! -f checkpoint.dat ]; then
+    cksum in/* > checkpoint.dat
+    sleep 30                     # more than its walltime: PBS kills it (exit -29)
+fi
+cp checkpoint.dat out/result.txt
+"""
+
+
+async def _walltime_kill(actor: Actor) -> None:
+    await actor.submit()
+
+
+async def _maintenance(actor: Actor) -> None:
+    """A site's maintenance outage: the operator holds every job, PBS goes down, comes back,
+    and the holds are lifted; the transfer goes on all along."""
+    await actor.submit()
+    await actor.cycles(1)  # the watcher has seen both held jobs
+    sim = actor.world.sim
+    await actor.fault("maintenance: the operator puts every job on hold (qhold -h o)",
+                      sim.operator_hold_all)
+    await actor.fault("PBS stops answering (the server is down for maintenance)", sim.stop)
+    await actor.cycles(4)  # the watcher polls an unreachable PBS: unknown, not vanished
+    await actor.act("the PBS server comes back", sim.start)
+    await actor.until("the stage-in to succeed",
+                      lambda view: view.workflow.step not in ("submitted", "stage-in"))
+    await actor.cycles(2)  # the watcher released compute: it stays held by the operator
+    await actor.act("maintenance over: the operator releases the holds (qrls -h o)",
+                    sim.operator_release_all)
 
 
 SCENARIOS = (
@@ -130,4 +169,25 @@ SCENARIOS = (
         c.emails(": done"),
         c.flag("output_arrived", True, "output in lab:/E/results/"),
         c.ends("done"))),
+    Scenario("G", "G-walltime", "compute is killed by its walltime", "lab", 4_000,
+             _walltime_kill, (
+                 c.log_count(r"killed by its walltime \(exit -29\)", 1,
+                             "compute killed by its walltime (-29)"),
+                 c.log_count(RESUBMITTED, 1, "compute submitted again (once)"),
+                 c.job("compute", "exit 0"),
+                 c.pbs_jobs(3, "three jobs: compute twice, cleanup"),
+                 c.emails(": done"),
+                 c.flag("output_arrived", True, "output in lab:/G/results/"),
+                 c.ends("done")), compute=CHECKPOINTED, qsub=("-l", "walltime=00:00:02")),
+    Scenario("H", "H-outage", "a maintenance outage: operator holds, PBS down", "lab",
+             600_000, _maintenance, (
+                 c.log_count("vanished from PBS", 0, "no job vanishes while PBS is down"),
+                 c.log_count(RESUBMITTED, 0, "nothing submitted again"),
+                 c.pbs_jobs(2, "no third job"),
+                 c.transfers("stage-in", 1, "one stage-in"),
+                 c.transfers("stage-out", 1, "one stage-out"),
+                 c.before("stage-in succeeded", HELD_UNTIL, "compute held until it is in"),
+                 c.emails(": done"),
+                 c.flag("output_arrived", True, "output in lab:/H/results/"),
+                 c.ends("done"))),
 )

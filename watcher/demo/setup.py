@@ -56,7 +56,7 @@ def prepare(world: DemoWorld, scenario: Scenario) -> Layout:
     repeat = scenario.input_bytes // len(_PATTERN) + 1
     (where.inputs / "input.dat").write_bytes((_PATTERN * repeat)[:scenario.input_bytes])
     where.run_dir.mkdir(parents=True, exist_ok=True)
-    for name, text in (("compute.sh", COMPUTE), ("cleanup.sh", CLEANUP)):
+    for name, text in (("compute.sh", scenario.compute or COMPUTE), ("cleanup.sh", CLEANUP)):
         (where.run_dir / name).write_text(text)
         (where.run_dir / name).chmod(0o755)
     return where
@@ -69,7 +69,8 @@ def spec(world: DemoWorld, scenario: Scenario, stage_in_task: str | None = None
     src, scratch, x = world.endpoint(scenario.source), world.endpoint("scratch"), scenario.letter
     data: dict[str, object] = {
         "name": scenario.name, "script": "compute.sh", "cleanup": "cleanup.sh",
-        "stage_out": [{"from": f"{scratch}:/{x}/run/out/", "to": f"{src}:/{x}/results/"}]}
+        "stage_out": [{"from": f"{scratch}:/{x}/run/out/", "to": f"{src}:/{x}/results/"}],
+        "qsub_args": list(scenario.qsub)}
     if stage_in_task is None:
         data["stage_in"] = [{"from": f"{src}:/{x}/in/", "to": f"{scratch}:/{x}/run/in/"}]
     else:

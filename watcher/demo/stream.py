@@ -22,7 +22,8 @@ from sqlmodel import col, select
 from watcher.store.db import Store
 from watcher.store.models import WorkflowLog
 
-COLOURS = {"A": "cyan", "B": "magenta", "C": "yellow", "D": "blue", "E": "green"}
+COLOURS = {"A": "cyan", "B": "magenta", "C": "yellow", "D": "blue", "E": "green",
+           "F": "bright_cyan", "G": "bright_magenta", "H": "bright_yellow"}
 _UUID = re.compile(r"\b([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 _WORKFLOW = re.compile(r"\bwf-[0-9a-f]{6}\b")
 _NO_WORKFLOW = " " * 9

@@ -60,6 +60,9 @@ def _ended(step: Mapping[str, Any], entry: Mapping[str, Any], job: str,
     code = attrs.get("exit_status")
     at = _parse_ctime(_raw(attrs, "obittime"))
     ended = {"ended_at": at.isoformat() if at else None, "exit_status": code}
+    started = _job_time(attrs, "stime")
+    if started and not entry.get("started_at"):
+        ended["started_at"] = started
     what = "array job" if step.get("array") else "job"
     retries = step.get("retries") or {}
     used = dict(entry.get("retries_used") or {})
