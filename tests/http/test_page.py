@@ -1,0 +1,140 @@
+"""The web page in a real headless Chromium (Debian's chromium and chromium-driver, driven by
+Selenium): it loads with the one-time token link, lists a workflow submitted through the API,
+shows its steps advancing on the simulators without a reload, and cancels another with its
+button; and it fits a phone's screen."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service as DriverService
+from selenium.webdriver.common.by import By
+
+from tests.http._served import (
+    Served,
+    emu,
+    eventually,
+    globus,
+    make_service,
+    served,
+    settings,
+    sim,
+    sink,
+    spec_yaml,
+    world,
+)
+from tests.workflows._staging import Staging
+
+FIXTURES = (emu, globus, sim, make_service, sink, settings, world, served)
+SLOW = """#!/bin/sh
+cd "$PBS_O_WORKDIR"
+sleep 4
+mkdir -p out
+tr a-z A-Z < in/data.txt > out/result.txt
+"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[webdriver.Chrome]:
+    """One headless Chromium for the module (starting one costs a second or two)."""
+    driver_path = shutil.which("chromedriver")
+    binary = shutil.which("chromium")
+    assert driver_path and binary, "install Debian's chromium and chromium-driver (.ci/run does)"
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--window-size=1280,900"):
+        options.add_argument(argument)
+    # Both paths given: Selenium Manager has nothing to find, and downloads nothing.
+    driver = webdriver.Chrome(options=options, service=DriverService(driver_path))
+    yield driver
+    driver.quit()
+
+
+def submit(served: Served, world: Staging, name: str, script: str = "compute.sh") -> str:
+    answer = served.call("POST", "/api/v1/workflows", json={
+        "spec": spec_yaml(world, name).replace("compute.sh", script),
+        "workdir": str(world.run_dir)})
+    assert answer.status_code == 201, answer.text
+    return answer.json()["workflow"]
+
+
+def row(browser: webdriver.Chrome, wf: str) -> list[object]:
+    return browser.find_elements(By.CSS_SELECTOR, f'tr[data-workflow="{wf}"]')
+
+
+def test_the_page_shows_a_workflow_advancing_live_and_cancels_another(
+        served: Served, world: Staging, browser: webdriver.Chrome) -> None:
+    (world.run_dir / "slow.sh").write_text(SLOW)
+    (world.run_dir / "slow.sh").chmod(0o755)
+    browser.get(served.link)
+    assert browser.current_url == served.url  # the token is gone from the address bar
+    [cookie] = browser.get_cookies()
+    assert (cookie["httpOnly"], cookie["sameSite"]) == (True, "Strict")
+    assert browser.execute_script("return document.cookie") == ""  # no script can read it
+    assert served.token not in browser.page_source
+    assert served.call("GET", "/?" + served.link.split("?", 1)[1], token=None,
+                       allow_redirects=False).status_code == 401  # the link works once
+    browser.execute_script("window.notReloaded = true")
+
+    wf = submit(served, world, "live-run", "slow.sh")
+    eventually(lambda: row(browser, wf))
+    row(browser, wf)[0].click()  # type: ignore[attr-defined]
+    seen: list[str] = []
+    deadline = time.monotonic() + 60
+    while not seen or seen[-1] != "done":
+        assert time.monotonic() < deadline, f"steps seen: {seen}"
+        step = browser.find_element(By.ID, "detail-step").text
+        if step and (not seen or seen[-1] != step):
+            seen.append(step)
+        time.sleep(0.2)
+    order = ["submitted", "credentials", "stage-in", "running", "stage-out", "done"]
+    assert len(seen) >= 2 and seen == sorted(seen, key=order.index), seen  # moved on, live
+    statuses = {item.get_attribute("data-step"): item.get_attribute("data-status")
+                for item in browser.find_elements(By.CSS_SELECTOR, "#steps li")}
+    assert statuses["stage-out"] == "succeeded" and statuses["compute"] != "pending"
+    log = [item.text for item in browser.find_elements(By.CSS_SELECTOR, "#log li")]
+    assert any("stage-out succeeded" in line for line in log)
+    assert browser.execute_script("return window.notReloaded") is True
+
+    other = submit(served, world, "to-cancel", "slow.sh")
+    eventually(lambda: row(browser, other))
+    row(browser, other)[0].click()  # type: ignore[attr-defined]
+    eventually(lambda: browser.find_element(By.ID, "detail").get_attribute(
+        "data-workflow") == other)
+    button = browser.find_element(By.ID, "cancel")
+    button.click()
+    assert button.text == "Press again to cancel"
+    button.click()
+    eventually(lambda: browser.find_element(By.ID, "detail-step").text == "cancelled")
+    assert served.get(f"/api/v1/workflows/{other}")["step"] == "cancelled"
+    assert eventually(lambda: row(browser, other)[0].find_element(  # type: ignore[attr-defined]
+        By.CSS_SELECTOR, ".step").text == "cancelled")
+    assert browser.find_element(By.ID, "cancel").get_attribute("disabled") == "true"
+    assert browser.execute_script("return window.notReloaded") is True
+    shot = os.environ.get("WATCHER_PAGE_SCREENSHOT")  # how docs/web-page.png was taken
+    if shot:
+        row(browser, wf)[0].click()  # type: ignore[attr-defined]
+        time.sleep(2.5)
+        browser.save_screenshot(shot)
+
+    browser.set_window_size(390, 844)  # a phone
+    try:
+        time.sleep(0.3)
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        assert width <= browser.execute_script("return window.innerWidth")
+    finally:
+        browser.set_window_size(1280, 900)
+
+
+def test_the_page_without_the_cookie_asks_for_the_link(
+        served: Served, browser: webdriver.Chrome) -> None:
+    browser.delete_all_cookies()
+    browser.get(served.url)
+    assert "needs the token" in browser.page_source
+    assert browser.find_elements(By.ID, "workflows") == []
