@@ -18,6 +18,8 @@ from watcher.events import VANISHED, Event
 from watcher.workflows.graph_plan import ENDED
 from watcher.workflows.react import why_failed
 
+FINISHED_OK = 92  # substate: finished, and for an array every subjob exited 0
+
 WALLTIME_KILLED = -29
 
 
@@ -58,13 +60,15 @@ def _ended(step: Mapping[str, Any], entry: Mapping[str, Any], job: str,
            attrs: Mapping[str, Any]) -> StepReaction:
     out = StepReaction()
     code = attrs.get("exit_status")
-    if step.get("array") and code is not None:
-        code = _array_code(code, attrs.get("substate"))
     at = _parse_ctime(_raw(attrs, "obittime"))
     ended = {"ended_at": at.isoformat() if at else None, "exit_status": code}
     started = _job_time(attrs, "stime")
     if started and not entry.get("started_at"):
         ended["started_at"] = started
+    if step.get("array") and code == 0 and attrs.get("substate") not in (None, FINISHED_OK):
+        # PBS sets an array's Exit_status from the last subjob to end (update_sj_parent());
+        # substate 93 (or 91) says that an earlier one failed (or was deleted).
+        code = 1  # judged failed; `ended` keeps what PBS said
     what = "array job" if step.get("array") else "job"
     retries = step.get("retries") or {}
     used = dict(entry.get("retries_used") or {})
@@ -94,20 +98,6 @@ def _ended(step: Mapping[str, Any], entry: Mapping[str, Any], job: str,
         out.changes = {**ended, "status": "failed", "reason": reason}
         out.lines.append((at, f"{what} {job} {why} (exit {code})"))
     return out
-
-
-# An array parent's final substate: 92 when every subjob exited 0, 93 when one failed, 91 when
-# one was deleted. Its Exit_status is only the last subjob's verdict (0, 1 or 2: OpenPBS
-# update_sj_parent), so exit 0 alone does not say the array succeeded.
-_ARRAY_OK, _ARRAY_FAILED, _ARRAY_DELETED = 92, 93, 91
-
-
-def _array_code(code: int, substate: Any) -> int:
-    if substate == _ARRAY_OK:
-        return 0
-    if substate in (_ARRAY_FAILED, _ARRAY_DELETED) and code == 0:
-        return 1
-    return code
 
 
 def react_task(step: Mapping[str, Any], entry: Mapping[str, Any], event: Event
