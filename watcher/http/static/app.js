@@ -63,10 +63,13 @@ function drawDetail(wf) {
   step.dataset.status = wf.step;
   document.getElementById("steps").replaceChildren(...wf.steps.map((s) => {
     const ids = s.jobs ? s.jobs.join(", ") : (s.task || "");
-    return el("li", {class: s.after.length ? "step after" : "step", "data-step": s.name,
-                     "data-status": s.status},
+    const classes = ["step", s.after.length ? "after" : "", s.on_failure ? "on-failure" : ""];
+    return el("li", {class: classes.join(" ").trim(), "data-step": s.name,
+                     "data-status": s.status,
+                     title: s.after.length ? `after ${s.after.join(", ")}` : ""},
       el("span", {class: "name"}, s.name), el("span", {class: "status"}, s.status),
-      el("span", {class: "ids"}, ids ? ` ${ids}` : ""));
+      el("span", {class: "ids"}, ids ? ` ${ids}` : ""),
+      el("span", {class: "ids"}, s.after.length > 1 ? ` after ${s.after.join(", ")}` : ""));
   }));
   document.getElementById("log").replaceChildren(...wf.log.map((line) =>
     el("li", {}, el("span", {class: "at"}, when(line.at)),
