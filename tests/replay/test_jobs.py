@@ -10,7 +10,8 @@ def test_defaults_follow_the_state() -> None:
     assert held == {
         "id": "13.pbs", "name": "STDIN", "owner": "alice", "queue": "workq", "state": "H",
         "substate": 20, "exit_status": None, "hold_types": "u", "comment": "", "run_count": 0,
-        "depend": "", "submit_arguments": "", "variables": {}, "workdir": None,
+        "depend": "", "submit_arguments": "", "stime": "", "obittime": "", "variables": {},
+        "workdir": None,
         "resources": {}, "used": {}}
     assert JobSpec(state="R").attributes("1", "a")["hold_types"] == "n"
     assert JobSpec(state="R").attributes("1", "a")["substate"] == 42

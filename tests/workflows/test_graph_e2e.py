@@ -9,6 +9,8 @@ from tests.workflows._staging import FIXTURES, Staging
 
 emu, globus, sim, make_service, sink, settings, world = FIXTURES
 
+SIM_BODY = "mkdir -p out\ntr a-z A-Z < mid.txt > out/result.txt\n"
+
 
 def test_a_graph_runs_to_completion_with_files_moving_and_one_mail(world: Staging) -> None:
     ep3, root = third_endpoint(world)
@@ -26,6 +28,10 @@ def test_a_graph_runs_to_completion_with_files_moving_and_one_mail(world: Stagin
         "HELLO STAGING\nAND MORE\n"
     assert (root / "shared" / "result.txt").exists()
     assert set(status(world, wf).values()) == {"succeeded"}
+    # When each step ended, as PBS (obittime) and Globus (completion_time) say.
+    final = steps(world, wf)
+    assert all(entry.get("ended_at") for entry in final.values()), final
+    assert final["prep"]["started_at"] and final["sim"]["started_at"]
     assert world.subjects() == [f"[watcher] {wf} (run-42): done"]
     assert len(world.globus.emu.tasks()) == 4
     assert not (world.run_dir / "cleanup-ran").exists()
@@ -127,3 +133,45 @@ def test_cancel_deletes_the_jobs_cancels_the_transfers_and_records_why(world: St
     world.cycle_until(lambda: True)
     assert world.workflow(wf).step == "cancelled" and not world.sink.messages
     assert len(world.globus.emu.tasks()) == 2
+
+
+def test_retry_after_a_failure_runs_only_what_did_not_succeed(world: Staging) -> None:
+    ep3, root = third_endpoint(world)
+    scripts(world)
+    (world.run_dir / "flaky.sh").write_text(
+        "#!/bin/sh\ncd \"$PBS_O_WORKDIR\"\nif [ ! -e fixed ]; then echo broken >&2; exit 4; fi\n"
+        + SIM_BODY)
+    (world.run_dir / "flaky.sh").chmod(0o755)
+    wf = submit(world, graph(world, ep3, steps={"sim": {"job": "flaky.sh"}}))
+    world.cycle_until(lambda: world.workflow(wf).step == "failed"
+                      and len(world.sink.messages) == 1, timeout=40)
+    first = steps(world, wf)
+    assert status(world, wf)["sim"] == "failed" and status(world, wf)["prep"] == "succeeded"
+    refused = world.cli("stage", "retry", wf, "prep")
+    assert refused.exit_code == 1 and "prep succeeded already" in refused.output
+    (world.run_dir / "fixed").touch()
+    result = world.cli("stage", "retry", wf)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"workflow {wf}: running again sim, out, share"
+    world.cycle_until(lambda: world.workflow(wf).step == "done"
+                      and len(world.sink.messages) == 2, timeout=40)
+    final = steps(world, wf)
+    for name in ("in-a", "in-b", "prep"):  # reused, not run again
+        assert final[name].get("jobs", final[name].get("tasks")) == \
+            first[name].get("jobs", first[name].get("tasks"))
+    assert len(final["sim"]["jobs"]) == 2
+    assert len(world.globus.emu.tasks()) == 4
+    assert world.subjects()[1] == f"[watcher] {wf} (run-42): done"
+    assert (root / "shared" / "result.txt").exists()
+    logs = world.cli("stage", "logs", wf)
+    assert logs.exit_code == 0, logs.output
+    text = logs.stdout
+    assert text.index("=== in-a (transfer): succeeded ===") < text.index(
+        "=== prep (job): succeeded ===") < text.index("=== sim (job): succeeded ===")
+    assert "stderr" in text and "broken" in text  # the first sim job's .e file
+    assert "Globus task" in text and "SUCCEEDED" in text
+    history = world.cli("history", wf)
+    assert history.exit_code == 0, history.output
+    assert "6 of 6 steps succeeded" in history.stdout
+    assert any(line.split()[:3] == ["sim", "job", "succeeded"]
+               for line in history.stdout.splitlines())

@@ -58,18 +58,25 @@ def history(workflow: str | None, db_url: str | None, rule: str | None, subject:
 
 
 def _workflow(store: Store, workflow_id: str, as_json: bool) -> None:
-    from watcher.workflows.show import header, history, log_line
+    from watcher.workflows.show import graph_steps, graph_table, header, history, is_graph, log_line
 
     with store.session(write=False) as session:
         found = history(session, workflow_id)
     if found is None:
         raise WatcherError(f"no workflow '{workflow_id}' (see 'watcher status')")
     wf, lines = found
+    log = [{"at": line.at.isoformat(), "step": line.step, "text": line.text} for line in lines]
     if as_json:
-        click.echo(json.dumps([{"at": line.at.isoformat(), "step": line.step,
-                                "text": line.text} for line in lines], indent=2))
+        data: object = log
+        if is_graph(wf):  # a graph's steps too; the three-step shape keeps its plain list
+            data = {"workflow": wf.id, "name": wf.name, "state": wf.step,
+                    "steps": graph_steps(wf), "log": log}
+        click.echo(json.dumps(data, indent=2))
         return
     click.echo(header(wf))
+    if is_graph(wf):
+        for text in graph_table(wf):
+            click.echo(text)
     for line in lines:
         click.echo(log_line(line))
 

@@ -19,12 +19,15 @@ from watcher.service.workflow_submit import (
     SubmitProblem,
     cancel_workflow,
     resume,
+    retry_workflow,
     submit,
     submit_graph,
+    workflow_logs,
 )
 from watcher.store.db import Store
 from watcher.workflows.cancel import CancelRefused
 from watcher.workflows.graph import GraphSpec
+from watcher.workflows.graph_retry import RetryRefused
 from watcher.workflows.spec import WorkflowSpec
 from watcher.workflows.specfile import SpecFileError, load_workflow_file
 
@@ -198,3 +201,50 @@ def cancel_command(workflow_id: str, reason: str, as_json: bool, db_url: str | N
     if result.failed:
         raise WatcherError("; ".join(result.failed) + f"; run `watcher stage cancel "
                            f"{workflow_id}` again to finish")
+
+
+@stage.command("retry", short_help="Run again the steps of a failed workflow that did not "
+                                   "succeed.")
+@click.argument("workflow_id", metavar="WF")
+@click.argument("steps", nargs=-1, metavar="[STEP]...")
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@db_option
+@settings_option
+def retry_command(workflow_id: str, steps: tuple[str, ...], as_json: bool, db_url: str | None,
+                  settings: Settings) -> None:
+    """Run again what did not succeed in graph workflow WF, keeping what did (like a DAGMan
+    rescue DAG): every such step, or the STEPs named and the steps after them."""
+    store = open_configured_store(settings, db_url)
+    try:
+        reopened, done = retry_workflow(settings, store, workflow_id, list(steps))
+    except RetryRefused as exc:
+        raise WatcherError(str(exc)) from exc
+    except IncompleteWorkflow as exc:
+        raise WatcherError(f"{exc}; run `watcher stage submit --resume {workflow_id}` once "
+                           "the cause is fixed") from exc
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps({"workflow": workflow_id, "steps": reopened, "done": done}))
+        return
+    for line in done:
+        click.echo(f"  {line}", err=True)
+    click.echo(f"workflow {workflow_id}: running again {', '.join(reopened)}")
+
+
+@stage.command("logs", short_help="A workflow's job output and transfer events, step by step.")
+@click.argument("workflow_id", metavar="WF")
+@db_option
+@settings_option
+def logs_command(workflow_id: str, db_url: str | None, settings: Settings) -> None:
+    """Print workflow WF step by step, in the order the steps started: each step's log
+    lines, its transfers' events and its jobs' stdout and stderr files, in time order."""
+    store = open_configured_store(settings, db_url)
+    try:
+        lines = workflow_logs(settings, store, workflow_id)
+    except SubmitProblem as exc:
+        raise WatcherError(str(exc)) from exc
+    finally:
+        store.close()
+    for line in lines:
+        click.echo(line)

@@ -31,6 +31,10 @@ class JobSnapshot:
     run_count: int = 0
     depend: str = ""
     submit_arguments: str = ""
+    # When it started and when its obit came (qstat's ctime text, server local time): the
+    # times workflow histories show, from PBS rather than from when watcher noticed.
+    stime: str = ""
+    obittime: str = ""
     variables: dict[str, str] = field(default_factory=dict)
     resources: dict[str, Any] = field(default_factory=dict)
     used: dict[str, Any] = field(default_factory=dict)
@@ -56,6 +60,8 @@ class JobSnapshot:
             "run_count": self.run_count,
             "depend": self.depend,
             "submit_arguments": self.submit_arguments,
+            "stime": self.stime,
+            "obittime": self.obittime,
             "variables": dict(self.variables),
             "workdir": self.workdir,
             "resources": dict(self.resources),

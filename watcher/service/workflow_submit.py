@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import globus_sdk
 
@@ -25,11 +26,14 @@ from watcher.globus.errors import CredentialsExpired, describe
 from watcher.globus.login_info import read_login
 from watcher.globus.tokens import TokenFile
 from watcher.ledger.runner import default_owner
+from watcher.pbs.parse import parse_qstat_json
 from watcher.store.db import Store
 from watcher.workflows import graph_record, record
 from watcher.workflows.cancel import Cancelled, cancel
 from watcher.workflows.complete import CompleteError, Completer
 from watcher.workflows.graph import GraphSpec
+from watcher.workflows.graph_logs import story
+from watcher.workflows.graph_retry import RetryRefused, reopen
 from watcher.workflows.lifetime import lapses_before
 from watcher.workflows.lifetime_check import credential_lapses, expected_span
 from watcher.workflows.spec import WorkflowSpec
@@ -218,3 +222,42 @@ def cancel_workflow(settings: Settings, store: Store, workflow_id: str, reason: 
     return cancel(store, settings.pbs.commands_runner(),
                   lambda: build_clients(settings.globus).ready_transfer(), workflow_id, reason,
                   now)
+
+
+def retry_workflow(settings: Settings, store: Store, workflow_id: str, steps: list[str],
+                   now: Callable[[], datetime] = _utc_now) -> tuple[list[str], list[str]]:
+    """Reopen a failed graph workflow's steps that did not succeed (or the named ones, and
+    what comes after them) and submit them; returns (the steps reopened, what was done).
+    Raises `RetryRefused` before changing anything, `IncompleteWorkflow` after."""
+    with store.session() as session:
+        wf = record.get(session, workflow_id)
+        if wf is None:
+            raise RetryRefused(f"no workflow '{workflow_id}' (see 'watcher status')")
+        reopened = reopen(session, wf, steps, now())
+    return reopened, resume(settings, store, workflow_id, now)
+
+
+def workflow_logs(settings: Settings, store: Store, workflow_id: str) -> list[str]:
+    """`watcher stage logs`: the step-by-step story (`watcher.workflows.graph_logs`), with
+    what qstat still says of the jobs (their output paths); PBS down is no error here."""
+    with store.session(write=False) as session:
+        wf = record.get(session, workflow_id)
+        if wf is None:
+            raise SubmitProblem(f"no workflow '{workflow_id}' (see 'watcher status')")
+        if not graph_record.is_graph_record(wf):
+            jobs = [job for part in ("compute", "cleanup")
+                    for job in (wf.progress.get(part) or {}).get("jobs") or []]
+        else:
+            jobs = [job for section in graph_record.SECTIONS
+                    for entry in (wf.progress.get(section) or {}).values()
+                    for job in entry.get("jobs") or []]
+    raw: dict[str, Any] = {}
+    if jobs:
+        result = asyncio.run(settings.pbs.commands_runner().run("qstat", "-f", "-F", "json",
+                                                                "-x", *jobs))
+        doc = parse_qstat_json(result.stdout) if result.stdout.strip() else None
+        raw = {job_id: job.raw for job_id, job in (doc.jobs.items() if doc else ())}
+    with store.session(write=False) as session:
+        wf = record.get(session, workflow_id)
+        assert wf is not None
+        return story(session, wf, raw)

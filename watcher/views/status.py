@@ -175,7 +175,7 @@ def workflows(inputs: StatusInputs) -> Section:
             row["credentials"] = workflow_credentials(inputs.session, inputs.settings.globus,
                                                       row["id"], now)
     columns = {"id": "Workflow", "name": "Name", "step": "Step", "age": "Age",
-               "last_event": "Last event", "last_event_at": "When (UTC)",
+               "summary": "Steps", "last_event": "Last event", "last_event_at": "When (UTC)",
                "credentials": "Credentials"}
     return Section("workflows", "Workflows", columns, rows, inputs.empty())
 

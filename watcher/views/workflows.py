@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from watcher.store.models import Workflow
 from watcher.workflows import record
-from watcher.workflows.show import age
+from watcher.workflows.show import age, graph_steps, is_graph, step_summary
 
 # Today's shape: stage-in -> compute -> stage-out, and a cleanup that runs if they fail.
 _STEPS = (("stage-in", "stage_in", ()), ("compute", "compute", ("stage-in",)),
@@ -27,7 +27,9 @@ def workflow_row(session: Session, wf: Workflow, now: datetime) -> dict[str, Any
     last = lines[-1] if lines else None
     return {"id": wf.id, "name": wf.name, "step": wf.step, "age": age(wf.created_at, now),
             "created_at": wf.created_at, "compute_job": wf.compute_job,
-            "stage_in_task": wf.stage_in_task, "last_event": last.text if last else None,
+            "stage_in_task": wf.stage_in_task,
+            "summary": step_summary(wf) if is_graph(wf) else None,
+            "last_event": last.text if last else None,
             "last_event_at": last.at if last else None}
 
 
@@ -71,20 +73,14 @@ def steps(wf: Workflow) -> list[dict[str, Any]]:
 
 
 def _graph_steps(wf: Workflow) -> list[dict[str, Any]]:
+    """`watcher.workflows.show.graph_steps`, with the ids as the three-step shape names them
+    (`jobs` of a job step; `task`, the current one, and `tasks` of a transfer)."""
     out = []
-    for section in ("steps", "on_failure"):
-        for name, step in (wf.spec.get(section) or {}).items():
-            entry = (wf.progress.get(section) or {}).get(name) or {}
-            item: dict[str, Any] = {"name": name, "kind": step.get("kind"),
-                                    "status": entry.get("status", "pending"),
-                                    "after": list(step.get("after") or []),
-                                    "on_failure": section == "on_failure"}
-            if step.get("kind") == "job":
-                item["jobs"] = list(entry.get("jobs") or [])
-            else:
-                tasks = list(entry.get("tasks") or [])
-                item["task"] = tasks[-1] if tasks else None
-            out.append(item)
+    for row in graph_steps(wf):
+        ids = row["ids"]
+        extra = ({"jobs": ids} if row["kind"] == "job"
+                 else {"task": ids[-1] if ids else None, "tasks": ids})
+        out.append({**row, **extra})
     return out
 
 

@@ -18,6 +18,8 @@ from watcher.events import VANISHED, Event
 from watcher.workflows.graph_plan import ENDED
 from watcher.workflows.react import why_failed
 
+FINISHED_OK = 92  # substate: finished, and for an array every subjob exited 0
+
 WALLTIME_KILLED = -29
 
 
@@ -60,6 +62,13 @@ def _ended(step: Mapping[str, Any], entry: Mapping[str, Any], job: str,
     code = attrs.get("exit_status")
     at = _parse_ctime(_raw(attrs, "obittime"))
     ended = {"ended_at": at.isoformat() if at else None, "exit_status": code}
+    started = _job_time(attrs, "stime")
+    if started and not entry.get("started_at"):
+        ended["started_at"] = started
+    if step.get("array") and code == 0 and attrs.get("substate") not in (None, FINISHED_OK):
+        # PBS sets an array's Exit_status from the last subjob to end (update_sj_parent());
+        # substate 93 (or 91) says that an earlier one failed (or was deleted).
+        code = 1  # judged failed; `ended` keeps what PBS said
     what = "array job" if step.get("array") else "job"
     retries = step.get("retries") or {}
     used = dict(entry.get("retries_used") or {})

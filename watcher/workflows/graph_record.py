@@ -50,6 +50,10 @@ def _fresh(step: Mapping[str, Any]) -> dict[str, Any]:
     return {"kind": "transfer", "status": "pending", "attempt": 0, "tasks": []}
 
 
+def is_graph_record(wf: Workflow) -> bool:
+    return bool((wf.spec or {}).get("graph"))
+
+
 def section_of(wf: Workflow, name: str) -> str | None:
     """Whether `name` is a step (`steps`) or an on_failure step, or neither (None)."""
     for section in SECTIONS:

@@ -268,9 +268,9 @@ class GraphRunner:
             return f"workflow {text}"
 
     async def _mail(self, workflow_id: str, kind: str) -> None:
-        key = f"workflow:{workflow_id}:mail:{kind}"
         with self.store.session(write=False) as session:
             wf = _get(session, workflow_id)
+            key = f"workflow:{workflow_id}:mail:{kind}:{int(wf.progress.get('round', 1))}"
             if kind in (wf.progress.get("mailed") or []) or get_fact(session, f"effect:{key}"):
                 return
             to = wf.spec.get("email") or self.user_email

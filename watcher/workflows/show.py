@@ -23,6 +23,9 @@ def log_line(line: WorkflowLog) -> str:
 
 
 def header(wf: Workflow) -> str:
+    if is_graph(wf):
+        return (f"Workflow {wf.id} ({wf.name}), now {wf.step}: {step_summary(wf)}; "
+                f"in {wf.workdir}")
     ids = [f"compute {wf.compute_job or '-'}"]
     if wf.cleanup_job:
         ids.append(f"cleanup {wf.cleanup_job}")
@@ -30,6 +33,66 @@ def header(wf: Workflow) -> str:
     if wf.stage_out_task:
         ids.append(f"stage-out {wf.stage_out_task}")
     return f"Workflow {wf.id} ({wf.name}), now {wf.step}: {', '.join(ids)}; in {wf.workdir}"
+
+
+def is_graph(wf: Workflow) -> bool:
+    return bool((wf.spec or {}).get("graph"))
+
+
+def graph_steps(wf: Workflow) -> list[dict[str, Any]]:
+    """Each step of a graph workflow: name, kind, status, after, ids, attempts, times, why.
+    `on_failure` steps follow the others, with `on_failure: true`."""
+    rows = []
+    for section in ("steps", "on_failure"):
+        for name, step in (wf.spec.get(section) or {}).items():
+            entry = (wf.progress.get(section) or {}).get(name) or {}
+            ids = list(entry.get("jobs") or entry.get("tasks") or [])
+            rows.append({
+                "name": name, "kind": step["kind"], "array": bool(step.get("array")),
+                "status": entry.get("status", "pending"), "after": list(step.get("after") or []),
+                "ids": ids, "attempts": len(ids), "on_failure": section == "on_failure",
+                "started_at": entry.get("started_at"), "ended_at": entry.get("ended_at"),
+                "exit_status": entry.get("exit_status"), "reason": entry.get("reason")})
+    return rows
+
+
+def step_summary(wf: Workflow) -> str:
+    """`4 of 6 steps succeeded; prep running, sim held` (for status and the header)."""
+    rows = [row for row in graph_steps(wf) if not row["on_failure"]]
+    good = sum(row["status"] == "succeeded" for row in rows)
+    busy = [f"{row['name']} {row['status']}" for row in rows
+            if row["status"] not in ("succeeded", "pending")]
+    return f"{good} of {len(rows)} steps succeeded" + (f"; {', '.join(busy)}" if busy else "")
+
+
+def graph_table(wf: Workflow) -> list[str]:
+    """The steps as aligned text lines, for `watcher history WF`."""
+    rows = graph_steps(wf)
+    width = max([4, *(len(row["name"]) for row in rows)])
+    out = [f"  {'step':<{width}}  {'kind':<8}  {'status':<10}  {'tries':>5}  "
+           f"{'started (UTC)':<19}  {'ended (UTC)':<19}  ids / after / why"]
+    for row in rows:
+        extra = ", ".join(row["ids"]) or "-"
+        if row["after"]:
+            extra += f"; after {', '.join(row['after'])}"
+        if row["on_failure"]:
+            extra += "; on_failure"
+        if row["reason"] and row["status"] != "succeeded":
+            extra += f"; {row['reason']}"
+        kind = "array" if row["array"] else row["kind"]
+        out.append(f"  {row['name']:<{width}}  {kind:<8}  {row['status']:<10}  "
+                   f"{row['attempts']:>5}  {_short(row['started_at']):<19}  "
+                   f"{_short(row['ended_at']):<19}  {extra}")
+    return out
+
+
+def _short(iso: Any) -> str:
+    if not iso:
+        return "-"
+    try:
+        return when(datetime.fromisoformat(str(iso)))
+    except ValueError:
+        return str(iso)
 
 
 def history(session: Session, workflow_id: str) -> tuple[Workflow, list[WorkflowLog]] | None:
@@ -51,6 +114,7 @@ def workflow_rows(session: Session, now: datetime, limit: int = 20) -> list[dict
         rows.append({"id": wf.id, "name": wf.name, "step": wf.step,
                      "age": age(wf.created_at, now), "created_at": wf.created_at,
                      "compute_job": wf.compute_job, "stage_in_task": wf.stage_in_task,
+                     "summary": step_summary(wf) if is_graph(wf) else None,
                      "last_event": last.text if last else None,
                      "last_event_at": last.at if last else None})
     return rows
