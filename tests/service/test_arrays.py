@@ -33,7 +33,7 @@ rules:
     seen: set[str] = set()
 
     def released() -> bool:
-        seen.update(service._memories["pbs"].previous)
+        seen.update(service.path.subjects("pbs"))
         return sim.qstat_json(waiting)["Jobs"][waiting]["job_state"] != "H"
 
     cycle_until(service, released, timeout=30)
