@@ -76,6 +76,8 @@ function drawDetail(wf) {
        el("span", {class: "stepname"}, line.step), el("span", {class: "text"}, line.text))));
   const cancel = document.getElementById("cancel");
   cancel.disabled = wf.ended;
+  // Retry is for graph workflows (steps with a kind) that failed; the others: `watcher recover`.
+  document.getElementById("retry").hidden = !(wf.step === "failed" && wf.steps.some((s) => s.kind));
 }
 
 function drawRules(rules) {
@@ -150,6 +152,22 @@ document.getElementById("cancel").addEventListener("click", async (event) => {
   } catch (error) {
     result.textContent = error.message;
   }
+  refresh();
+});
+
+document.getElementById("retry").addEventListener("click", async (event) => {
+  const button = event.currentTarget;
+  button.disabled = true;
+  const result = document.getElementById("action-result");
+  try {
+    const answer = await api(`/api/v1/workflows/${encodeURIComponent(selected)}/retry`, {
+      method: "POST", headers: {"Content-Type": "application/json", "X-CSRF-Token": CSRF},
+      body: "{}"});
+    result.textContent = `running again: ${answer.steps.join(", ")}`;
+  } catch (error) {
+    result.textContent = error.message;
+  }
+  button.disabled = false;
   refresh();
 });
 
