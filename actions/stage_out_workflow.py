@@ -42,7 +42,9 @@ async def execute(ctx: ActionContext, params: Params) -> Outcome:
     if is_template(params.workflow):
         return Outcome.failed("no workflow: the event is not about a workflow's job",
                               retryable=False)
-    transfer = await asyncio.to_thread(_transfer_of, store, params.workflow)
+    found, transfer = await asyncio.to_thread(_transfer_of, store, params.workflow)
+    if not found:
+        return Outcome.failed(f"no workflow {params.workflow} in the store", retryable=False)
     if transfer is None:
         return Outcome.failed(f"{params.workflow} has no stage-out", retryable=False)
     from watcher.workflows.stagein import label  # late: see watcher.actions.base
@@ -55,12 +57,13 @@ async def execute(ctx: ActionContext, params: Params) -> Outcome:
     return outcome
 
 
-def _transfer_of(store: Store, workflow_id: str) -> dict[str, Any] | None:
+def _transfer_of(store: Store, workflow_id: str) -> tuple[bool, dict[str, Any] | None]:
+    """Whether the workflow exists, and its stage-out transfer (None: it has none)."""
     from watcher.workflows import record  # late: see watcher.actions.base
 
     with store.session(write=False) as session:
         wf = record.get(session, workflow_id)
-        return None if wf is None else wf.spec.get("stage_out_transfer")
+        return (False, None) if wf is None else (True, wf.spec.get("stage_out_transfer"))
 
 
 def _record(store: Store, workflow_id: str, task_id: str, ctx: ActionContext) -> None:

@@ -13,7 +13,7 @@ import time
 
 from _world import transfer_client
 
-from watcher.globus.tasks import TERMINAL
+from watcher.globus.task_fields import TERMINAL
 from watcher.sim.globus.testing import GlobusEmulator
 
 

@@ -21,7 +21,8 @@ from _measure import StageClock
 
 from watcher.engine.engine import Engine
 from watcher.globus.clients import GlobusClients
-from watcher.globus.tasks import fetch_tasks, task_attributes
+from watcher.globus.task_fields import task_attributes
+from watcher.globus.tasks import fetch_tasks
 from watcher.kinds import kind_of
 from watcher.pbs.commands import CommandResult
 from watcher.sources.base import Observation

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from watcher.events import APPEARED, CHANGED, GLOBUS_TASK, PBS_JOB, Event
-from watcher.globus.tasks import task_attributes
+from watcher.globus.task_fields import task_attributes
 from watcher.rules.model import Rule
 from watcher.triggers import TRIGGERS
 from watcher.triggers.globus_task import GlobusTaskConfig

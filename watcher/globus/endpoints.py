@@ -23,7 +23,7 @@ from watcher.globus.consents import (
     is_consent_required,
     required_scopes,
 )
-from watcher.globus.errors import is_transient
+from watcher.globus.errors import is_transient, json_object
 
 Probe = tuple[Literal["ok", "missing", "unreadable"], dict[str, Any] | None]
 
@@ -70,11 +70,12 @@ def probe_endpoint(client: globus_sdk.TransferClient, endpoint_id: str,
         if is_consent_required(exc):
             return ("ok", consent_attributes(endpoint_id, exc, keep)), 1
         return ("missing" if exc.http_status == 404 else "unreadable", None), 1
-    attrs = endpoint_attributes(doc.data)
-    if not takes_data_access(doc.data):
+    data = json_object(doc, "get_endpoint")
+    attrs = endpoint_attributes(data)
+    if not takes_data_access(data):
         return ("ok", attrs), 1
     try:
-        client.operation_ls(endpoint_id, path=doc.get("default_directory") or "/~/", limit=1)
+        client.operation_ls(endpoint_id, path=data.get("default_directory") or "/~/", limit=1)
     except globus_sdk.TransferAPIError as exc:
         if is_transient(exc):
             raise

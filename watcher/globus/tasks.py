@@ -9,42 +9,19 @@ The user's own tasks, wherever they were started (the web app, globus-cli, a scr
 one more listing: `task_list(filter={"completion_time": "SINCE,"})`. With its end left open,
 Transfer lists the tasks completed since SINCE *and* every task not completed yet, so one paged
 request (1000 a page, usually one page) answers "what is live or ended since I last looked".
+What a task document means (statuses, attributes) is `watcher.globus.task_fields`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from watcher.globus.errors import json_documents, json_object
+
 if TYPE_CHECKING:
     import globus_sdk
-
-ACTIVE, INACTIVE, SUCCEEDED, FAILED = "ACTIVE", "INACTIVE", "SUCCEEDED", "FAILED"
-STATUSES = (ACTIVE, INACTIVE, SUCCEEDED, FAILED)
-# INACTIVE is not terminal: the task waits for someone to fix credentials, then goes on.
-TERMINAL = frozenset({SUCCEEDED, FAILED})
-
-# Copied as they are from the task document. Byte and file counters are kept for templates
-# and `watcher status` but are not watched (see `watcher.kinds`).
-_COPIED = (
-    "task_id", "type", "status", "nice_status", "nice_status_short_description", "label",
-    "is_paused", "fatal_error", "bytes_transferred", "files", "files_transferred",
-    "files_skipped", "faults", "source_endpoint_id", "destination_endpoint_id",
-    "source_endpoint_display_name", "destination_endpoint_display_name", "request_time",
-    "completion_time", "deadline",
-)
-
-
-def task_attributes(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """The attributes of one task document (absent fields are None)."""
-    attrs = {name: doc.get(name) for name in _COPIED}
-    fatal = attrs["fatal_error"]
-    if isinstance(fatal, Mapping):
-        attrs["fatal_error"] = {"code": fatal.get("code"), "description": fatal.get("description")}
-    attrs["is_paused"] = bool(attrs["is_paused"])
-    return attrs
-
 
 def chunks(ids: Sequence[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(ids), size):
@@ -63,7 +40,7 @@ def fetch_tasks(client: globus_sdk.TransferClient, ids: Sequence[str], chunk: in
     for part in chunks(ids, chunk):
         answer = client.task_list(filter={"task_id": part}, limit=len(part))
         requests += 1
-        docs.extend(dict(doc) for doc in answer["DATA"])
+        docs.extend(dict(doc) for doc in json_documents(answer, "task_list"))
     return docs, requests
 
 
@@ -84,16 +61,9 @@ def fetch_own_tasks(client: globus_sdk.TransferClient, since: datetime
     for page in range(OWN_MAX_PAGES):
         answer = client.task_list(filter=own_filter(since), orderby="request_time DESC",
                                   limit=OWN_PAGE, offset=page * OWN_PAGE)
-        batch = [dict(doc) for doc in answer["DATA"]]
+        batch = [dict(doc) for doc in json_documents(answer, "task_list")]
         docs.extend(batch)
-        total = answer.get("total")
+        total = json_object(answer, "task_list").get("total")
         if len(batch) < OWN_PAGE or (isinstance(total, int) and len(docs) >= total):
             return docs, page + 1
     return docs, OWN_MAX_PAGES
-
-
-def endpoints_of(tasks: Mapping[str, Mapping[str, Any]]) -> set[str]:
-    """Both endpoints of every task, for the endpoint probe."""
-    return {ep for attrs in tasks.values()
-            for ep in (attrs.get("source_endpoint_id"), attrs.get("destination_endpoint_id"))
-            if ep}

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from watcher.globus.tasks import STATUSES
+from watcher.globus.task_fields import STATUSES
 from watcher.lang.errors import DataPath, Problem
 from watcher.lang.matchers import AnyOf, Glob, Matcher
 from watcher.pbs.meanings import STATES

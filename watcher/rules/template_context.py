@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from watcher.globus.tasks import task_attributes
+from watcher.globus.task_fields import task_attributes
 from watcher.pbs.snapshot import JobSnapshot
 from watcher.sources.quota import QUOTA_ATTRIBUTES
 from watcher.triggers import TRIGGERS

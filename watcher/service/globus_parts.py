@@ -20,7 +20,7 @@ from sqlmodel import select
 from watcher.globus.clients import GlobusClients, build_clients
 from watcher.globus.login_info import read_login
 from watcher.globus.settings import GlobusSettings
-from watcher.globus.tasks import TERMINAL
+from watcher.globus.task_fields import TERMINAL
 from watcher.globus.tokens import TokenFile
 from watcher.rules.model import Rule
 from watcher.sources.base import Source

@@ -29,13 +29,8 @@ from watcher.events import GLOBUS_ENDPOINT, GLOBUS_TASK
 from watcher.globus.endpoints import probe_endpoint
 from watcher.globus.errors import CredentialsExpired, describe, is_transient
 from watcher.globus.pacing import Pacer
-from watcher.globus.tasks import (
-    TERMINAL,
-    endpoints_of,
-    fetch_own_tasks,
-    fetch_tasks,
-    task_attributes,
-)
+from watcher.globus.task_fields import TERMINAL, endpoints_of, task_attributes
+from watcher.globus.tasks import fetch_own_tasks, fetch_tasks
 from watcher.sources.base import Observation, Source
 from watcher.sources.credentials import DETAIL_KEY, credentials_failure
 

@@ -28,7 +28,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field
 
 from watcher.events import GLOBUS_TASK, Event
-from watcher.globus.tasks import STATUSES, task_attributes
+from watcher.globus.task_fields import STATUSES, task_attributes
 from watcher.lang.errors import expected_one_of
 from watcher.lang.matchers import Equals, Matcher, MatcherField
 from watcher.triggers.base import TriggerConfig, TriggerType

@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from watcher.events import GLOBUS_TASK, PBS_JOB, VANISHED, Event
-from watcher.globus.tasks import TERMINAL
+from watcher.globus.task_fields import TERMINAL
 from watcher.store.models import Workflow
 from watcher.store.watch import unwatch
 from watcher.workflows import graph_track, record
