@@ -64,8 +64,29 @@ def submit(served: Served, world: Staging, name: str, script: str = "compute.sh"
     return answer.json()["workflow"]
 
 
-def row(browser: webdriver.Chrome, wf: str) -> list[object]:
-    return browser.find_elements(By.CSS_SELECTOR, f'tr[data-workflow="{wf}"]')
+# The page redraws its tables every two seconds: elements are read and clicked by selector
+# in the page itself, never held across a redraw.
+def text(browser: webdriver.Chrome, selector: str) -> str | None:
+    return browser.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.textContent : null",
+        selector)
+
+
+def texts(browser: webdriver.Chrome, selector: str, attribute: str | None = None) -> list[str]:
+    return browser.execute_script(
+        "return [...document.querySelectorAll(arguments[0])].map(e => arguments[1] ? "
+        "[e.getAttribute('data-step'), e.getAttribute(arguments[1])].join('=') "
+        ": e.textContent)", selector, attribute)
+
+
+def click(browser: webdriver.Chrome, selector: str) -> bool:
+    return browser.execute_script(
+        "const e = document.querySelector(arguments[0]); if (e) e.click(); return !!e",
+        selector)
+
+
+def row(wf: str) -> str:
+    return f'tr[data-workflow="{wf}"]'
 
 
 def test_the_page_shows_a_workflow_advancing_live_and_cancels_another(
@@ -83,43 +104,39 @@ def test_the_page_shows_a_workflow_advancing_live_and_cancels_another(
     browser.execute_script("window.notReloaded = true")
 
     wf = submit(served, world, "live-run", "slow.sh")
-    eventually(lambda: row(browser, wf))
-    row(browser, wf)[0].click()  # type: ignore[attr-defined]
+    eventually(lambda: click(browser, row(wf)))
     seen: list[str] = []
     deadline = time.monotonic() + 60
     while not seen or seen[-1] != "done":
         assert time.monotonic() < deadline, f"steps seen: {seen}"
-        step = browser.find_element(By.ID, "detail-step").text
+        step = text(browser, "#detail-step")
         if step and (not seen or seen[-1] != step):
             seen.append(step)
         time.sleep(0.2)
     order = ["submitted", "credentials", "stage-in", "running", "stage-out", "done"]
     assert len(seen) >= 2 and seen == sorted(seen, key=order.index), seen  # moved on, live
-    statuses = {item.get_attribute("data-step"): item.get_attribute("data-status")
-                for item in browser.find_elements(By.CSS_SELECTOR, "#steps li")}
+    statuses = dict(item.split("=") for item in texts(browser, "#steps li", "data-status"))
     assert statuses["stage-out"] == "succeeded" and statuses["compute"] != "pending"
-    log = [item.text for item in browser.find_elements(By.CSS_SELECTOR, "#log li")]
+    log = texts(browser, "#log li")
     assert any("stage-out succeeded" in line for line in log)
     assert browser.execute_script("return window.notReloaded") is True
 
     other = submit(served, world, "to-cancel", "slow.sh")
-    eventually(lambda: row(browser, other))
-    row(browser, other)[0].click()  # type: ignore[attr-defined]
+    eventually(lambda: click(browser, row(other)))
     eventually(lambda: browser.find_element(By.ID, "detail").get_attribute(
         "data-workflow") == other)
     button = browser.find_element(By.ID, "cancel")
     button.click()
     assert button.text == "Press again to cancel"
     button.click()
-    eventually(lambda: browser.find_element(By.ID, "detail-step").text == "cancelled")
+    eventually(lambda: text(browser, "#detail-step") == "cancelled")
     assert served.get(f"/api/v1/workflows/{other}")["step"] == "cancelled"
-    assert eventually(lambda: row(browser, other)[0].find_element(  # type: ignore[attr-defined]
-        By.CSS_SELECTOR, ".step").text == "cancelled")
+    eventually(lambda: text(browser, f"{row(other)} .step") == "cancelled")
     assert browser.find_element(By.ID, "cancel").get_attribute("disabled") == "true"
     assert browser.execute_script("return window.notReloaded") is True
     shot = os.environ.get("WATCHER_PAGE_SCREENSHOT")  # how docs/web-page.png was taken
     if shot:
-        row(browser, wf)[0].click()  # type: ignore[attr-defined]
+        click(browser, row(wf))
         time.sleep(2.5)
         browser.save_screenshot(shot)
 
