@@ -66,7 +66,7 @@ class Served:
 
 
 def start(world: Staging, tmp_path: Path, *extra: str, interval: float = 0.5,
-          rules_text: str | None = None) -> Served:
+          rules_text: str | None = None, command: str = "run") -> Served:
     """`watcher run --listen 127.0.0.1:0` on the world's simulators and store, with
     `rules_text` as its one rule file."""
     settings = world.settings.model_copy(deep=True)
@@ -78,9 +78,9 @@ def start(world: Staging, tmp_path: Path, *extra: str, interval: float = 0.5,
     rules.mkdir(exist_ok=True)
     if rules_text is not None:
         (rules / "rules.yaml").write_text(rules_text)
-    command = [sys.executable, "-m", "watcher", "run", "--config", str(config), "--rules",
-               str(rules), "--listen", "127.0.0.1:0", *extra]
-    proc = subprocess.Popen(command, cwd=world.run_dir, stdout=subprocess.PIPE,
+    argv = [sys.executable, "-m", "watcher", command, "--config", str(config), "--rules",
+            str(rules), "--listen", "127.0.0.1:0", *extra]
+    proc = subprocess.Popen(argv, cwd=world.run_dir, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env={**os.environ})
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")),  # type: ignore[union-attr]
@@ -89,7 +89,7 @@ def start(world: Staging, tmp_path: Path, *extra: str, interval: float = 0.5,
     while time.monotonic() < deadline:
         text = "".join(lines)
         serving, link = _SERVING.search(text), _LINK.search(text)
-        if serving and link and "watcher running" in text:
+        if serving and link and (command != "run" or "watcher running" in text):
             token = Path(serving.group(2)).read_text().strip()
             served = Served(proc, serving.group(1), token, link.group(1), lines)
             return served

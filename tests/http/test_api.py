@@ -70,6 +70,7 @@ def test_the_openapi_document_lists_every_route(served: Served) -> None:
         ("GET", "/api/v1/workflows/{workflow_id}"),
         ("GET", "/api/v1/workflows/{workflow_id}/log"),
         ("POST", "/api/v1/workflows/{workflow_id}/cancel"),
+        ("POST", "/api/v1/workflows/{workflow_id}/retry"),
         ("GET", "/api/v1/rules"), ("GET", "/api/v1/firings"), ("GET", "/api/v1/status"),
         ("GET", "/api/v1/sources"), ("GET", "/api/v1/dead-actions"),
         ("GET", "/api/v1/silences"), ("POST", "/api/v1/silences"),

@@ -100,3 +100,30 @@ def test_rules_firings_sources_and_dead_actions_answer_what_the_cli_answers(
     status = served.get("/api/v1/status")
     cli_status = json.loads(world.cli("status", "--json", "--rules", str(rules_dir)).stdout)
     assert set(status) == set(cli_status)
+
+
+def test_retry_from_the_api_runs_again_what_failed(served: Served, world: Staging) -> None:
+    (world.run_dir / "flaky.sh").write_text(
+        "#!/bin/sh\ncd \"$PBS_O_WORKDIR\"\n[ -e fixed ] || exit 4\necho ok > flaky-ran\n")
+    (world.run_dir / "flaky.sh").chmod(0o755)
+    spec = ("name: flaky\nsteps:\n  prep: {job: compute.sh, after: [fetch]}\n"
+            f"  fetch: {{transfer: {{from: '{world.src}:/in/', to: '{world.dst}:/run/in/'}}}}\n"
+            "  sim: {job: flaky.sh, after: [prep]}\n")
+    answer = served.call("POST", "/api/v1/workflows", data=spec,
+                         headers={"Content-Type": "application/yaml"},
+                         params={"workdir": str(world.run_dir)})
+    assert answer.status_code == 201, answer.text
+    wf = answer.json()["workflow"]
+    eventually(lambda: served.get(f"/api/v1/workflows/{wf}")["step"] == "failed", 60)
+    detail = served.get(f"/api/v1/workflows/{wf}")
+    assert {s["name"]: s["status"] for s in detail["steps"]} == {
+        "fetch": "succeeded", "prep": "succeeded", "sim": "failed"}
+    assert [s["after"] for s in detail["steps"]] == [["fetch"], [], ["prep"]]
+    refused = served.call("POST", f"/api/v1/workflows/{wf}/retry", json={"steps": ["prep"]})
+    assert refused.status_code == 409 and "prep succeeded already" in refused.text
+    (world.run_dir / "fixed").touch()
+    retried = served.call("POST", f"/api/v1/workflows/{wf}/retry")
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["steps"] == ["sim"]
+    eventually(lambda: served.get(f"/api/v1/workflows/{wf}")["step"] == "done", 60)
+    assert (world.run_dir / "flaky-ran").exists()

@@ -5,8 +5,10 @@ button; and it fits a phone's screen."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 
@@ -56,6 +58,20 @@ def browser() -> Iterator[webdriver.Chrome]:
     driver.quit()
 
 
+def curl_submit(served: Served, world: Staging, name: str, script: str) -> str:
+    """The README's curl line, run by a shell in the scripts' directory: the workflow file as
+    the body, the token read from its file."""
+    (world.run_dir / "wf.yaml").write_text(spec_yaml(world, name).replace("compute.sh", script))
+    token_file = served.output().split("(API token in ", 1)[1].split(")", 1)[0]
+    line = (f'curl -sS --fail-with-body -H "Authorization: Bearer $(cat {token_file})" '
+            f'-H "Content-Type: application/yaml" -H "Idempotency-Key: {name}" '
+            f'--data-binary @wf.yaml "{served.url}api/v1/workflows?workdir=$PWD"')
+    out = subprocess.run(["sh", "-c", line], cwd=world.run_dir, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return json.loads(out.stdout)["workflow"]
+
+
 def submit(served: Served, world: Staging, name: str, script: str = "compute.sh") -> str:
     answer = served.call("POST", "/api/v1/workflows", json={
         "spec": spec_yaml(world, name).replace("compute.sh", script),
@@ -64,8 +80,29 @@ def submit(served: Served, world: Staging, name: str, script: str = "compute.sh"
     return answer.json()["workflow"]
 
 
-def row(browser: webdriver.Chrome, wf: str) -> list[object]:
-    return browser.find_elements(By.CSS_SELECTOR, f'tr[data-workflow="{wf}"]')
+# The page redraws its tables every two seconds: elements are read and clicked by selector
+# in the page itself, never held across a redraw.
+def text(browser: webdriver.Chrome, selector: str) -> str | None:
+    return browser.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.textContent : null",
+        selector)
+
+
+def texts(browser: webdriver.Chrome, selector: str, attribute: str | None = None) -> list[str]:
+    return browser.execute_script(
+        "return [...document.querySelectorAll(arguments[0])].map(e => arguments[1] ? "
+        "[e.getAttribute('data-step'), e.getAttribute(arguments[1])].join('=') "
+        ": e.textContent)", selector, attribute)
+
+
+def click(browser: webdriver.Chrome, selector: str) -> bool:
+    return browser.execute_script(
+        "const e = document.querySelector(arguments[0]); if (e) e.click(); return !!e",
+        selector)
+
+
+def row(wf: str) -> str:
+    return f'tr[data-workflow="{wf}"]'
 
 
 def test_the_page_shows_a_workflow_advancing_live_and_cancels_another(
@@ -82,44 +119,40 @@ def test_the_page_shows_a_workflow_advancing_live_and_cancels_another(
                        allow_redirects=False).status_code == 401  # the link works once
     browser.execute_script("window.notReloaded = true")
 
-    wf = submit(served, world, "live-run", "slow.sh")
-    eventually(lambda: row(browser, wf))
-    row(browser, wf)[0].click()  # type: ignore[attr-defined]
+    wf = curl_submit(served, world, "live-run", "slow.sh")
+    eventually(lambda: click(browser, row(wf)))
     seen: list[str] = []
     deadline = time.monotonic() + 60
     while not seen or seen[-1] != "done":
         assert time.monotonic() < deadline, f"steps seen: {seen}"
-        step = browser.find_element(By.ID, "detail-step").text
+        step = text(browser, "#detail-step")
         if step and (not seen or seen[-1] != step):
             seen.append(step)
         time.sleep(0.2)
     order = ["submitted", "credentials", "stage-in", "running", "stage-out", "done"]
     assert len(seen) >= 2 and seen == sorted(seen, key=order.index), seen  # moved on, live
-    statuses = {item.get_attribute("data-step"): item.get_attribute("data-status")
-                for item in browser.find_elements(By.CSS_SELECTOR, "#steps li")}
+    statuses = dict(item.split("=") for item in texts(browser, "#steps li", "data-status"))
     assert statuses["stage-out"] == "succeeded" and statuses["compute"] != "pending"
-    log = [item.text for item in browser.find_elements(By.CSS_SELECTOR, "#log li")]
+    log = texts(browser, "#log li")
     assert any("stage-out succeeded" in line for line in log)
     assert browser.execute_script("return window.notReloaded") is True
 
     other = submit(served, world, "to-cancel", "slow.sh")
-    eventually(lambda: row(browser, other))
-    row(browser, other)[0].click()  # type: ignore[attr-defined]
+    eventually(lambda: click(browser, row(other)))
     eventually(lambda: browser.find_element(By.ID, "detail").get_attribute(
         "data-workflow") == other)
     button = browser.find_element(By.ID, "cancel")
     button.click()
     assert button.text == "Press again to cancel"
     button.click()
-    eventually(lambda: browser.find_element(By.ID, "detail-step").text == "cancelled")
+    eventually(lambda: text(browser, "#detail-step") == "cancelled")
     assert served.get(f"/api/v1/workflows/{other}")["step"] == "cancelled"
-    assert eventually(lambda: row(browser, other)[0].find_element(  # type: ignore[attr-defined]
-        By.CSS_SELECTOR, ".step").text == "cancelled")
+    eventually(lambda: text(browser, f"{row(other)} .step") == "cancelled")
     assert browser.find_element(By.ID, "cancel").get_attribute("disabled") == "true"
     assert browser.execute_script("return window.notReloaded") is True
     shot = os.environ.get("WATCHER_PAGE_SCREENSHOT")  # how docs/web-page.png was taken
     if shot:
-        row(browser, wf)[0].click()  # type: ignore[attr-defined]
+        click(browser, row(wf))
         time.sleep(2.5)
         browser.save_screenshot(shot)
 

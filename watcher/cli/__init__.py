@@ -21,6 +21,8 @@ COMMANDS = {
     "recover": Lazy("watcher.cli.recover:recover",
                     "Resubmit the steps of a workflow that did not finish."),
     "run": Lazy("watcher.cli.run:run", "Run the watcher."),
+    "serve": Lazy("watcher.cli.serve:serve",
+                  "Serve the web page, REST API and /metrics read-only."),
     "silence": Lazy("watcher.cli.silence:silence", "Mute rules for a while."),
     "stage": Lazy("watcher.cli.stage:stage", "Staged workflows: stage in, compute, stage out."),
     "status": Lazy("watcher.cli.status:status", "Show sources, rules in trouble and dead actions."),

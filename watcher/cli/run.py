@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from pathlib import Path
 
 import click
@@ -12,13 +11,13 @@ from filelock import FileLock, Timeout
 
 from watcher import paths
 from watcher.cli._common import db_option, open_configured_store, rules_option, settings_option
+from watcher.cli._listen import announced, listen_options, open_face
 from watcher.cli.errors import WatcherError
 from watcher.config import Settings, below_floor
 from watcher.engine.engine import FiringReport
 from watcher.http.context import HttpContext
-from watcher.http.server import HttpFace, ListenRefused, bind, check_listen
-from watcher.http.tokens import Tokens, load_or_create
-from watcher.private import FILE_MODE, NotPrivate
+from watcher.http.server import HttpFace
+from watcher.private import FILE_MODE
 from watcher.service.scheduler import beat_forever, run_forever
 from watcher.service.service import Service
 from watcher.store.db import Store, sqlite_path
@@ -34,11 +33,8 @@ from watcher.store.db import Store, sqlite_path
               help="Directory holding qstat, qsub, ... (e.g. a simulator's DIR/bin).")
 @click.option("-v", "--verbose", count=True,
               help="More log output: -v watcher's debug lines, -vv every library's too.")
-@click.option("--listen", metavar="HOST:PORT",
-              help="Also serve the web page, REST API and /metrics here (e.g. "
-                   "127.0.0.1:8080; default: http.listen in config.yaml, else off).")
-@click.option("--insecure-listen", is_flag=True,
-              help="Allow --listen on a non-loopback address without TLS.")
+@listen_options("Also serve the web page, REST API and /metrics here (e.g. 127.0.0.1:8080; "
+                "default: http.listen in config.yaml, else off).")
 def run(rules: tuple[Path, ...], db_url: str | None, settings: Settings, once: bool,
         interval: float | None, pbs_bin: Path | None, verbose: int, listen: str | None,
         insecure_listen: bool) -> None:
@@ -51,13 +47,15 @@ def run(rules: tuple[Path, ...], db_url: str | None, settings: Settings, once: b
     listen = listen or (None if once else settings.http.listen)
     if listen and once:
         raise WatcherError("--listen serves while watcher runs; it does not go with --once")
-    opened = _open_face(settings, listen, insecure_listen) if listen else None
+    opened = open_face(settings, listen, insecure_listen) if listen else None
     store = open_configured_store(settings, db_url)
     lock = _single_instance(store)
     rule_paths = list(rules) or [paths.rules_dir()]
     service = Service(settings, store, rule_paths, exclusive=lock is not None)
     poll_interval = interval or settings.pbs.poll_interval
-    faces = [] if opened is None else [_face(settings, store, rule_paths, service, *opened)]
+    faces = [] if opened is None else [announced(HttpFace(HttpContext(
+        settings, store, rule_paths, opened[0], db_lock=service.db_lock), opened[1]),
+        settings, opened[0])]
     try:
         if once:
             reports = asyncio.run(_once(service, poll_interval))
@@ -72,28 +70,6 @@ def run(rules: tuple[Path, ...], db_url: str | None, settings: Settings, once: b
         store.close()
         if lock is not None:
             lock.release()
-
-
-def _open_face(settings: Settings, listen: str, insecure: bool) -> tuple[Tokens, socket.socket]:
-    """The token and the bound socket, or one clear error before anything else starts."""
-    try:
-        host, port = check_listen(settings.http, listen, insecure=insecure)
-        tokens = Tokens(load_or_create(settings.http.token_file))
-        return tokens, bind(host, port)
-    except (ListenRefused, NotPrivate, ValueError) as exc:
-        raise WatcherError(str(exc)) from exc
-
-
-def _face(settings: Settings, store: Store, rule_paths: list[Path], service: Service,
-          tokens: Tokens, sock: socket.socket) -> HttpFace:
-    ctx = HttpContext(settings, store, rule_paths, tokens, db_lock=service.db_lock)
-    face = HttpFace(ctx, sock)
-    # On stderr, not in the log: the link is a credential until it is used.
-    click.echo(f"watcher: serving {face.url} (API token in {settings.http.token_file})",
-               err=True)
-    click.echo(f"watcher: open {face.url}?token={tokens.new_link()} in your browser (the "
-               "link works once)", err=True)
-    return face
 
 
 async def _once(service: Service, poll_interval: float) -> list[FiringReport]:

@@ -20,12 +20,14 @@ from watcher.service.workflow_submit import (
     IncompleteWorkflow,
     SubmitProblem,
     cancel_workflow,
+    retry_workflow,
     submit,
     submit_graph,
 )
 from watcher.views.workflows import list_workflows, workflow_detail
 from watcher.workflows.cancel import CancelRefused
 from watcher.workflows.graph import GraphSpec
+from watcher.workflows.graph_retry import RetryRefused
 from watcher.workflows.spec import WorkflowSpec
 from watcher.workflows.specfile import SpecFileError, load_workflow_text
 
@@ -212,3 +214,31 @@ async def cancel(request: Request, workflow_id: str, body: CancelRequest | None 
         raise ApiError(503, "cancel_incomplete", "; ".join(result.failed) + "; cancel again "
                        "to finish", **answer)
     return answer
+
+
+class RetryRequest(BaseModel):
+    """Which steps to run again (none: every step that did not succeed)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps: list[str] = Field(default_factory=list, max_length=1000)
+
+
+@router.post("/{workflow_id}/retry", summary="Run again what did not succeed")
+async def retry(request: Request, workflow_id: str, body: RetryRequest | None = None) -> Any:
+    """`watcher stage retry WF [STEP]...`: a failed graph workflow's steps that did not
+    succeed (or the named ones and those after them) run again; what succeeded is kept."""
+    checked(workflow_id, "workflow", "wf-1a2b3c")
+    ctx = _ctx(request)
+    names = body.steps if body else []
+    try:
+        reopened, done = await ctx.call(retry_workflow, ctx.settings, ctx.store, workflow_id,
+                                        names)
+    except RetryRefused as exc:
+        status = 404 if str(exc).startswith("no workflow") else 409
+        raise ApiError(status, "not_found" if status == 404 else "retry_refused",
+                       str(exc)) from exc
+    except IncompleteWorkflow as exc:
+        raise ApiError(502, "incomplete", f"{exc}; run `watcher stage submit --resume "
+                       f"{workflow_id}` once the cause is fixed", workflow=workflow_id) from exc
+    return {"workflow": workflow_id, "steps": reopened, "done": done}

@@ -19,7 +19,7 @@ API_DESCRIPTION = """watcher's REST API. Every request needs `Authorization: Bea
 `{"error": {"code": ..., "message": ...}}`; field names are those of the CLI's `--json`."""
 
 
-def build_app(ctx: HttpContext, *, secure: bool = False) -> App:
+def build_app(ctx: HttpContext, *, secure: bool = False, read_only: bool = False) -> App:
     """The application for `ctx`, wrapped in `Guard` (see `watcher.http.guard`)."""
     app = FastAPI(title="watcher", version=__version__, description=API_DESCRIPTION,
                   openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)
@@ -35,4 +35,5 @@ def build_app(ctx: HttpContext, *, secure: bool = False) -> App:
         body = await asyncio.to_thread(exposition, ctx.store, ctx.settings)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
-    return Guard(app, ctx.tokens, max_body=ctx.settings.http.max_body, secure=secure)
+    return Guard(app, ctx.tokens, max_body=ctx.settings.http.max_body, secure=secure,
+                 read_only=read_only)

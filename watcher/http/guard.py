@@ -7,7 +7,8 @@
    address bar and the history.
 3. Everything else needs `Authorization: Bearer <token>` or the session cookie; a write
    (POST, DELETE, ...) with the cookie also needs the page's CSRF value in `X-CSRF-Token` and,
-   when the browser says where it comes from, an `Origin` of this server.
+   when the browser says where it comes from, an `Origin` of this server. `watcher serve`
+   (read-only) refuses every write.
 4. Responses are never cached or framed, and send no referrer.
 """
 
@@ -40,8 +41,10 @@ started, or <code>/?token=</code> followed by the token in the file it named.</p
 class Guard:
     """The checks above, around the application `app`."""
 
-    def __init__(self, app: App, tokens: Tokens, *, max_body: int, secure: bool) -> None:
+    def __init__(self, app: App, tokens: Tokens, *, max_body: int, secure: bool,
+                 read_only: bool = False) -> None:
         self.app, self.tokens, self.max_body, self.secure = app, tokens, max_body, secure
+        self.read_only = read_only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,6 +80,10 @@ class Guard:
                                   "'Authorization: Bearer <token>' (the token is in the file "
                                   "`watcher run --listen` named at start)",
                                   headers={"WWW-Authenticate": "Bearer"})
+        if method not in SAFE and self.read_only:
+            return error_response(403, "read_only", "this is `watcher serve`, which only "
+                                  "shows: submit, cancel and silence through `watcher run "
+                                  "--listen` or the command line")
         if method in SAFE or bearer:
             return None
         if not self.tokens.csrf_ok(headers.get(CSRF_HEADER)):

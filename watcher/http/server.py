@@ -67,11 +67,12 @@ class _Server(uvicorn.Server):
 class HttpFace:
     """The face on a bound socket: `serve()` until `stop()`."""
 
-    def __init__(self, ctx: HttpContext, sock: socket.socket) -> None:
+    def __init__(self, ctx: HttpContext, sock: socket.socket, *, read_only: bool = False
+                 ) -> None:
         http = ctx.settings.http
         secure = http.tls_cert is not None
         config = uvicorn.Config(
-            build_app(ctx, secure=secure), lifespan="off", log_config=None,
+            build_app(ctx, secure=secure, read_only=read_only), lifespan="off", log_config=None,
             log_level="warning", access_log=False, server_header=False, proxy_headers=False,
             timeout_graceful_shutdown=10,
             ssl_certfile=str(http.tls_cert) if http.tls_cert else None,

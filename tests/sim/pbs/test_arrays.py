@@ -196,3 +196,19 @@ def test_a_job_script_submits_an_array_and_waits_for_it_with_qstat(sim: PbsSim,
     home = sim.user_home
     assert sorted((home / f"part.{i}").read_text() for i in range(1, 5)) == [
         f"part {i}\n" for i in range(1, 5)]
+
+
+def test_a_directive_makes_an_array_and_ranges_name_subjobs(sim: PbsSim) -> None:
+    array_id = sim.qsub("#PBS -J 1-5\n#PBS -h\nexit 0\n")
+    assert array_id.endswith("[].pbs-sim")
+    seq = array_id.split("[")[0]
+    listed = sim.run("qstat", f"{seq}[2-4]").stdout
+    assert [row.split()[0] for row in listed.splitlines()[2:]] == [
+        f"{seq}[{i}].pbs-sim" for i in (2, 3, 4)]
+    assert sim.run("qdel", f"{seq}[1,3-5:2]").returncode == 0
+    parent = sim.qstat_json(array_id)["Jobs"][array_id]
+    assert parent["array_indices_remaining"] == "2,4"
+    missing = sim.run("qstat", f"{seq}[9]")
+    assert (missing.returncode, missing.stderr) == (
+        153, f"qstat: Unknown Job Id {seq}[9].pbs-sim\n")
+    sim.run("qdel", array_id)

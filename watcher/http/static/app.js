@@ -63,16 +63,21 @@ function drawDetail(wf) {
   step.dataset.status = wf.step;
   document.getElementById("steps").replaceChildren(...wf.steps.map((s) => {
     const ids = s.jobs ? s.jobs.join(", ") : (s.task || "");
-    return el("li", {class: s.after.length ? "step after" : "step", "data-step": s.name,
-                     "data-status": s.status},
+    const classes = ["step", s.after.length ? "after" : "", s.on_failure ? "on-failure" : ""];
+    return el("li", {class: classes.join(" ").trim(), "data-step": s.name,
+                     "data-status": s.status,
+                     title: s.after.length ? `after ${s.after.join(", ")}` : ""},
       el("span", {class: "name"}, s.name), el("span", {class: "status"}, s.status),
-      el("span", {class: "ids"}, ids ? ` ${ids}` : ""));
+      el("span", {class: "ids"}, ids ? ` ${ids}` : ""),
+      el("span", {class: "ids"}, s.after.length > 1 ? ` after ${s.after.join(", ")}` : ""));
   }));
   document.getElementById("log").replaceChildren(...wf.log.map((line) =>
     el("li", {}, el("span", {class: "at"}, when(line.at)),
        el("span", {class: "stepname"}, line.step), el("span", {class: "text"}, line.text))));
   const cancel = document.getElementById("cancel");
   cancel.disabled = wf.ended;
+  // Retry is for graph workflows (steps with a kind) that failed; the others: `watcher recover`.
+  document.getElementById("retry").hidden = !(wf.step === "failed" && wf.steps.some((s) => s.kind));
 }
 
 function drawRules(rules) {
@@ -147,6 +152,22 @@ document.getElementById("cancel").addEventListener("click", async (event) => {
   } catch (error) {
     result.textContent = error.message;
   }
+  refresh();
+});
+
+document.getElementById("retry").addEventListener("click", async (event) => {
+  const button = event.currentTarget;
+  button.disabled = true;
+  const result = document.getElementById("action-result");
+  try {
+    const answer = await api(`/api/v1/workflows/${encodeURIComponent(selected)}/retry`, {
+      method: "POST", headers: {"Content-Type": "application/json", "X-CSRF-Token": CSRF},
+      body: "{}"});
+    result.textContent = `running again: ${answer.steps.join(", ")}`;
+  } catch (error) {
+    result.textContent = error.message;
+  }
+  button.disabled = false;
   refresh();
 });
 

@@ -112,8 +112,6 @@ class Job:
 
 COLUMNS = ("seq, state, substate, attrs, script, nodes, runner_pid, obit, deleting, "
            "abort_reason, changed, kind, parent, idx")
-# Submission order, an array's subjobs right after it by index.
-_ORDER = "COALESCE(parent, seq), COALESCE(idx, -1)"
 
 
 def from_row(row: tuple[Any, ...]) -> Job:
@@ -132,8 +130,15 @@ def load(conn: sqlite3.Connection, seq: int) -> Job | None:
 
 def load_where(conn: sqlite3.Connection, where: str = "1", params: tuple[Any, ...] = ()
                ) -> list[Job]:
-    rows = conn.execute(f"SELECT {COLUMNS} FROM jobs WHERE {where} ORDER BY {_ORDER}", params)
-    return [from_row(r) for r in rows]
+    rows = conn.execute(f"SELECT {COLUMNS} FROM jobs WHERE {where} ORDER BY seq", params)
+    jobs = [from_row(r) for r in rows]
+    if any(job.parent is not None for job in jobs):  # SQL's ORDER BY an expression costs 2x
+        jobs.sort(key=_submission_order)
+    return jobs
+
+
+def _submission_order(job: Job) -> tuple[int, int]:
+    return (job.number, -1 if job.idx is None else job.idx)
 
 
 def subjobs(conn: sqlite3.Connection, parent: int) -> list[Job]:
