@@ -175,3 +175,50 @@ def test_retry_after_a_failure_runs_only_what_did_not_succeed(world: Staging) ->
     assert "6 of 6 steps succeeded" in history.stdout
     assert any(line.split()[:3] == ["sim", "job", "succeeded"]
                for line in history.stdout.splitlines())
+
+
+SWEEP = """#!/bin/sh
+cd "$PBS_O_WORKDIR"
+mkdir -p out
+[ "$PBS_ARRAY_INDEX" = 2 ] && [ -n "$BREAK" ] && exit 5
+echo "part $PBS_ARRAY_INDEX" > out/part$PBS_ARRAY_INDEX.txt
+"""
+
+
+def sweep_graph(world: Staging, ep3: str, *qsub: str) -> dict:
+    (world.run_dir / "sweep.sh").write_text(SWEEP)
+    (world.run_dir / "sweep.sh").chmod(0o755)
+    spec = graph(world, ep3, steps={
+        "sweep": {"job": "sweep.sh", "qsub": ["-J", "1-3", *qsub], "after": ["sim"]},
+        "out": {"after": ["sweep"]}, "share": {"after": ["sweep"]}})
+    return spec
+
+
+def test_an_array_step_succeeds_when_every_subjob_exited_0(world: Staging) -> None:
+    ep3, root = third_endpoint(world)
+    scripts(world)
+    wf = submit(world, sweep_graph(world, ep3))
+    world.cycle_until(lambda: world.workflow(wf).step == "done", timeout=40)
+    assert sorted(p.name for p in (root / "shared").iterdir()) == [
+        "part1.txt", "part2.txt", "part3.txt", "result.txt"]
+    [parent] = steps(world, wf)["sweep"]["jobs"]
+    assert parent.split(".")[0].endswith("[]")
+
+
+def test_a_failed_array_step_names_its_subjobs(world: Staging) -> None:
+    ep3, _ = third_endpoint(world)
+    scripts(world)
+    wf = submit(world, sweep_graph(world, ep3, "-v", "BREAK=1"))
+    try:
+        world.cycle_until(lambda: world.workflow(wf).step == "failed"
+                          and len(world.sink.messages) == 1, timeout=40)
+    except AssertionError:
+        print(world.workflow(wf).step, steps(world, wf), world.log(wf))
+        raise
+    entry = steps(world, wf)["sweep"]
+    parent = entry["jobs"][0]
+    subjob = parent.replace("[]", "[2]")
+    assert entry["subjobs"] == [subjob]
+    assert f"subjob(s) {subjob} (exit 5) did not exit 0" in entry["reason"]
+    assert f"{subjob} (exit 5)" in world.sink.messages[0].message.get_content()
+    assert status(world, wf)["out"] == "skipped"

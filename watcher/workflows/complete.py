@@ -38,6 +38,7 @@ from watcher.workflows.jobs import qsub_argv
 from watcher.workflows.plan import FIRST_SUBMISSION, JobAction, Plan, needs_listing, plan
 
 LEASE = timedelta(minutes=5)
+LEASE_WAITS, LEASE_WAIT_STEP = 40, 0.25  # up to 10 s for a run of the same workflow
 
 
 def dead_owner(owner: str) -> bool:
@@ -82,7 +83,7 @@ class Completer:
 
         A graph workflow is advanced (`watcher.workflows.graph_run`); with `listing`, its live
         jobs are looked for in one qstat listing and submitted again when PBS lost them."""
-        if not await asyncio.to_thread(self._lease, workflow_id, True):
+        if not await self._wait_for_lease(workflow_id):
             with self.store.session(write=False) as session:
                 known = record.get(session, workflow_id) is not None
             raise CompleteError(f"another recovery of {workflow_id} is running" if known
@@ -91,6 +92,19 @@ class Completer:
             return await self._complete(workflow_id, listing)
         finally:
             await asyncio.to_thread(self._lease, workflow_id, False)
+
+    async def _wait_for_lease(self, workflow_id: str) -> bool:
+        """Take the lease, waiting a little for a run that holds it (two steps of one graph
+        often end in one poll: the second run follows the first instead of being retried
+        seconds later)."""
+        for _ in range(LEASE_WAITS):
+            if await asyncio.to_thread(self._lease, workflow_id, True):
+                return True
+            with self.store.session(write=False) as session:
+                if record.get(session, workflow_id) is None:
+                    return False
+            await asyncio.sleep(LEASE_WAIT_STEP)
+        return await asyncio.to_thread(self._lease, workflow_id, True)
 
     async def _complete(self, workflow_id: str, listing: bool) -> list[str]:
         with self.store.session(write=False) as session:

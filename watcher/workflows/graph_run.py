@@ -34,7 +34,7 @@ from watcher.mail.settings import SmtpSettings
 from watcher.pbs.commands import PbsCommands
 from watcher.pbs.errors import parse_qstat_stderr
 from watcher.pbs.lineage import INTENT
-from watcher.pbs.parse import QstatDocument
+from watcher.pbs.parse import QstatDocument, parse_qstat_json
 from watcher.pbs.snapshot import JobSnapshot
 from watcher.pbs.submit_args import QsubArgs, parse_submit_arguments, set_variables
 from watcher.store.db import Store
@@ -83,6 +83,24 @@ def step_argv(step: Mapping[str, Any], wf_name: str, workflow_id: str, name: str
     return replace(set_variables(args, tags), script=str(step["script"])).argv()
 
 
+def failed_subjobs(doc: QstatDocument[JobSnapshot], parent: str) -> list[tuple[str, Any]]:
+    """(subjob id, exit status) of each subjob of `parent` (`N[].srv`) that did not exit 0,
+    from `qstat -t -x`: a subjob is `N[i].srv`; one that never ran has no exit status."""
+    head, _, server = parent.partition("[]")
+    found = []
+    for job_id, job in doc.jobs.items():
+        if job_id == parent or not job_id.startswith(head + "[") or not job_id.endswith(server):
+            continue
+        if job.exit_status != 0:
+            found.append((job_id, job.exit_status))
+    return sorted(found, key=lambda item: _index(item[0]))
+
+
+def _index(job_id: str) -> int:
+    inside = job_id.partition("[")[2].partition("]")[0]
+    return int(inside) if inside.isdigit() else 0
+
+
 def transfer_key(workflow_id: str, name: str, attempt: int) -> str:
     return f"workflow:{workflow_id}:{name}:{attempt}"
 
@@ -102,6 +120,7 @@ class GraphRunner:
                   ) -> list[str]:
         """Plan and act until nothing is left to do now; one line per thing done."""
         done: list[str] = []
+        await self._name_subjobs(workflow_id)
         for _ in range(8):  # a skip can finish the workflow, a finish can start on_failure
             with self.store.session(write=False) as session:
                 wf = _get(session, workflow_id)
@@ -111,6 +130,30 @@ class GraphRunner:
             for move in plan.moves:
                 done.append(await self._do(workflow_id, move))
         return [line for line in done if line]
+
+    async def _name_subjobs(self, workflow_id: str) -> None:
+        """A failed array step's reason names its subjobs that did not exit 0 (one
+        `qstat -t -x` of the parent; PBS down leaves the parent's exit status as the reason)."""
+        with self.store.session(write=False) as session:
+            wf = _get(session, workflow_id)
+            todo = [(section, name, entry["jobs"][-1])
+                    for section in graph_record.SECTIONS
+                    for name, entry in (wf.progress.get(section) or {}).items()
+                    if entry.get("status") == "failed" and entry.get("jobs")
+                    and (wf.spec[section][name].get("array")) and "subjobs" not in entry]
+        for section, name, parent in todo:
+            result = await self.pbs.run("qstat", "-t", "-x", "-f", "-F", "json", parent)
+            doc = parse_qstat_json(result.stdout) if result.ok else None
+            if doc is None:
+                continue
+            bad = failed_subjobs(doc, parent)
+            if not bad:
+                continue
+            text = ", ".join(f"{job} (exit {code})" for job, code in bad)
+            reason = f"array job {parent}: subjob(s) {text} did not exit 0"
+            await asyncio.to_thread(self._write, workflow_id, section, name,
+                                    {"subjobs": [job for job, _ in bad], "reason": reason},
+                                    reason)
 
     async def _do(self, workflow_id: str, move: Move) -> str:
         if isinstance(move, Submit):
