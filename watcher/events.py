@@ -21,6 +21,7 @@ SOURCE_DOWN = "source_down"
 SOURCE_UP = "source_up"
 CREDENTIALS_EXPIRED = "credentials_expired"
 ACTION_FAILED = "action_failed"
+RULES_INVALID = "rules_invalid"  # a rule file the service reloads is invalid (or fixed)
 
 # Changes, for PBS_JOB / GLOBUS_TASK events.
 APPEARED = "appeared"

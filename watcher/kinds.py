@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from watcher.events import GLOBUS_ENDPOINT, GLOBUS_TASK, PBS_JOB, QUOTA
+from watcher.events import GLOBUS_ENDPOINT, GLOBUS_TASK, PBS_JOB, QUOTA, RULES_INVALID
 from watcher.pbs.durations import job_view
 
 
@@ -82,6 +82,7 @@ KINDS: dict[str, EventKind] = {kind.name: kind for kind in (
     ),
     EventKind(GLOBUS_ENDPOINT, watched=frozenset({"inactive", "consent_required"}),
               credentials=True),
+    EventKind(RULES_INVALID, noun="rule file", plural="rule files"),
 )}
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from watcher.events import CHANGED, RULES_INVALID, Event
 from watcher.lang.errors import RuleError
 from watcher.rules.loader import RuleSet, load_rules, rule_files
 from watcher.rules.model import Rule
@@ -155,6 +156,35 @@ class RuleBook:
         # A rules path that disappears (an automounted home) is a change, and logged as one.
         stamp += [(str(error.path), "missing", "") for error in missing]
         return tuple(stamp)
+
+
+def rules_invalid_events(previous: dict[str, Any] | None, report: dict[str, Any],
+                         at: datetime) -> list[Event]:
+    """The `rules_invalid` events between two recorded reports (`RuleBook.report`): one for
+    each file invalid now in a version the previous report did not already show invalid, and
+    one (`valid: true`) for each file fixed since. Pure; comparing with the report stored by
+    the last run is what keeps a restart, or a reload of an untouched file, quiet."""
+    before = (previous or {}).get("files") or {}
+    events = []
+    for path, entry in (report.get("files") or {}).items():
+        old = before.get(path)
+        now = _file_attributes(path, entry)
+        was = None if old is None else _file_attributes(path, old)
+        if not entry.get("valid"):
+            if was is not None and not was["valid"] and was["sha256"] == now["sha256"]:
+                continue  # told already: the same broken version
+        elif was is None or was["valid"]:
+            continue  # valid, and it was (or it is new): nothing to tell
+        events.append(Event(RULES_INVALID, path, at, CHANGED, was, now))
+    return events
+
+
+def _file_attributes(path: str, entry: dict[str, Any]) -> dict[str, Any]:
+    errors = [str(error) for error in entry.get("errors") or []]
+    return {"path": path, "valid": bool(entry.get("valid")), "errors": errors,
+            "error": errors[0] if errors else None, "stale": bool(entry.get("stale")),
+            "rules_in_force": list(entry.get("rules_in_force") or []),
+            "sha256": entry.get("sha256") or ""}
 
 
 def service_view(report: dict[str, Any] | None, path: Path, sha256: str) -> str:

@@ -87,7 +87,7 @@ async def run_forever(service: Service, *, poll_interval: float,
                                           service.settings.store.heartbeat.total_seconds()))
     # Due actions first (those of a gone instance among them), before the first polls start.
     first_act = asyncio.ensure_future(running.tracked(service.act)())
-    await asyncio.to_thread(service.record_rulebook)
+    await service.commit_rulebook()  # and a file broken since the last run: rules_invalid
     scheduler.start()
     serving = [asyncio.ensure_future(companion.serve()) for companion in companions]
     staging = len(service.engine.rules) - len(service.rulebook.rules)

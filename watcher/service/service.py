@@ -39,13 +39,13 @@ from watcher.service.commit import ObservationCommit
 from watcher.service.globus_parts import globus_parts
 from watcher.service.instance import Presence
 from watcher.service.leases import SourceLeases
-from watcher.service.rulebook import RULEBOOK_FACT, Loaded, RuleBook
+from watcher.service.rulebook import RULEBOOK_FACT, Loaded, RuleBook, rules_invalid_events
 from watcher.service.staging_rules import with_staging
 from watcher.sources.base import Source
 from watcher.sources.pbs import PbsSource
 from watcher.sources.pbs_select import SelectPbsSource
 from watcher.store.db import Store, take_turns
-from watcher.store.facts import put_fact
+from watcher.store.facts import get_fact, put_fact
 from watcher.store.models import DONE
 from watcher.store.retention import Pruned, prune
 from watcher.workflows.context import workflow_context
@@ -160,31 +160,53 @@ class Service:
         return self._free_at.get(source.name)
 
     def reload_rules(self) -> bool:
-        """Pick up edited rule files; the rules in force change only if something changed."""
+        """Pick up edited rule files; the rules in force change only if something changed.
+        (For `cycle()` and tests, where nothing else writes meanwhile; the running service
+        uses `reload_rules_async`.)"""
         loaded = self.rulebook.load_changed()
-        return loaded is not None and self._adopt(loaded)
+        if loaded is None:
+            return False
+        self._adopt(loaded)
+        self.record_rulebook()
+        return True
 
     async def reload_rules_async(self) -> bool:
         """`reload_rules` with the loading in a worker thread and the swap on the loop, so a
         commit in another thread never sees the rules change halfway."""
         loaded = await asyncio.to_thread(self.rulebook.load_changed)
-        return loaded is not None and self._adopt(loaded)
+        if loaded is None:
+            return False
+        self._adopt(loaded)
+        await self.commit_rulebook()
+        return True
 
-    def _adopt(self, loaded: Loaded) -> bool:
+    def _adopt(self, loaded: Loaded) -> None:
         self.rulebook.adopt(loaded)
         self.engine = self._new_engine()
         log.info("rules reloaded: %d in force", len(self.rulebook.rules))
-        self.record_rulebook()
-        return True
 
-    def record_rulebook(self) -> None:
+    async def commit_rulebook(self) -> list[FiringReport]:
+        """`record_rulebook` under `db_lock`, so its rules run alone."""
+        reports: list[FiringReport] = await self._write(self.record_rulebook)
+        if any(report.actions for report in reports):
+            await self.act()
+        return reports
+
+    def record_rulebook(self) -> list[FiringReport]:
         """Write which version of each rule file is in force (and why a file is not) to the
-        store, so `watcher status` and `rules list` tell what this service really runs."""
+        store, so `watcher status` and `rules list` tell what this service really runs; in the
+        same transaction, a file broken since the last record is a `rules_invalid` event
+        (`watcher.service.rulebook.rules_invalid_events`) through the rules in force."""
         try:
             with self.store.session() as session:
-                put_fact(session, RULEBOOK_FACT, self.rulebook.report())
+                report = self.rulebook.report()
+                now = self.now()
+                events = rules_invalid_events(get_fact(session, RULEBOOK_FACT), report, now)
+                put_fact(session, RULEBOOK_FACT, report)
+                return self.engine.process(session, events, now) if events else []
         except Exception:  # the rules are in force either way; status then says less
             log.warning("could not record the rule files in the store", exc_info=True)
+            return []
 
     async def poll(self, source: Source) -> list[FiringReport]:
         """Poll one source and commit what it shows; run new actions at once. A source with

@@ -12,11 +12,12 @@ from watcher.triggers.globus_endpoint import GlobusEndpointTrigger
 from watcher.triggers.globus_task import GlobusTaskTrigger
 from watcher.triggers.pbs_job import PbsJobTrigger
 from watcher.triggers.quota import QuotaTrigger
+from watcher.triggers.rules_invalid import RulesInvalidTrigger
 from watcher.triggers.source import SourceDownTrigger, SourceUpTrigger
 
 TRIGGERS: dict[str, TriggerType] = {
     trigger.name: trigger
     for trigger in (PbsJobTrigger(), SourceDownTrigger(), SourceUpTrigger(), QuotaTrigger(),
                     GlobusTaskTrigger(), GlobusEndpointTrigger(), ConsentRequiredTrigger(),
-                    CredentialsExpiredTrigger(), ActionFailedTrigger())
+                    CredentialsExpiredTrigger(), ActionFailedTrigger(), RulesInvalidTrigger())
 }
