@@ -175,7 +175,11 @@ class PbsSim:
         ids = listed.stdout.split()
         if ids:
             done = self.run(command, "-h", "o", *ids, user=operator)
-            if done.returncode != 0:
+            # A job that ended between the qselect and the qhold is no failure: PBS went on
+            # with the other ids and says "Job has finished" (exit 35) for that one.
+            finished = all("Job has finished" in line
+                           for line in done.stderr.strip().splitlines())
+            if done.returncode != 0 and not (done.returncode == 35 and finished):
                 raise RuntimeError(f"{command} failed ({done.returncode}): "
                                    f"{done.stderr.strip()}")
         return ids
