@@ -105,6 +105,7 @@ def served(world: Staging, tmp_path: Path) -> Iterator[Served]:
     running = start(world, tmp_path)
     yield running
     assert running.stop() == 0, running.output()
+    assert running.token not in running.output()  # never in a log line
 
 
 def eventually(check: Callable[[], Any], timeout: float = 30.0) -> Any:

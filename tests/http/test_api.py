@@ -32,6 +32,10 @@ def test_a_workflow_submitted_with_a_key_runs_once_and_its_steps_are_served(
                         headers={"Idempotency-Key": "gateway-42"})
     assert (again.status_code, again.json()["workflow"], again.json()["replayed"]) == (
         200, wf, True)
+    as_file = served.call("POST", "/api/v1/workflows", data=body["spec"], params={
+        "workdir": body["workdir"]}, headers={"Idempotency-Key": "gateway-42",
+                                              "Content-Type": "application/yaml"})
+    assert (as_file.status_code, as_file.json()["workflow"]) == (200, wf)  # the same request
     rows = served.get("/api/v1/workflows")
     assert [row["id"] for row in rows] == [wf]
     done = eventually(lambda: (d := served.get(f"/api/v1/workflows/{wf}"))["step"] == "done"

@@ -39,6 +39,7 @@ def served(world: Staging, tmp_path: Path) -> Iterator[Served]:
     running = start(world, tmp_path, rules_text=RULES)
     yield running
     assert running.stop() == 0, running.output()
+    assert running.token not in running.output()  # never in a log line
 
 
 def test_cancel_from_the_api_deletes_the_jobs_and_says_what_it_did(

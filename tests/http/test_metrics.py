@@ -54,6 +54,7 @@ def served(world: Staging, tmp_path: Path) -> Iterator[Served]:
     running = start(world, tmp_path)
     yield running
     assert running.stop() == 0, running.output()
+    assert running.token not in running.output()  # never in a log line
 
 
 def test_metrics_parse_and_match_the_simulators_and_the_store(

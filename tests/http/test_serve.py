@@ -29,6 +29,7 @@ def shown(world: Staging, tmp_path: Path) -> Iterator[Served]:
     running = start(world, tmp_path, command="serve")
     yield running
     assert running.stop() == 0, running.output()
+    assert running.token not in running.output()  # never in a log line
 
 
 def test_serve_shows_the_store_and_refuses_every_write(shown: Served, world: Staging) -> None:

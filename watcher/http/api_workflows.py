@@ -108,12 +108,18 @@ async def submit_workflow(request: Request, idempotency_key: Annotated[
     if not submissions.KEY.match(key):
         raise ApiError(400, "invalid_request", "Idempotency-Key: expected 1 to 100 letters, "
                        "digits or ._:- characters")
+    # What was asked, whichever way it was sent (JSON or the file with query parameters).
+    asked = submissions.digest(sub.model_dump_json(exclude={"submission_id"}).encode())
     lock = ctx.submitting.setdefault(key, asyncio.Lock())
-    async with lock:
-        seen = await ctx.write(submissions.reserve, key, submissions.digest(body), _now())
-        if seen is None:
-            return await _submit(ctx, spec, workdir, wait, sub.strict, key)
-    if seen.digest != submissions.digest(body):
+    try:
+        async with lock:
+            seen = await ctx.write(submissions.reserve, key, asked, _now())
+            if seen is None:
+                return await _submit(ctx, spec, workdir, wait, sub.strict, key)
+    finally:  # the store's row decides from here; the lock only spares it a race
+        if not lock.locked():
+            ctx.submitting.pop(key, None)
+    if seen.digest != asked:
         raise ApiError(409, "submission_id_reused", f"submission id '{key}' was used for "
                        "another request; use a new one for a new workflow")
     if seen.workflow is None:

@@ -121,6 +121,7 @@ class GraphRunner:
         """Plan and act until nothing is left to do now; one line per thing done."""
         done: list[str] = []
         await self._name_subjobs(workflow_id)
+        await self._owed_mail(workflow_id)  # a run killed between its finish and its mail
         for _ in range(8):  # a skip can finish the workflow, a finish can start on_failure
             with self.store.session(write=False) as session:
                 wf = _get(session, workflow_id)
@@ -130,6 +131,14 @@ class GraphRunner:
             for move in plan.moves:
                 done.append(await self._do(workflow_id, move))
         return [line for line in done if line]
+
+    async def _owed_mail(self, workflow_id: str) -> None:
+        with self.store.session(write=False) as session:
+            wf = _get(session, workflow_id)
+            kind = {DONE: DONE, FAILING: FAILED, FAILED: FAILED}.get(wf.step)
+            owed = kind is not None and kind not in (wf.progress.get("mailed") or [])
+        if owed and kind is not None:
+            await self._mail(workflow_id, kind)
 
     async def _name_subjobs(self, workflow_id: str) -> None:
         """A failed array step's reason names its subjobs that did not exit 0 (one

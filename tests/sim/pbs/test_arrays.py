@@ -125,7 +125,11 @@ def test_qdel_of_a_subjob_and_of_the_array(sim: PbsSim) -> None:
     assert (again.returncode, again.stderr) == (
         55, f"qdel: Request invalid for finished array subjob {one}\n")
     assert sim.run("qrls", array_id).returncode == 0
-    sim.wait_for(subjob(array_id, 1), state="R")
+    first = subjob(array_id, 1)
+    deadline = time.monotonic() + 20
+    while sim.qstat_json(first)["Jobs"][first]["substate"] != 42:  # its session is known
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
     assert sim.run("qdel", array_id).returncode == 0
     done = sim.wait_for(array_id)
     assert done["substate"] == 91
@@ -152,9 +156,11 @@ def test_holds_are_for_the_array_not_its_subjobs(sim: PbsSim) -> None:
 
 
 def test_a_job_may_depend_on_a_whole_array(sim: PbsSim) -> None:
-    array_id = sim.qsub("sleep 0.3\n", "-J", "1-2")
+    array_id = sim.qsub("exit 0\n", "-J", "1-2", "-h")
     after = sim.qsub("exit 0\n", "-W", f"depend=afterok:{array_id}")
-    assert sim.qstat_json(after)["Jobs"][after]["job_state"] == "H"
+    waiting = sim.qstat_json(after)["Jobs"][after]
+    assert (waiting["job_state"], waiting["substate"]) == ("H", 22)
+    assert sim.run("qrls", array_id).returncode == 0
     assert sim.wait_for(after)["substate"] == 92
 
 
@@ -211,4 +217,11 @@ def test_a_directive_makes_an_array_and_ranges_name_subjobs(sim: PbsSim) -> None
     missing = sim.run("qstat", f"{seq}[9]")
     assert (missing.returncode, missing.stderr) == (
         153, f"qstat: Unknown Job Id {seq}[9].pbs-sim\n")
+    sim.run("qdel", array_id)
+
+
+def test_copy_jobs_refuses_an_array_template(sim: PbsSim) -> None:
+    array_id = sim.qsub("exit 0\n", "-J", "1-2", "-h")
+    with pytest.raises(ValueError, match="is a job array"):
+        sim.copy_jobs(array_id.split("[")[0], ["bob"])
     sim.run("qdel", array_id)

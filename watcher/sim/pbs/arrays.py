@@ -205,7 +205,8 @@ def _finish(conn: sqlite3.Connection, parent: Job, subs: list[Job], fx: Effects)
 
 def sync_all(conn: sqlite3.Connection, fx: Effects) -> None:
     """Every array not yet finished (the server does this each tick)."""
-    for parent in model.load_where(conn, "kind='array' AND state != 'F'"):
+    # An array is Q, B or H until it is F (the states are listed so the index serves it).
+    for parent in model.load_where(conn, "kind='array' AND state IN ('Q', 'B', 'H')"):
         sync(conn, parent, fx)
 
 

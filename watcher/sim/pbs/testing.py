@@ -124,6 +124,8 @@ class PbsSim:
                 job = model.load(conn, int(template.partition(".")[0]))
                 if job is None:
                     raise KeyError(f"no job {template}")
+                if job.kind != "job":
+                    raise ValueError(f"{template} is a job array: copies are of plain jobs")
                 host = job.attrs["Job_Owner"].partition("@")[2]
                 for i, owner in enumerate(owners):
                     job.seq = store.next_seq(conn)
