@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from watcher.actions.base import Outcome
-from watcher.pbs.commands import CommandResult
+
+if TYPE_CHECKING:  # the runner (and its metrics) only when a command runs: see actions.base
+    from watcher.pbs.commands import CommandResult
 
 # PBS error numbers arrive as exit codes modulo 256 (pbs_error.h).
 PBS_UNKNOWN_JOB = 153  # PBSE_UNKJOBID 15001

@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
 
@@ -39,7 +40,6 @@ from watcher.actions.base import ActionContext, ActionParams, Outcome
 from watcher.lang.durations import parse_duration
 from watcher.lang.errors import type_word
 from watcher.pbs import lineage as lin
-from watcher.pbs.commands import CommandResult
 from watcher.pbs.durations import PbsDuration
 from watcher.pbs.errors import parse_qstat_stderr
 from watcher.pbs.job_ids import IdSet
@@ -54,6 +54,9 @@ from watcher.pbs.submit_args import (
     set_variables,
 )
 from watcher.templating import is_template
+
+if TYPE_CHECKING:
+    from watcher.pbs.commands import CommandResult
 
 # The job whose event fired the rule; rendered like a written template (ActionCall.bind).
 DEFAULT_JOB = "{{ job.id }}"

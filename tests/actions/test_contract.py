@@ -47,5 +47,5 @@ def test_a_missing_service_is_an_outcome_not_an_exception(name: str, tmp_path: P
     ctx = ActionContext(pbs, f"rule|{name}|1", "rule", datetime.now(UTC))  # no service at all
     outcome = asyncio.run(action.execute(ctx, action.params.model_validate(SAMPLES[name])))
     assert isinstance(outcome, Outcome) and not outcome.ok
-    if name in NEEDS_A_SERVICE:
-        assert not outcome.retryable, outcome.detail
+    if name in NEEDS_A_SERVICE:  # Outcome.missing: says which service, and is not retried
+        assert not outcome.retryable and outcome.detail.startswith("no "), outcome.detail

@@ -18,7 +18,7 @@ from typing import Any
 
 from watcher.globus.task_fields import task_attributes
 from watcher.pbs.snapshot import JobSnapshot
-from watcher.sources.quota import QUOTA_ATTRIBUTES
+from watcher.sources.quota_fields import QUOTA_ATTRIBUTES
 from watcher.triggers import TRIGGERS
 
 ANY: Any = None  # a value whose contents are not known before it fires

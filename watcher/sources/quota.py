@@ -32,19 +32,13 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from watcher.events import QUOTA
 from watcher.pbs.commands import PbsCommands
 from watcher.sources.base import Observation, Source
+from watcher.sources.quota_fields import normalize_path
 
-QUOTA_ATTRIBUTES = ("path", "kind", "used_bytes", "limit_bytes", "used_percent", "over_limit",
-                    "files", "files_limit", "files_percent", "grace", "inaccurate")
 DEFAULT_TIMEOUT = 60.0
 
 
 class QuotaError(ValueError):
     """A path's usage could not be read or understood; the message says why."""
-
-
-def normalize_path(path: str) -> str:
-    """`~/scratch/` and `/home/me/scratch` are one subject."""
-    return os.path.normpath(os.path.expanduser(path))
 
 
 class QuotaTarget(BaseModel):

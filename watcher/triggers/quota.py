@@ -25,7 +25,7 @@ from pydantic import field_validator
 
 from watcher.events import QUOTA
 from watcher.lang.matchers import MatcherField
-from watcher.sources.quota import QUOTA_ATTRIBUTES, normalize_path
+from watcher.sources.quota_fields import QUOTA_ATTRIBUTES, normalize_path
 from watcher.triggers.base import TriggerConfig, TriggerType
 
 

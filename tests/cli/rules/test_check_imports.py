@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 HEAVY = ("sqlalchemy", "sqlmodel", "globus_sdk", "aiosmtplib", "psycopg", "apscheduler",
-         "requests")
+         "requests", "prometheus_client")
 CODE = """\
 import sys
 from watcher.cli import cli
