@@ -9,6 +9,7 @@ theirs to be still running when their fault lands.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -131,16 +132,24 @@ async def _maintenance(actor: Actor) -> None:
     await actor.submit()
     await actor.cycles(1)  # the watcher has seen both held jobs
     sim = actor.world.sim
-    await actor.fault("maintenance: the operator puts every job on hold (qhold -h o)",
-                      sim.operator_hold_all)
-    await actor.fault("PBS stops answering (the server is down for maintenance)", sim.stop)
-    await actor.cycles(4)  # the watcher polls an unreachable PBS: unknown, not vanished
-    await actor.act("the PBS server comes back", sim.start)
-    await actor.until("the stage-in to succeed",
-                      lambda view: view.workflow.step not in ("submitted", "stage-in"))
-    await actor.cycles(2)  # the watcher released compute: it stays held by the operator
-    await actor.act("maintenance over: the operator releases the holds (qrls -h o)",
-                    sim.operator_release_all)
+    released = False
+    try:
+        await actor.fault("maintenance: the operator puts every job on hold (qhold -h o)",
+                          sim.operator_hold_all)
+        await actor.fault("PBS stops answering (the server is down for maintenance)",
+                          sim.stop)
+        await actor.cycles(4)  # the watcher polls an unreachable PBS: unknown, not vanished
+        await actor.act("the PBS server comes back", sim.start)
+        await actor.until("the stage-in to succeed",
+                          lambda view: view.workflow.step not in ("submitted", "stage-in"))
+        await actor.cycles(2)  # the watcher released compute: it stays held by the operator
+        await actor.act("maintenance over: the operator releases the holds (qrls -h o)",
+                        sim.operator_release_all)
+        released = True
+    finally:
+        if not released:  # whatever broke, the other scenarios' jobs must not stay held
+            await asyncio.to_thread(sim.start)
+            await asyncio.to_thread(sim.operator_release_all)
 
 
 SCENARIOS = (
@@ -172,7 +181,7 @@ SCENARIOS = (
                  c.flag("output_arrived", True, "output in archive:/C/results/"),
                  c.ends("done")), mails=2),
     Scenario("D", "D-lost-queue", "the PBS queue is wiped during the stage-in", "lab",
-             600_000, _queue_lost, (
+             900_000, _queue_lost, (
                  c.log_count("vanished from PBS", 2, "both held jobs vanish"),
                  c.log_count(RESUBMITTED, 2, "compute and cleanup resubmitted"),
                  c.pbs_jobs(2, "no third job"),

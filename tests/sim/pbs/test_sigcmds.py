@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from watcher.sim.pbs.sigcmds import signal_number
-from watcher.sim.pbs.testing import PbsSim
+from watcher.sim.pbs.testing import PbsSim, unexpected_errors
 
 OP = "op"
 
@@ -156,3 +156,17 @@ def test_operator_holds_every_job_for_an_outage_and_releases_them(opsim: PbsSim)
     assert opsim.wait_for(mine)["Exit_status"] == 0
     assert record(opsim, array_id)["Hold_Types"] == "u"
     opsim.run("qdel", array_id)
+
+
+def test_operator_holds_skip_a_job_that_ended_meanwhile(opsim: PbsSim) -> None:
+    held = opsim.qsub("exit 0\n", "-h")
+    ended = opsim.qsub("exit 0\n")
+    opsim.wait_for(ended)
+    # as if `ended` had been listed just before it finished: qhold says so, nothing else
+    result = opsim.run("qhold", "-h", "o", held, ended, user=OP)
+    assert (result.returncode, result.stderr) == (35, f"qhold: Job has finished {ended}\n")
+    assert unexpected_errors(result.stderr) == []  # so the helpers take it in their stride
+    assert unexpected_errors("qhold: Unauthorized Request  1.pbs-sim\n") == [
+        "qhold: Unauthorized Request  1.pbs-sim"]
+    opsim.operator_release_all(OP)
+    opsim.run("qdel", held)

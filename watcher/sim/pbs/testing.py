@@ -31,6 +31,8 @@ from watcher.sim.pbs.paths import SimPaths
 _BARE_VALUE = re.compile(r'^(\s*"[^"]*":)(?![{"])(.*?)(,?)$', re.MULTILINE)
 _ESCAPE = re.compile(r"\\(.?)", re.DOTALL)
 OPERATOR = "operator"  # the site operator the maintenance helpers act as
+_ENDED_MEANWHILE = ("Job has finished", "Unknown Job Id",
+                    "Request invalid for finished array subjob")
 _JSON_NUMBER = re.compile(r"^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$")
 
 
@@ -175,13 +177,9 @@ class PbsSim:
         ids = listed.stdout.split()
         if ids:
             done = self.run(command, "-h", "o", *ids, user=operator)
-            # A job that ended between the qselect and the qhold is no failure: PBS went on
-            # with the other ids and says "Job has finished" (exit 35) for that one.
-            finished = all("Job has finished" in line
-                           for line in done.stderr.strip().splitlines())
-            if done.returncode != 0 and not (done.returncode == 35 and finished):
-                raise RuntimeError(f"{command} failed ({done.returncode}): "
-                                   f"{done.stderr.strip()}")
+            other = unexpected_errors(done.stderr)
+            if done.returncode != 0 and other:
+                raise RuntimeError(f"{command} failed ({done.returncode}): {'; '.join(other)}")
         return ids
 
     @property
@@ -220,6 +218,13 @@ class PbsSim:
     def accounting_lines(self) -> list[str]:
         """Every accounting record written so far, oldest first."""
         return accounting.read_lines(self.paths.accounting_dir)
+
+
+def unexpected_errors(stderr: str) -> list[str]:
+    """The error lines of a qhold/qrls over many ids, less those of jobs that ended between
+    the listing and the request (they need no hold any more)."""
+    return [line for line in stderr.splitlines()
+            if line and not any(why in line for why in _ENDED_MEANWHILE)]
 
 
 def loads_pbs_json(text: str) -> dict[str, Any]:
