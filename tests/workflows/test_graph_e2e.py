@@ -222,3 +222,28 @@ def test_a_failed_array_step_names_its_subjobs(world: Staging) -> None:
     assert f"subjob(s) {subjob} (exit 5) did not exit 0" in entry["reason"]
     assert f"{subjob} (exit 5)" in world.sink.messages[0].message.get_content()
     assert status(world, wf)["out"] == "skipped"
+
+
+SLOW_ONCE = """#!/bin/sh
+cd "$PBS_O_WORKDIR"
+if [ ! -e first-try ]; then touch first-try; sleep 30; fi
+mkdir -p out
+tr a-z A-Z < mid.txt > out/result.txt
+"""
+
+
+def test_a_walltime_kill_of_a_job_step_is_submitted_again_then_the_graph_goes_on(
+        world: Staging) -> None:
+    ep3, root = third_endpoint(world)
+    scripts(world)
+    (world.run_dir / "slow.sh").write_text(SLOW_ONCE)
+    (world.run_dir / "slow.sh").chmod(0o755)
+    wf = submit(world, graph(world, ep3, steps={"sim": {
+        "job": "slow.sh", "qsub": ["-l", "walltime=00:00:01"], "retries": {"walltime": 1}}}))
+    world.cycle_until(lambda: world.workflow(wf).step == "done", timeout=40)
+    jobs = steps(world, wf)["sim"]["jobs"]
+    assert len(jobs) == 2
+    assert world.sim.qstat_json(jobs[0])["Jobs"][jobs[0]]["Exit_status"] == -29
+    assert (root / "shared" / "result.txt").exists()
+    assert any("killed by its walltime (exit -29); submitting it again (retry 1 of 1)" in line
+               for line in world.log(wf))
