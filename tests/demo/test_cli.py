@@ -31,9 +31,9 @@ def test_the_demo_runs_every_scenario_and_leaves_nothing_behind(tmp_path: Path) 
     print(f"\nwatcher demo: {took:.1f} s wall\n{done.stderr}")
     report = json.loads(done.stdout)
     assert [(s["scenario"], s["problems"]) for s in report["scenarios"]] == [
-        (letter, []) for letter in "ABCDEGH"]
+        (letter, []) for letter in "ABCDEFGH"]
     assert done.returncode == 0 and report["ok"]
-    assert len(report["emails"]) == 8  # C has two: re-authenticate, then done
+    assert len(report["emails"]) == 9  # C has two: re-authenticate, then done
     assert "✉ to you@example.org: [watcher] wf-" in done.stderr  # the stream went to stderr
     assert leftovers(tmp_path) == []
     assert list(tmp.iterdir()) == []  # the demo's directory is gone

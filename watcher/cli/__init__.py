@@ -11,7 +11,7 @@ from watcher.cli.errors import run_cli
 # One line per command: where it lives (imported only when run) and what `--help` says.
 COMMANDS = {
     "sim": Lazy("watcher.cli.sim:sim", "Run the embedded PBS simulator and Globus emulator."),
-    "demo": Lazy("watcher.cli.demo:demo", "Run staged workflows A-E, G, H on the simulators."),
+    "demo": Lazy("watcher.cli.demo:demo", "Run staged workflows A-H on the simulators."),
     "history": Lazy("watcher.cli.history:history",
                     "Show rule firings and their actions, or a workflow's steps."),
     "login": Lazy("watcher.cli.login:login", "Log in to Globus and store refresh tokens."),

@@ -1,4 +1,4 @@
-"""`watcher demo`: scenarios A to E on the simulators, streamed, then a summary table."""
+"""`watcher demo`: scenarios A to H on the simulators, streamed, then a summary table."""
 
 from __future__ import annotations
 

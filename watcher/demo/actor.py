@@ -17,7 +17,7 @@ from watcher.demo.look import View, settled, view
 from watcher.demo.scenarios import Scenario
 from watcher.demo.stream import Stream
 from watcher.demo.world import DemoWorld
-from watcher.service.workflow_submit import submit
+from watcher.service.workflow_submit import submit, submit_graph
 from watcher.store.models import Workflow
 
 T = TypeVar("T")
@@ -76,6 +76,19 @@ class Actor:
                         f"▶ watcher stage submit compute.sh (stage-in {source})")
         workflow_id, _done = await asyncio.to_thread(
             submit, self.world.settings, self.world.store, spec, where.run_dir,
+            recorded=self._recorded)
+        return (await self.view(workflow_id)).workflow
+
+    async def submit_graph(self) -> Workflow:
+        """`watcher stage submit -f graph.yaml` for this scenario (setup.graph_spec)."""
+        spec = setup.graph_spec(self.world, self.scenario)
+        where = setup.layout(self.world, self.scenario)
+        self.submitted_at = time.monotonic()
+        self.stream.say(self.scenario.letter, None,
+                        f"▶ watcher stage submit -f graph.yaml ({len(spec.steps)} steps: "
+                        f"{', '.join(spec.steps)})")
+        workflow_id, _done = await asyncio.to_thread(
+            submit_graph, self.world.settings, self.world.store, spec, where.run_dir,
             recorded=self._recorded)
         return (await self.view(workflow_id)).workflow
 

@@ -41,6 +41,8 @@ def emails_about(world: DemoWorld, workflow_id: str) -> tuple[Email, ...]:
 def settled(scenario: Scenario, now: View) -> bool:
     """The workflow ended as the scenario expects, its cleanup job's fate is known (deleted,
     or ran), and as many emails came as it expects: nothing more should happen."""
+    if scenario.graph:
+        return now.workflow.step == scenario.ends and len(now.emails) >= scenario.mails
     cleanup = now.workflow.progress.get("cleanup", {}).get("status")
     return (now.workflow.step == scenario.ends and cleanup in _FINAL_CLEANUP
             and len(now.emails) >= scenario.mails)
@@ -60,6 +62,13 @@ def gather(world: DemoWorld, scenario: Scenario, workflow_id: str) -> Facts:
     where = layout(world, scenario)
     made, staged = where.run_dir / "out" / "result.txt", where.results / "result.txt"
     arrived = staged.is_file() and made.is_file() and staged.read_bytes() == made.read_bytes()
+    if scenario.graph:
+        states = {name: job_state(jobs.get(entry["jobs"][-1]))
+                  for name, entry in wf.progress["steps"].items() if entry.get("jobs")}
+        outputs = sorted(p.name for p in (where.run_dir / "out").glob("point-*"))
+        arrived = len(outputs) == 3 and all(
+            sorted(p.name for p in folder.glob("point-*")) == outputs
+            for folder in (where.results, world.root / "collab" / scenario.letter / "shared"))
     return Facts(workflow_id, wf.step, tuple(lines), emails_about(world, workflow_id), states,
                  len(mine), transfers(world, wf), arrived, (where.run_dir / "out").exists(),
                  (where.run_dir / "cleanup-ran").exists())
@@ -71,6 +80,12 @@ def transfers(world: DemoWorld, wf: Workflow) -> tuple[Transfer, ...]:
     found = []
     for task in world.emu.tasks():
         label = str(task.get("label") or "")
+        if (wf.spec or {}).get("graph"):
+            prefix = f"watcher {wf.id} "
+            if label.startswith(prefix):
+                found.append(Transfer(task["task_id"], label[len(prefix):],
+                                      str(task["status"]), label))
+            continue
         role = ("stage-in" if task["task_id"] == wf.stage_in_task
                 or label == f"watcher {wf.id} stage-in" else
                 "stage-out" if task["task_id"] == wf.stage_out_task

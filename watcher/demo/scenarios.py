@@ -45,6 +45,7 @@ class Scenario:
     first: bool = False
     compute: str | None = None  # its compute.sh (default: setup.COMPUTE)
     qsub: tuple[str, ...] = ()  # qsub options of its compute job
+    graph: bool = False  # a graph workflow (setup.graph_spec) instead of the three steps
 
     @property
     def expected(self) -> str:
@@ -86,6 +87,24 @@ async def _grafted(actor: Actor) -> None:
     task = await actor.act("you start a Globus transfer yourself (lab:/E/in/ -> scratch)",
                            actor.start_transfer_by_hand)
     await actor.submit(stage_in_task=task)
+
+
+async def _graph(actor: Actor) -> None:
+    """F: two inputs from two facilities, one failing once; a job after both, an array
+    after it, two outputs. The collaborator's storage stalls, so its input's first task is
+    still there to fail."""
+    emu, collab = actor.world.emu, actor.world.endpoint("collab")
+    await actor.fault("the collaborator's storage (endpoint 'collab') stalls",
+                      emu.pause_endpoint, collab)
+    try:
+        await actor.submit_graph()
+        first = await actor.until("the collab input's transfer", lambda view: bool(
+            view.workflow.progress["steps"]["in-collab"].get("tasks")))
+        task = first.workflow.progress["steps"]["in-collab"]["tasks"][0]
+        await actor.fault("the stalled transfer of the collab input fails (ENDPOINT_ERROR)",
+                          emu.fail_task, task, "ENDPOINT_ERROR", "collab disk went away")
+    finally:
+        await actor.act("the collaborator's storage is back", emu.resume_endpoint, collab)
 
 
 # G: a "simulation" that checkpoints. Its first run needs longer than its walltime and is
@@ -178,6 +197,22 @@ SCENARIOS = (
         c.emails(": done"),
         c.flag("output_arrived", True, "output in lab:/E/results/"),
         c.ends("done"))),
+    Scenario("F", "F-graph", "a graph: 2 inputs, 1 retried, a chained job, an array, "
+             "2 outputs", "lab", 4_000, _graph, (
+                 c.log_count(r"failed: ENDPOINT_ERROR.*starting it again", 1,
+                             "the failed input is started again (once)"),
+                 c.transfers("in-collab", 2, "as a new task with the same items"),
+                 c.transfers("in-lab", 1, "the other input once"),
+                 c.before(r"task \S+ succeeded \(", r"job \S+ released",
+                          "prep held until its inputs are in"),
+                 c.log_count(r"array job \S+ finished \(exit 0\)", 1,
+                             "the array's 3 subjobs all exit 0"),
+                 c.pbs_jobs(2, "prep and the array, once each"),
+                 c.transfers("out-lab", 1, "one output to lab"),
+                 c.transfers("out-collab", 1, "one to collab"),
+                 c.emails(": done"),
+                 c.flag("output_arrived", True, "outputs in lab:/F/results/, collab:/F/shared/"),
+                 c.ends("done")), graph=True),
     Scenario("G", "G-walltime", "compute is killed by its walltime", "lab", 4_000,
              _walltime_kill, (
                  c.log_count(r"killed by its walltime \(exit -29\)", 1,

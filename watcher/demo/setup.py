@@ -10,6 +10,7 @@ import globus_sdk
 
 from watcher.demo.scenarios import Scenario
 from watcher.demo.world import DemoWorld
+from watcher.workflows.graph import GraphSpec
 from watcher.workflows.spec import WorkflowSpec
 
 COMPUTE = """#!/bin/sh
@@ -85,3 +86,41 @@ def start_by_hand(world: DemoWorld, scenario: Scenario) -> str:
                                    label=f"{x} inputs, started by hand")
     data.add_item(f"/{x}/in/", f"/{x}/run/in/", recursive=True)
     return str(world.user_transfer_client().submit_transfer(data)["task_id"])
+
+
+PREP = """#!/bin/sh
+# Joins the two inputs (one from each facility) into what the sweep reads.
+cd "$PBS_O_WORKDIR"
+cksum in/* b/* > joined.txt
+"""
+SWEEP = """#!/bin/sh
+# One point of a parameter sweep per subjob ($PBS_ARRAY_INDEX).
+cd "$PBS_O_WORKDIR"
+mkdir -p out
+{ echo "point $PBS_ARRAY_INDEX"; cat joined.txt; } > out/point-$PBS_ARRAY_INDEX.txt
+"""
+
+
+def graph_spec(world: DemoWorld, scenario: Scenario) -> GraphSpec:
+    """F's graph workflow (the README's example, made small), run in scratch/<X>/run."""
+    lab, collab, scratch = (world.endpoint(n) for n in ("lab", "collab", "scratch"))
+    x = scenario.letter
+    where = layout(world, scenario)
+    for name, text in (("prep.sh", PREP), ("sweep.sh", SWEEP)):
+        (where.run_dir / name).write_text(text)
+        (where.run_dir / name).chmod(0o755)
+    more = world.root / "collab" / x / "b"
+    more.mkdir(parents=True, exist_ok=True)
+    (more / "more.dat").write_bytes((_PATTERN * 10_000)[:300_000])  # 3 s: failed mid-way
+    return GraphSpec.model_validate({
+        "name": scenario.name, "on_failure": {"job": "cleanup.sh"}, "steps": {
+            "in-lab": {"transfer": {"from": f"{lab}:/{x}/in/", "to": f"{scratch}:/{x}/run/in/"}},
+            "in-collab": {"transfer": {"from": f"{collab}:/{x}/b/",
+                                        "to": f"{scratch}:/{x}/run/b/"}, "retries": 1},
+            "prep": {"job": "prep.sh", "after": ["in-lab", "in-collab"]},
+            "sweep": {"job": "sweep.sh", "qsub": ["-J", "1-3"], "after": ["prep"]},
+            "out-lab": {"transfer": {"from": f"{scratch}:/{x}/run/out/",
+                                     "to": f"{lab}:/{x}/results/"}, "after": ["sweep"]},
+            "out-collab": {"transfer": {"from": f"{scratch}:/{x}/run/out/",
+                                        "to": f"{collab}:/{x}/shared/"},
+                            "after": ["sweep"]}}})

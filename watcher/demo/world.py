@@ -5,6 +5,7 @@ all inside one directory that nothing else uses.
     root/globus/    the Globus emulator's home (state.json)
     root/lab/       endpoint "lab": the inputs, and the results staged back
     root/archive/   endpoint "archive": scenario C's input (its consent expires)
+    root/collab/    endpoint "collab": a collaborator's, F's second input and second output
     root/scratch/   endpoint "scratch": the cluster file system; jobs run in scratch/<X>/run
     root/mail/      every message the watcher sent, as .eml files
     root/watcher/   WATCHER_CONFIG_DIR and WATCHER_DATA_DIR while the world is up:
@@ -83,7 +84,7 @@ class DemoWorld:
         stack.enter_context(environment(self.emu.env))  # where the SDK finds "Globus"
         self.sink = stack.enter_context(SmtpSink(directory=root / "mail"))
         self.endpoints = {name: self.emu.add_endpoint(root / name, display_name=name)
-                          for name in ("lab", "archive", "scratch")}
+                          for name in ("lab", "archive", "scratch", "collab")}
         self.settings = self._settings(db_url)
         self._log_in()
         write_config(self.settings, self.home / "config.yaml")
@@ -120,7 +121,7 @@ class DemoWorld:
                                          base_url=self.emu.transfer_url)
 
     def endpoint(self, name: str) -> str:
-        """The id of endpoint `name` (lab, archive or scratch)."""
+        """The id of endpoint `name` (lab, archive, scratch or collab)."""
         return self.endpoints[name]
 
 
