@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from watcher.sim.pbs.messages import QHOLD_USAGE, QRLS_USAGE
@@ -10,7 +11,11 @@ from watcher.sim.pbs.testing import PbsSim
 
 def test_qdel_running_job_is_terminated_with_signal_status(sim: PbsSim, tmp_path: Path) -> None:
     job_id = sim.qsub("sleep 30\n", cwd=tmp_path)
-    sim.wait_for(job_id, state="R")
+    deadline = time.monotonic() + 20
+    # R/42: its session runs (qdel in R/41, before the MoM started it, ends it unrun)
+    while sim.wait_for(job_id, state="R")["substate"] != 42:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
     result = sim.run("qdel", job_id)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
     job = sim.wait_for(job_id)
