@@ -3,22 +3,8 @@ simulator and the Globus emulator."""
 
 from __future__ import annotations
 
-from tests.http._served import (
-    Served,
-    emu,
-    eventually,
-    globus,
-    make_service,
-    served,
-    settings,
-    sim,
-    sink,
-    spec_yaml,
-    world,
-)
+from tests.http._served import Served, eventually, spec_yaml
 from tests.workflows._staging import Staging
-
-FIXTURES = (emu, globus, sim, make_service, sink, settings, world, served)
 
 
 def test_a_workflow_submitted_with_a_key_runs_once_and_its_steps_are_served(

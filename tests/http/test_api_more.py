@@ -9,22 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.http._served import (
-    Served,
-    emu,
-    eventually,
-    globus,
-    make_service,
-    settings,
-    sim,
-    sink,
-    spec_yaml,
-    start,
-    world,
-)
+from tests.http._served import Served, eventually, spec_yaml, start
 from tests.workflows._staging import Staging
-
-FIXTURES = (emu, globus, sim, make_service, sink, settings, world)
 
 RULES = """
 rules:

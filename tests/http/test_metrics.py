@@ -11,23 +11,9 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.http._served import (
-    Served,
-    emu,
-    eventually,
-    globus,
-    make_service,
-    settings,
-    sim,
-    sink,
-    spec_yaml,
-    start,
-    world,
-)
+from tests.http._served import Served, eventually, spec_yaml, start
 from tests.workflows._staging import Staging
 from watcher.globus.login_info import LoginInfo, record_login
-
-FIXTURES = (emu, globus, sim, make_service, sink, settings, world)
 
 
 def scrape(served: Served) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -17,22 +17,9 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service as DriverService
 from selenium.webdriver.common.by import By
 
-from tests.http._served import (
-    Served,
-    emu,
-    eventually,
-    globus,
-    make_service,
-    served,
-    settings,
-    sim,
-    sink,
-    spec_yaml,
-    world,
-)
+from tests.http._served import Served, eventually, spec_yaml
 from tests.workflows._staging import Staging
 
-FIXTURES = (emu, globus, sim, make_service, sink, settings, world, served)
 SLOW = """#!/bin/sh
 cd "$PBS_O_WORKDIR"
 sleep 4

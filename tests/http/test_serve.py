@@ -7,21 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.http._served import (
-    Served,
-    emu,
-    globus,
-    make_service,
-    settings,
-    sim,
-    sink,
-    spec_yaml,
-    start,
-    world,
-)
+from tests.http._served import Served, spec_yaml, start
 from tests.workflows._staging import Staging
-
-FIXTURES = (emu, globus, sim, make_service, sink, settings, world)
 
 
 @pytest.fixture

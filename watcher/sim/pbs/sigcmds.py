@@ -24,10 +24,11 @@ import contextlib
 import os
 import signal
 
-from watcher.sim.pbs import accounting, arrays, lookup, messages, model, store
+from watcher.sim.pbs import accounting, arrays, messages, model
 from watcher.sim.pbs.cmdline import getopt
-from watcher.sim.pbs.context import Context, qualify
+from watcher.sim.pbs.context import Context
 from watcher.sim.pbs.effects import Effects
+from watcher.sim.pbs.jobcmds import for_each
 from watcher.sim.pbs.lookup import Target
 from watcher.sim.pbs.model import PRERUN, QUEUED, RERUN, RUNNING, SCHSUSP, SUSPEND, Job
 from watcher.sim.pbs.render import live_usage
@@ -52,31 +53,6 @@ def signal_number(name: str) -> int | None:
     upper = upper if upper.startswith("SIG") else "SIG" + upper
     member = getattr(signal.Signals, upper, None) if upper in signal.Signals.__members__ else None
     return int(member) if member is not None else None
-
-
-def _each(ctx: Context, operands: list[str], act: object) -> int:
-    """Resolve every id and call `act(target, fx)` in a transaction of its own."""
-    if not ctx.connect():
-        return messages.ECONNREFUSED
-    server = ctx.settings["server_name"]
-    failed = 0
-    for operand in operands:
-        jobid = qualify(operand, server)
-        if jobid is None:
-            ctx.err.write(f"{ctx.command}: illegally formed job identifier: {operand}\n")
-            failed = 1
-            continue
-        fx = Effects(ctx.paths, ctx.now)
-        with store.transaction(ctx.conn):
-            target = lookup.find(ctx.conn, jobid, server)
-            if target is None:
-                code = ctx.job_error(messages.PBSE_UNKJOBID, jobid)
-            elif target.job.owner != ctx.user and not ctx.privileged("operator"):
-                code = ctx.job_error(messages.PBSE_PERM, jobid)
-            else:
-                code = act(target, fx)  # type: ignore[operator]
-        failed = code or failed
-    return messages.exit_code(failed) if failed else 0
 
 
 def _running_members(ctx: Context, target: Target) -> list[Job] | int:
@@ -112,7 +88,7 @@ def qsig(ctx: Context, argv: list[str]) -> int:
             code = _signal_one(ctx, job, name, special, fx) or code
         return code
 
-    return _each(ctx, parsed.operands, send)
+    return for_each(ctx, parsed.operands, send)
 
 
 def _skip(job: Job, special: str) -> bool:
@@ -199,7 +175,7 @@ def qrerun(ctx: Context, argv: list[str]) -> int:
             return ctx.job_error(messages.PBSE_IVALREQ, target.job.jobid)
         return _rerun_one(ctx, target.job, force, fx)
 
-    return _each(ctx, parsed.operands, rerun)
+    return for_each(ctx, parsed.operands, rerun)
 
 
 def _rerun_one(ctx: Context, job: Job, force: bool, fx: Effects) -> int:
