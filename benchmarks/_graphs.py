@@ -31,14 +31,22 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import _stages
 import globus_sdk
-from _measure import StatementCounter, current_rss_mb, peak_rss_mb, reset_peak_rss
+from _measure import (
+    StageClock,
+    StatementCounter,
+    current_rss_mb,
+    peak_rss_mb,
+    reset_peak_rss,
+)
 from _world import (
     USER,
     PbsCallLog,
@@ -50,12 +58,14 @@ from _world import (
 )
 from sqlmodel import select
 
+from watcher.events import GLOBUS_TASK
 from watcher.pbs.lineage import INTENT
 from watcher.service.service import Service
 from watcher.sim.globus.admin_client import AdminClient
 from watcher.sim.globus.emulator import NATIVE_CLIENT_ID
 from watcher.sim.pbs import model, store
 from watcher.sim.pbs.testing import PbsSim
+from watcher.sources.globus import GlobusSource
 from watcher.store.db import open_store
 from watcher.store.models import Workflow
 from watcher.store.watch import watch
@@ -273,17 +283,47 @@ class _Measure:
                                     if after[r] != before.get(r, 0)}}
 
     async def _profiled(self) -> dict[str, Any]:
-        """One more idle cycle under cProfile: where its CPU goes (cumulative, top 25)."""
-        profiler = cProfile.Profile(time.process_time)
-        profiler.enable()
-        await self.service.cycle()
-        profiler.disable()
-        text = io.StringIO()
-        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(25)
-        return {"top_cumulative": text.getvalue()}
+        """Where an idle cycle's CPU goes. cProfile sees one thread, and the Globus poll runs
+        in a worker thread (`asyncio.to_thread`), so: the whole cycle profiled (the main
+        thread: PBS, scheduling), then the Globus half alone on this thread, the calls
+        `_stages` makes, split by stage and profiled."""
+        cycle = await _profile(self.service.cycle)
+        source = next(s for s in self.service.sources if isinstance(s, GlobusSource))
+        settings = self.service.settings
+        committer = _stages.Committer(self.service.store, source.name, GLOBUS_TASK,
+                                      self.service.engine, settings.globus.down_after)
+        clients = self.service.globus.clients  # type: ignore[union-attr]
+        clock = StageClock()
+        events: list[int] = []
+
+        async def globus_half() -> None:
+            events.append(committer.commit(_stages.poll_globus(source, clients, clock), clock))
+
+        globus = await _profile(globus_half)
+        return {"cycle_main_thread": cycle, "globus_alone": globus,
+                "globus_stage_cpu": dict(clock.cpu), "globus_events": events[0]}
 
     def _globus_counts(self) -> dict[str, int]:
         return {r: v for r, v in self.admin.counters().items() if "/_emulator" not in r}
+
+
+async def _profile(work: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
+    """Await `work` under cProfile (CPU clock): its CPU, its top functions by own time and
+    by cumulative time."""
+    profiler = cProfile.Profile(time.process_time)
+    cpu = time.process_time()
+    profiler.enable()
+    try:
+        await work()
+    finally:
+        profiler.disable()
+    cpu = time.process_time() - cpu
+    tables = {}
+    for order in ("tottime", "cumulative"):
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats(order).print_stats(20)
+        tables[order] = text.getvalue()
+    return {"cpu": cpu, "top_tottime": tables["tottime"], "top_cumulative": tables["cumulative"]}
 
 
 def _summary(idle: list[dict[str, Any]]) -> dict[str, Any]:

@@ -47,12 +47,20 @@ def graph_table(graphs: dict[str, Any]) -> Table:
     rows += [(f"idle {i + 1}", c) for i, c in enumerate(graphs["idle"])]
     for name, c in rows:
         table.add_row(name, f"{c['cpu'] * 1000:.1f}", f"{c['wall'] * 1000:.0f}",
-                      _counts(c["globus_requests"]), _counts(c["pbs_calls"]),
+                      _counts({_route(r): n for r, n in c["globus_requests"].items()}),
+                      _counts(c["pbs_calls"]),
                       str(c["store"]["writes"]), _counts(c["store"]["statements"]),
                       f"{c['peak_rss_mb']:.0f}")
     return table
 
 
+def _route(route: str) -> str:
+    """`GET /v0.10/task_list` -> `task_list`; an endpoint route by its first word."""
+    return route.split()[-1].removeprefix("/v0.10/").split("/")[0]
+
+
 def _counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{name.removeprefix('GET /v0.10/')} {n}" for name, n in counts.items()) \
-        or "0"
+    merged: dict[str, int] = {}
+    for name, n in counts.items():
+        merged[name] = merged.get(name, 0) + n
+    return ", ".join(f"{name} {n}" for name, n in merged.items()) or "0"

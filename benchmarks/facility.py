@@ -67,7 +67,7 @@ PLANS: dict[str, dict[str, Any]] = {
         "latency": LatencyPlan(poll_interval=0.5, samples=6),
         "pbs": PbsFacilityPlan(jobs=1_000, users=20, active=5, finished=20, idle_cycles=2,
                                changes=2, poll_interval=1.0),
-        "graphs": GraphPlan(workflows=20, chunk=8, idle_cycles=2),
+        "graphs": GraphPlan(workflows=20, chunk=8, idle_cycles=2, profile=True),
     },
 }
 RUNNERS = {"economy": (EconomyPlan, run_economy), "cycle": (CyclePlan, run_cycle_cost),
