@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -90,8 +91,12 @@ def check_collections(settings: Settings, spec: WorkflowSpec) -> None:
     pairs = [(loc.endpoint, loc.path)
              for pair in ([] if spec.stage_in_task else spec.stage_in) + spec.stage_out
              for loc in (pair.source, pair.destination)]
-    if not pairs:
-        return
+    if pairs:
+        _check_consents(settings, pairs)
+
+
+def _check_consents(settings: Settings, pairs: list[tuple[str, str]]) -> None:
+    """Raise `ConsentMissing` if any (collection, path) would meet `ConsentRequired`."""
     try:
         report = check_consents(build_clients(settings.globus).ready_transfer(),
                                 probe_paths(pairs))
@@ -100,6 +105,18 @@ def check_collections(settings: Settings, spec: WorkflowSpec) -> None:
     if report.missing:
         info = read_login(settings.globus.token_db)
         raise ConsentMissing(report.message(info.collections if info else ()), report.missing)
+
+
+@contextmanager
+def _noting_missing_consents(store: Store) -> Iterator[None]:
+    """A `ConsentMissing` on its way out is remembered for `watcher status` until a new login."""
+    try:
+        yield
+    except ConsentMissing as exc:
+        with store.session() as session:
+            for collection, scopes in exc.missing.items():
+                note_missing(session, collection, scopes, "watcher stage submit")
+        raise
 
 
 def lifetime_warnings(settings: Settings, store: Store, spec: WorkflowSpec, now: datetime,
@@ -133,13 +150,8 @@ def submit(settings: Settings, store: Store, spec: WorkflowSpec, workdir: Path,
     even a crash right after leaves the user an id to resume). Returns the workflow id and
     what was done. Raises `SubmitProblem` before recording anything, and
     `IncompleteWorkflow` (carrying the id) once the record exists."""
-    try:
+    with _noting_missing_consents(store):
         check(settings, spec, workdir)
-    except ConsentMissing as exc:  # remembered for `watcher status` until a new login
-        with store.session() as session:
-            for collection, scopes in exc.missing.items():
-                note_missing(session, collection, scopes, "watcher stage submit")
-        raise
     warnings = lifetime_warnings(settings, store, spec, now(), queue_wait)
     if warnings and strict:
         raise SubmitProblem("; ".join(warnings) + " (--strict: nothing was submitted)")
@@ -164,16 +176,9 @@ def check_graph(settings: Settings, spec: GraphSpec, workdir: Path) -> None:
         return
     if not TokenFile(settings.globus.token_db).exists():
         raise SubmitProblem("a workflow's transfers need Globus: run `watcher login` first")
-    pairs = [(loc.endpoint, loc.path) for transfer in transfers
-             for item in transfer.all_items() for loc in (item.source, item.destination)]
-    try:
-        report = check_consents(build_clients(settings.globus).ready_transfer(),
-                                probe_paths(pairs))
-    except CredentialsExpired as exc:
-        raise SubmitProblem(f"{exc}") from exc
-    if report.missing:
-        info = read_login(settings.globus.token_db)
-        raise ConsentMissing(report.message(info.collections if info else ()), report.missing)
+    _check_consents(settings, [(loc.endpoint, loc.path) for transfer in transfers
+                               for item in transfer.all_items()
+                               for loc in (item.source, item.destination)])
 
 
 def submit_graph(settings: Settings, store: Store, spec: GraphSpec, workdir: Path,
@@ -182,13 +187,8 @@ def submit_graph(settings: Settings, store: Store, spec: GraphSpec, workdir: Pat
                  ) -> tuple[str, list[str]]:
     """Record a graph workflow, then submit every job step (held until its `after:` steps
     succeeded) and start the transfers that wait for nothing. Raises like `submit`."""
-    try:
+    with _noting_missing_consents(store):
         check_graph(settings, spec, workdir)
-    except ConsentMissing as exc:
-        with store.session() as session:
-            for collection, scopes in exc.missing.items():
-                note_missing(session, collection, scopes, "watcher stage submit")
-        raise
     with store.session() as session:
         workflow_id = graph_record.create(session, spec, str(workdir), now(),
                                           email=settings.user_email).id
