@@ -49,7 +49,7 @@ class Outcome:
 
     @classmethod
     def done(cls, detail: str = "", **facts: Any) -> Outcome:
-        """A success; `facts` are recorded with the outcome (a new job id, a task id)."""
+        """A success; `facts` are kept for later rules and steps."""
         return cls(True, detail, False, facts)
 
     @classmethod

@@ -64,7 +64,7 @@ async def workflow(request: Request, workflow_id: str) -> Any:
 
 @router.get("/{workflow_id}/log", summary="A workflow's step log (`watcher history WF --json`)")
 async def workflow_log(request: Request, workflow_id: str) -> Any:
-    """The `log` list of the workflow's document, with its errors."""
+    """The `log` list of `workflow`'s answer, with the same 400 and 404."""
     return (await workflow(request, workflow_id))["log"]
 
 

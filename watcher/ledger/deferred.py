@@ -49,7 +49,7 @@ def deferred(params: dict[str, Any], context: Mapping[str, Any],
 
 
 def is_deferred(params: Mapping[str, Any]) -> bool:
-    """Whether the action's parameters wait on a value a later step supplies."""
+    """Whether the params were stored unrendered, waiting on earlier steps' results."""
     return DEFERRED in params
 
 

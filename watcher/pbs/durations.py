@@ -34,7 +34,7 @@ class PbsDuration(timedelta):
 
     @classmethod
     def of(cls, value: timedelta) -> PbsDuration:
-        """The duration of a timedelta, to the second's fraction."""
+        """`value` as a PbsDuration, fractions of a second kept."""
         return cls(seconds=value.total_seconds())
 
     def __add__(self, other: Any) -> Any:

@@ -31,7 +31,7 @@ class SimPaths:
 
     @property
     def pidfile(self) -> Path:
-        """The running server's pid, and the lock that keeps it one."""
+        """The running server's pid, written once it holds `lockfile`."""
         return self.server_priv / "server.pid"
 
     @property
