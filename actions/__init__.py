@@ -1,6 +1,7 @@
 """Actions, one module each: the YAML key is the module's name (`watcher.actions.<key>`).
 
-Helper modules (`base`, `registry`, `effects`, `pbs_outcome`, `digest`) are not actions.
+Helper modules (`base`, `registry`, `effects`, `pbs_outcome`, `digest`, `workflow_run`) are not
+actions.
 """
 
 from __future__ import annotations

@@ -21,9 +21,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from watcher.actions.base import ActionContext, ActionParams, Outcome
-from watcher.templating import is_template
-
-DEFAULT_WORKFLOW = "{{ workflow.id }}"
+from watcher.actions.workflow_run import DEFAULT_WORKFLOW, run_completer
 
 
 class Params(ActionParams):
@@ -34,21 +32,5 @@ class Params(ActionParams):
 
 async def execute(ctx: ActionContext, params: Params) -> Outcome:
     """Plan from the record, then act on it."""
-    store, transfer, smtp = ctx.services.store, ctx.services.transfer, ctx.services.smtp
-    if store is None:
-        return Outcome.missing("store", "advance_workflow reads the workflow's record there")
-    if is_template(params.workflow):
-        return Outcome.failed("no workflow: the event is not about a workflow's job or "
-                              "transfer", retryable=False)
-    from watcher.workflows.complete import CompleteError, Completer  # late: watcher.actions.base
-
-    completer = Completer(store, ctx.pbs, owner=ctx.idempotency_key, now=lambda: ctx.now,
-                          transfer=(lambda: transfer) if transfer is not None else None,
-                          smtp=smtp)
-    try:
-        done = await completer.complete(params.workflow)
-    except CompleteError as exc:
-        return Outcome.failed(str(exc), retryable=exc.retryable)
-    if not done:
-        return Outcome.done(f"{params.workflow}: nothing to do")
-    return Outcome.done(f"{params.workflow}: " + "; ".join(done), done=done)
+    return await run_completer(ctx, params.workflow, action="advance_workflow",
+                               idle="nothing to do", fact="done", mail=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from _graphs_report import graph_table, graph_targets
 from _pbs_report import pbs_table, pbs_targets
 from rich.console import Console
 from rich.table import Table
@@ -56,6 +57,8 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
                              peak < 200))
     if report.get("pbs"):
         found += pbs_targets(report["pbs"])
+    if report.get("graphs"):
+        found += graph_targets(report["graphs"])
     if latency and latency["all"].get("count"):
         median, goal = latency["all"]["median"], latency["target_median_seconds"]
         found.append(_target(f"median reaction <= interval/2 + 0.2 s ({goal:.2f} s)",
@@ -93,6 +96,8 @@ def print_report(report: dict[str, Any], console: Console | None = None) -> None
         console.print(_latency_table(report["latency"]))
     if report.get("pbs"):
         console.print(pbs_table(report["pbs"]))
+    if report.get("graphs"):
+        console.print(graph_table(report["graphs"]))
     console.print(_targets_table(report["targets"]))
 
 

@@ -16,6 +16,8 @@ for the smoke test: its counts mean something, its times do not.
 3. Reaction latency (`_latency.py`): change in the simulator → action done, at a poll interval.
 4. PBS at facility scale (`_pbs_facility.py`, issue 13): 50,000 jobs of 200 users; the full
    listing and the qselect source side by side: calls, bytes, records, CPU, memory, reaction.
+5. Graph workflows in flight (`_graphs.py`, issue 17): 1,000 six-step graph workflows, inputs
+   moving, jobs held; Globus requests, CPU and store writes of an idle `Service.cycle()`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Any
 
 from _cycle import CyclePlan, run_cycle_cost
 from _economy import EconomyPlan, run_economy
+from _graphs import GraphPlan, run_graphs
 from _latency import LatencyPlan, run_latency
 from _pbs_facility import PbsFacilityPlan, run_pbs_facility
 from _report import print_report, targets
@@ -54,6 +57,7 @@ PLANS: dict[str, dict[str, Any]] = {
         "latency": LatencyPlan(poll_interval=2.0, samples=60),
         "pbs": PbsFacilityPlan(jobs=50_000, users=200, active=20, finished=200, idle_cycles=3,
                                changes=2, poll_interval=2.0),
+        "graphs": GraphPlan(workflows=1000, chunk=100, idle_cycles=5, profile=True),
     },
     "quick": {
         "economy": EconomyPlan(ns=(3, 12), chunk=5, rounds=6, base_period=0.25,
@@ -63,10 +67,12 @@ PLANS: dict[str, dict[str, Any]] = {
         "latency": LatencyPlan(poll_interval=0.5, samples=6),
         "pbs": PbsFacilityPlan(jobs=1_000, users=20, active=5, finished=20, idle_cycles=2,
                                changes=2, poll_interval=1.0),
+        "graphs": GraphPlan(workflows=20, chunk=8, idle_cycles=2, profile=True),
     },
 }
 RUNNERS = {"economy": (EconomyPlan, run_economy), "cycle": (CyclePlan, run_cycle_cost),
-           "latency": (LatencyPlan, run_latency), "pbs": (PbsFacilityPlan, run_pbs_facility)}
+           "latency": (LatencyPlan, run_latency), "pbs": (PbsFacilityPlan, run_pbs_facility),
+           "graphs": (GraphPlan, run_graphs)}
 
 
 def main(argv: list[str] | None = None) -> int:

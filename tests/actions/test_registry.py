@@ -11,7 +11,7 @@ import pytest
 from watcher.actions import ACTIONS
 
 ACTIONS_DIR = Path(__file__).resolve().parents[2] / "actions"
-HELPERS = {"__init__", "base", "registry", "effects", "pbs_outcome", "digest"}
+HELPERS = {"__init__", "base", "registry", "effects", "pbs_outcome", "digest", "workflow_run"}
 
 
 def test_every_action_module_is_registered_under_its_own_name():

@@ -32,7 +32,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_the_report_has_every_part_and_every_target(report: dict[str, Any]) -> None:
     assert report["mode"] == "quick"
-    assert {"economy", "cycle", "latency", "targets", "seconds", "plans"} <= set(report)
+    assert {"economy", "cycle", "latency", "pbs", "graphs", "targets", "seconds", "plans"} <= set(
+        report)
     names = " | ".join(t["target"] for t in report["targets"])
     for words in ("PBS poll call", "ceil(N/chunk)", "json.loads", "store writes",
                   "resident", "median reaction"):
@@ -111,3 +112,24 @@ def test_the_qselect_source_reads_no_record_in_an_idle_cycle(report: dict[str, A
     assert chosen["first_cycle"]["records"] == pbs["world"]["user_jobs"]
     for run in (listing, chosen):
         assert run["vanished"] == 0 and run["missed_changes"] == 0
+
+
+def test_graph_workflows_in_flight_cost_ceil_requests_and_no_writes(report: dict[str, Any]
+                                                                     ) -> None:
+    """Part 5 (issue 17): N six-step graph workflows with their inputs moving; the figures
+    are there, Globus is asked ceil(watched / chunk) times a cycle, an idle cycle writes
+    nothing (and the warm-up did write: the counter sees writes)."""
+    graphs = report["graphs"]
+    world, idle = graphs["world"], graphs["idle_summary"]
+    n = report["plans"]["graphs"]["workflows"]
+    assert world["workflows"] == n and world["steps_per_workflow"] == 6
+    assert world["watched_tasks"] == 2 * n and world["jobs"] == 2 * n
+    assert world["workflow_states"] == {"running": n}  # nothing moved: all still in flight
+    bound = math.ceil(world["watched_tasks"] / graphs["plan"]["chunk"])
+    assert [c["globus_requests"] for c in graphs["idle"]] == [{TASK_LIST: bound}] * idle[
+        "cycles"]
+    assert idle["store_writes"] == 0 and "BEGIN IMMEDIATE" not in idle["store"]["statements"]
+    assert graphs["warmup"][0]["store"]["writes"] > 0
+    assert idle["cpu_median"] > 0
+    names = " | ".join(t["target"] for t in report["targets"])
+    assert "ceil(watched tasks / chunk)" in names and "CPU per idle cycle < 100 ms" in names

@@ -11,10 +11,18 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.workflows import _staging
+import yaml
+
+from tests.workflows import _graph, _staging
 from tests.workflows._staging import Staging
 from watcher.globus.login_info import LoginInfo, read_login, record_login
-from watcher.workflows.lifetime import Lapse, Span, lapses_before, walltime
+from watcher.workflows.lifetime import (
+    Lapse,
+    Span,
+    chain_to_last_start,
+    lapses_before,
+    walltime,
+)
 
 FIXTURES = _staging.FIXTURES
 emu, globus, sim, make_service, sink, settings, world = FIXTURES
@@ -89,3 +97,44 @@ def test_the_comparison_is_pure_and_keeps_measured_apart_from_estimated() -> Non
     assert "now + walltime 2h (asked) + stage-in unknown (no rate)" in warning
     assert walltime(["-l", "select=1:ncpus=4,walltime=01:30:00"]) == timedelta(hours=1.5)
     assert walltime(["-lwalltime=90"]) == timedelta(seconds=90) and walltime([]) is None
+
+
+def test_a_graph_warns_about_a_lapse_before_its_last_transfer_and_strict_refuses(
+        world: Staging) -> None:
+    ep3, _ = _graph.third_endpoint(world)
+    _graph.scripts(world)
+    spec = _graph.graph(world, ep3, steps={
+        "prep": {"qsub": ["-l", "walltime=24:00:00"]},
+        "sim": {"qsub": ["-l", "select=1:ncpus=2,walltime=30:00:00"]}})
+    (world.run_dir / "wf.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    login_used(world, timedelta(days=179, hours=12))
+    refused = world.cli("stage", "submit", "--strict", "--queue-wait", "2h", "-f",
+                        str(world.run_dir / "wf.yaml"))
+    assert refused.exit_code == 1
+    assert "the Globus refresh token lapses at" in refused.output
+    assert "before the workflow's expected last transfer" in refused.output
+    # The chain that decides when `out` and `share` start: an input, prep, then sim.
+    assert ("(now + queue wait 2h (--queue-wait, as you stated it) + step in-a unknown (14 bytes "
+            "listed over no known rate) + step prep 1d (its -l walltime) + step sim 1d6h (its -l "
+            "walltime))") in refused.output
+    assert "--strict: nothing was submitted" in refused.output
+    assert world.globus.emu.tasks() == []
+    login_used(world, timedelta(minutes=1))
+    assert "warning" not in _graph_submit_output(world)
+
+
+def _graph_submit_output(world: Staging) -> str:
+    done = world.cli("stage", "submit", "--strict", "-f", str(world.run_dir / "wf.yaml"))
+    assert done.exit_code == 0, done.output
+    return done.output
+
+
+def test_the_chain_before_the_last_start_is_the_longest() -> None:
+    hour = timedelta(hours=1)
+    after = {"a": [], "b": [], "prep": ["a", "b"], "sim": ["prep"], "out": ["sim"],
+             "early": ["a"]}
+    length = {"a": hour, "b": 3 * hour, "prep": None, "sim": 2 * hour, "out": hour,
+              "early": hour}
+    assert chain_to_last_start(after, length, ["out", "early", "a"]) == ["b", "prep", "sim"]
+    assert chain_to_last_start(after, length, ["a", "b"]) == []
+    assert chain_to_last_start(after, length, []) == []

@@ -91,7 +91,7 @@ def submit_command(script: str | None, trailing_qsub_args: tuple[str, ...],
         else:
             spec = _spec(script, trailing_qsub_args, spec_file, options)
             if isinstance(spec, GraphSpec):
-                workflow_id, done = _submit_graph(settings, store, spec)
+                workflow_id, done = _submit_graph(settings, store, spec, wait, strict)
             else:
                 workflow_id, done = _submit(settings, store, spec, wait, strict)
     finally:
@@ -154,10 +154,13 @@ def _submit(settings: Settings, store: Store, spec: WorkflowSpec, queue_wait: ti
                            f"`watcher stage submit --resume {exc.workflow_id}`") from exc
 
 
-def _submit_graph(settings: Settings, store: Store, spec: GraphSpec) -> tuple[str, list[str]]:
+def _submit_graph(settings: Settings, store: Store, spec: GraphSpec, queue_wait: timedelta,
+                  strict: bool) -> tuple[str, list[str]]:
     try:
         return submit_graph(settings, store, spec, Path.cwd(), recorded=lambda workflow_id:
-                            click.echo(f"workflow {workflow_id} recorded; submitting", err=True))
+                            click.echo(f"workflow {workflow_id} recorded; submitting", err=True),
+                            strict=strict, queue_wait=queue_wait,
+                            warn=lambda text: click.echo(f"warning: {text}", err=True))
     except SubmitProblem as exc:
         raise WatcherError(str(exc)) from exc
     except IncompleteWorkflow as exc:

@@ -181,7 +181,8 @@ async def _submit(ctx: HttpContext, spec: WorkflowSpec | GraphSpec, workdir: Pat
 
     def run() -> tuple[str, list[str]]:
         if isinstance(spec, GraphSpec):
-            return submit_graph(ctx.settings, ctx.store, spec, workdir, recorded=recorded)
+            return submit_graph(ctx.settings, ctx.store, spec, workdir, recorded=recorded,
+                                strict=strict, queue_wait=wait, warn=warnings.append)
         return submit(ctx.settings, ctx.store, spec, workdir, recorded=recorded, strict=strict,
                       queue_wait=wait, warn=warnings.append)
 

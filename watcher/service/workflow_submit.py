@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from watcher.globus.clients import build_clients
 from watcher.globus.consent_check import check_consents, probe_paths
 from watcher.globus.consents import note_missing
 from watcher.globus.errors import CredentialsExpired, describe
-from watcher.globus.login_info import read_login
+from watcher.globus.login_info import LoginInfo, read_login
 from watcher.globus.tokens import TokenFile
 from watcher.ledger.runner import default_owner
 from watcher.pbs.parse import parse_qstat_json
@@ -35,7 +36,12 @@ from watcher.workflows.graph import GraphSpec
 from watcher.workflows.graph_logs import story
 from watcher.workflows.graph_retry import RetryRefused, reopen
 from watcher.workflows.lifetime import lapses_before
-from watcher.workflows.lifetime_check import credential_lapses, expected_span
+from watcher.workflows.lifetime_check import (
+    credential_lapses,
+    expected_span,
+    graph_collections,
+    graph_span,
+)
 from watcher.workflows.spec import WorkflowSpec
 
 
@@ -90,8 +96,12 @@ def check_collections(settings: Settings, spec: WorkflowSpec) -> None:
     pairs = [(loc.endpoint, loc.path)
              for pair in ([] if spec.stage_in_task else spec.stage_in) + spec.stage_out
              for loc in (pair.source, pair.destination)]
-    if not pairs:
-        return
+    if pairs:
+        _check_consents(settings, pairs)
+
+
+def _check_consents(settings: Settings, pairs: list[tuple[str, str]]) -> None:
+    """Raise `ConsentMissing` if any (collection, path) would meet `ConsentRequired`."""
     try:
         report = check_consents(build_clients(settings.globus).ready_transfer(),
                                 probe_paths(pairs))
@@ -102,10 +112,47 @@ def check_collections(settings: Settings, spec: WorkflowSpec) -> None:
         raise ConsentMissing(report.message(info.collections if info else ()), report.missing)
 
 
+@contextmanager
+def _noting_missing_consents(store: Store) -> Iterator[None]:
+    """A `ConsentMissing` on its way out is remembered for `watcher status` until a new login."""
+    try:
+        yield
+    except ConsentMissing as exc:
+        with store.session() as session:
+            for collection, scopes in exc.missing.items():
+                note_missing(session, collection, scopes, "watcher stage submit")
+        raise
+
+
 def lifetime_warnings(settings: Settings, store: Store, spec: WorkflowSpec, now: datetime,
                       queue_wait: timedelta) -> list[str]:
     """Each credential that lapses before the workflow's expected stage-out, as a warning
     (`watcher.workflows.lifetime`)."""
+    info, tc = _login_and_client(settings)
+    collections = [loc.endpoint
+                   for pair in ([] if spec.stage_in_task else spec.stage_in) + spec.stage_out
+                   for loc in (pair.source, pair.destination)]
+    with store.session(write=False) as session:
+        span = expected_span(tc, session, spec, queue_wait)
+    return lapses_before(credential_lapses(tc, info, collections, now), now, span)
+
+
+def graph_lifetime_warnings(settings: Settings, store: Store, spec: GraphSpec, now: datetime,
+                            queue_wait: timedelta) -> list[str]:
+    """Each credential that lapses before a graph's last transfer is expected to start."""
+    collections = graph_collections(spec)
+    if not collections:
+        return []  # jobs only: no Globus credential is needed
+    info, tc = _login_and_client(settings)
+    with store.session(write=False) as session:
+        span = graph_span(tc, session, spec, queue_wait)
+    return lapses_before(credential_lapses(tc, info, collections, now), now, span,
+                         until="last transfer")
+
+
+def _login_and_client(settings: Settings
+                      ) -> tuple[LoginInfo | None, globus_sdk.TransferClient | None]:
+    """The recorded login and a ready client, each None when it cannot be had."""
     try:
         info = read_login(settings.globus.token_db)
     except (OSError, sqlite3.Error, ValueError):
@@ -114,12 +161,7 @@ def lifetime_warnings(settings: Settings, store: Store, spec: WorkflowSpec, now:
         tc: globus_sdk.TransferClient | None = build_clients(settings.globus).ready_transfer()
     except CredentialsExpired:
         tc = None
-    collections = [loc.endpoint
-                   for pair in ([] if spec.stage_in_task else spec.stage_in) + spec.stage_out
-                   for loc in (pair.source, pair.destination)]
-    with store.session(write=False) as session:
-        span = expected_span(tc, session, spec, queue_wait)
-    return lapses_before(credential_lapses(tc, info, collections, now), now, span)
+    return info, tc
 
 
 def submit(settings: Settings, store: Store, spec: WorkflowSpec, workdir: Path,
@@ -133,13 +175,8 @@ def submit(settings: Settings, store: Store, spec: WorkflowSpec, workdir: Path,
     even a crash right after leaves the user an id to resume). Returns the workflow id and
     what was done. Raises `SubmitProblem` before recording anything, and
     `IncompleteWorkflow` (carrying the id) once the record exists."""
-    try:
+    with _noting_missing_consents(store):
         check(settings, spec, workdir)
-    except ConsentMissing as exc:  # remembered for `watcher status` until a new login
-        with store.session() as session:
-            for collection, scopes in exc.missing.items():
-                note_missing(session, collection, scopes, "watcher stage submit")
-        raise
     warnings = lifetime_warnings(settings, store, spec, now(), queue_wait)
     if warnings and strict:
         raise SubmitProblem("; ".join(warnings) + " (--strict: nothing was submitted)")
@@ -164,31 +201,27 @@ def check_graph(settings: Settings, spec: GraphSpec, workdir: Path) -> None:
         return
     if not TokenFile(settings.globus.token_db).exists():
         raise SubmitProblem("a workflow's transfers need Globus: run `watcher login` first")
-    pairs = [(loc.endpoint, loc.path) for transfer in transfers
-             for item in transfer.all_items() for loc in (item.source, item.destination)]
-    try:
-        report = check_consents(build_clients(settings.globus).ready_transfer(),
-                                probe_paths(pairs))
-    except CredentialsExpired as exc:
-        raise SubmitProblem(f"{exc}") from exc
-    if report.missing:
-        info = read_login(settings.globus.token_db)
-        raise ConsentMissing(report.message(info.collections if info else ()), report.missing)
+    _check_consents(settings, [(loc.endpoint, loc.path) for transfer in transfers
+                               for item in transfer.all_items()
+                               for loc in (item.source, item.destination)])
 
 
 def submit_graph(settings: Settings, store: Store, spec: GraphSpec, workdir: Path,
                  now: Callable[[], datetime] = _utc_now,
-                 recorded: Callable[[str], None] = lambda workflow_id: None
-                 ) -> tuple[str, list[str]]:
+                 recorded: Callable[[str], None] = lambda workflow_id: None, *,
+                 strict: bool = False, queue_wait: timedelta = timedelta(),
+                 warn: Callable[[str], None] = lambda text: None) -> tuple[str, list[str]]:
     """Record a graph workflow, then submit every job step (held until its `after:` steps
-    succeeded) and start the transfers that wait for nothing. Raises like `submit`."""
-    try:
+    succeeded) and start the transfers that wait for nothing. Warns (refuses when `strict`)
+    like `submit` for each credential that lapses before the last transfer starts; raises like
+    `submit`."""
+    with _noting_missing_consents(store):
         check_graph(settings, spec, workdir)
-    except ConsentMissing as exc:
-        with store.session() as session:
-            for collection, scopes in exc.missing.items():
-                note_missing(session, collection, scopes, "watcher stage submit")
-        raise
+    warnings = graph_lifetime_warnings(settings, store, spec, now(), queue_wait)
+    if warnings and strict:
+        raise SubmitProblem("; ".join(warnings) + " (--strict: nothing was submitted)")
+    for text in warnings:
+        warn(text)
     with store.session() as session:
         workflow_id = graph_record.create(session, spec, str(workdir), now(),
                                           email=settings.user_email).id

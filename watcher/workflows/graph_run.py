@@ -283,7 +283,8 @@ class GraphRunner:
             status = entry.get("status") if known and entry.get("status") != "submitting" \
                 else "active"
             graph_record.note(session, wf, move.section, move.step, status=status,
-                              tasks=tasks if known else [*tasks, task_id])
+                              tasks=tasks if known else [*tasks, task_id],
+                              started_at=entry.get("started_at") or self.now().isoformat())
             self._running(session, wf)
             graph_record.log(session, wf, self.now(), move.step, text)
 

@@ -17,7 +17,7 @@ what is estimated is kept with every figure, so a warning says which is which:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -50,11 +50,13 @@ class Span:
         return " + ".join(shown)
 
 
-def lapses_before(lapses: Sequence[Lapse], now: datetime, span: Span) -> list[str]:
-    """A warning for each credential that lapses before the expected stage-out."""
+def lapses_before(lapses: Sequence[Lapse], now: datetime, span: Span,
+                  until: str = "stage-out") -> list[str]:
+    """A warning for each credential that lapses before the expected `until` (the stage-out;
+    a graph's last transfer)."""
     due = now + span.total
     return [f"{lapse.what} lapses at {lapse.at:%Y-%m-%d %H:%M} UTC ({lapse.how}), before the "
-            f"workflow's expected stage-out at {due:%Y-%m-%d %H:%M} UTC (now + "
+            f"workflow's expected {until} at {due:%Y-%m-%d %H:%M} UTC (now + "
             f"{span.describe()}): {lapse.fix}"
             for lapse in sorted(lapses, key=lambda item: item.at) if lapse.at < due]
 
@@ -87,3 +89,27 @@ def transfer_time(size: int | None, rate: float | None) -> timedelta | None:
     if size is None or not rate:
         return None
     return timedelta(seconds=size / rate)
+
+
+def chain_to_last_start(after: Mapping[str, Sequence[str]],
+                        length: Mapping[str, timedelta | None],
+                        targets: Iterable[str]) -> list[str]:
+    """The longest chain of steps (by `length`, unknown as zero) that must end before one of
+    `targets` can start: the steps that decide when a graph's last transfer starts.
+
+    `after` names each step's dependencies; the graph is acyclic (checked when the file was
+    read). Returns the chain in run order, empty when every target waits for nothing."""
+    finish: dict[str, tuple[timedelta, list[str]]] = {}
+
+    def ends(name: str) -> tuple[timedelta, list[str]]:
+        if name not in finish:
+            start, chain = begins(name)
+            finish[name] = (start + (length.get(name) or timedelta()), [*chain, name])
+        return finish[name]
+
+    def begins(name: str) -> tuple[timedelta, list[str]]:
+        return max((ends(dep) for dep in after.get(name, ())),
+                   key=lambda item: item[0], default=(timedelta(), []))
+
+    starts = [begins(name) for name in targets]
+    return max(starts, key=lambda item: item[0], default=(timedelta(), []))[1]

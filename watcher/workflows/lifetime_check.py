@@ -20,7 +20,9 @@ from watcher.globus.login_info import LoginInfo, read_login
 from watcher.globus.report import REFRESH_UNUSED_LIFETIME
 from watcher.globus.settings import GlobusSettings
 from watcher.store.models import Snapshot, Workflow
-from watcher.workflows.lifetime import Lapse, Span, transfer_time, walltime
+from watcher.workflows.graph import GraphSpec
+from watcher.workflows.graph import Transfer as GraphTransfer
+from watcher.workflows.lifetime import Lapse, Span, chain_to_last_start, transfer_time, walltime
 from watcher.workflows.spec import WorkflowSpec
 
 _ASKED = (globus_sdk.GlobusAPIError, globus_sdk.NetworkError)
@@ -154,3 +156,50 @@ def workflow_credentials(session: Session, settings: GlobusSettings, workflow_id
         return (f"refresh token lapses {lapses_at:%Y-%m-%d} (estimated) before the expected "
                 f"stage-out: keep `watcher run` running or run `watcher login`")
     return f"ok until {lapses_at:%Y-%m-%d} (refresh token, estimated)"
+
+
+def graph_span(tc: globus_sdk.TransferClient | None, session: Session, spec: GraphSpec,
+               queue_wait: timedelta) -> Span:
+    """Until a graph's last transfer starts: the queue wait (stated, when a job is on the way)
+    + each step of the longest chain before it (a job's walltime, a transfer's size over the
+    pair's rate; only transfers that wait for nothing are listed: later ones move files that do
+    not exist yet)."""
+    steps = spec.steps
+    length: dict[str, timedelta | None] = {}
+    how: dict[str, str] = {}
+    for name, step in steps.items():
+        if step.job is not None:
+            length[name] = walltime(step.qsub)
+            how[name] = "its -l walltime" if length[name] else "no -l walltime given"
+        elif step.transfer is not None and not step.after:
+            length[name], how[name] = _transfer_estimate(tc, session, step.transfer)
+        else:
+            length[name], how[name] = None, "its files do not exist yet"
+    targets = [name for name, step in steps.items() if step.transfer is not None]
+    chain = chain_to_last_start({name: step.after for name, step in steps.items()}, length,
+                                targets)
+    parts: list[tuple[str, timedelta | None, str]] = []
+    if any(steps[name].job is not None for name in chain):
+        parts.append(("queue wait", queue_wait, "--queue-wait, as you stated it"))
+    parts += [(f"step {name}", length[name], how[name]) for name in chain]
+    return Span(tuple(parts))
+
+
+def graph_collections(spec: GraphSpec) -> list[str]:
+    """Every endpoint a graph's transfers (its `on_failure` steps' too) touch, once each."""
+    steps = [*spec.steps.values(), *spec.failure_steps().values()]
+    return list(dict.fromkeys(loc.endpoint for step in steps if step.transfer is not None
+                              for item in step.transfer.all_items()
+                              for loc in (item.source, item.destination)))
+
+
+def _transfer_estimate(tc: globus_sdk.TransferClient | None, session: Session,
+                       transfer: GraphTransfer) -> tuple[timedelta | None, str]:
+    items = transfer.all_items()
+    source, destination = items[0].source.endpoint, items[0].destination.endpoint
+    size = _listed_size(tc, source, [item.source.path for item in items])
+    rate = recent_rate(session, source, destination)
+    speed = f"{rate:.0f} B/s measured on your recent transfers" if rate else "no known rate"
+    how = (f"{size} bytes listed over {speed}" if size is not None
+           else "its size could not be listed")
+    return transfer_time(size, rate), how

@@ -49,7 +49,9 @@ def graph_steps(wf: Workflow) -> list[dict[str, Any]]:
             ids = list(entry.get("jobs") or entry.get("tasks") or [])
             rows.append({
                 "name": name, "kind": step["kind"], "array": bool(step.get("array")),
-                "status": entry.get("status", "pending"), "after": list(step.get("after") or []),
+                "status": ("not needed" if section == "on_failure" and wf.step == "done"
+                           else entry.get("status", "pending")),
+                "after": list(step.get("after") or []),
                 "ids": ids, "attempts": len(ids), "on_failure": section == "on_failure",
                 "started_at": entry.get("started_at"), "ended_at": entry.get("ended_at"),
                 "exit_status": entry.get("exit_status"), "reason": entry.get("reason")})
