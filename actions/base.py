@@ -49,10 +49,12 @@ class Outcome:
 
     @classmethod
     def done(cls, detail: str = "", **facts: Any) -> Outcome:
+        """A success; `facts` are kept for later rules and steps."""
         return cls(True, detail, False, facts)
 
     @classmethod
     def failed(cls, detail: str, *, retryable: bool) -> Outcome:
+        """A failure; `retryable` says whether the runner may try the action again."""
         return cls(False, detail, retryable)
 
     @classmethod

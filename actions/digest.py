@@ -48,6 +48,7 @@ class Digest(BaseModel):
 
     @property
     def total(self) -> int:
+        """How many items the digest stands for, counting those left out of its body."""
         return len(self.items) + self.omitted
 
 

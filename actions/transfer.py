@@ -85,6 +85,7 @@ class Params(ActionParams):
         return self
 
     def pairs(self) -> list[tuple[str, str, bool]]:
+        """(source, destination, recursive) to transfer: one per item, or the one pair."""
         if not self.items:
             assert self.source_path is not None and self.destination_path is not None
             return [(self.source_path, self.destination_path, self.recursive)]
@@ -114,6 +115,7 @@ def label_for(params: Params, ctx: ActionContext) -> str:
 
 def transfer_data(params: Params, ctx: ActionContext, submission_id: str
                   ) -> globus_sdk.TransferData:
+    """The SDK's TransferData for one submission; `submission_id` makes a retry idempotent."""
     import globus_sdk  # late: see watcher.actions.base
 
     deadline = deadline_at(params.deadline, ctx.now) if params.deadline else None

@@ -70,6 +70,7 @@ class PbsSettings(_Section):
         return self
 
     def commands_runner(self) -> PbsCommands:
+        """A PbsCommands that runs PBS from `bin_dir` (or PATH) with the configured overrides."""
         return PbsCommands(self.bin_dir, dict(self.commands), self.command_timeout)
 
 

@@ -39,5 +39,6 @@ def route_of(path: str) -> str:
 
 
 def count_poll(source: str, ok: bool, seconds: float) -> None:
+    """Record one poll of `source`: its duration in seconds and whether it answered."""
     POLL_SECONDS.labels(source).observe(seconds)
     POLLS.labels(source, "ok" if ok else "failed").inc()

@@ -66,6 +66,7 @@ class Budget:
     seconds: float = BUDGET
 
     def tick(self) -> None:
+        """Raise OverBudget once the template has run past its time budget."""
         if time.monotonic() > self.deadline:
             raise OverBudget(f"template ran over its time budget of {self.seconds:g} s")
 
@@ -198,25 +199,30 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         return _Guard().visit(tree)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        """Checked against the time budget and size limits before it runs."""
         _tick()
         _check_binop(operator, left, right)
         return super().call_binop(context, operator, left, right)
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        """Checked against the time budget and size limits before it runs."""
         _tick()
         for value in (*args, *kwargs.values()):
             _check_count(value)
         return super().call(__context, __obj, *args, **kwargs)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
+        """Checked against the time budget before the attribute is read."""
         _tick()
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
+        """Checked against the time budget before the item is read."""
         _tick()
         return super().getitem(obj, argument)
 
     def wrap_str_format(self, value: Any) -> Any:
+        """`str.format` wrapped by Jinja, its template checked for size limits too."""
         wrapped = super().wrap_str_format(value)
         if wrapped is not None:
             _check_format(getattr(value, "__self__", None))

@@ -36,4 +36,5 @@ def cli() -> None:
 
 
 def main() -> None:
+    """The `watcher` console script: runs the command group, exits with its code."""
     run_cli(cli)

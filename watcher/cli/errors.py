@@ -20,6 +20,7 @@ class WatcherError(click.ClickException):
 
 
 def run_cli(group: click.Group) -> None:
+    """Run `group` and exit with its code; a known error is one clear line, no traceback."""
     try:
         # Without standalone mode click returns `ctx.exit(n)`'s code instead of exiting with it.
         code = group.main(standalone_mode=False)

@@ -11,6 +11,7 @@ from watcher.store.models import RuleState
 
 
 def load_edge_state(row: RuleState | None) -> EdgeState:
+    """The edge state a stored row holds; no row is a subject never seen inside the condition."""
     if row is None:
         return EdgeState()
     return EdgeState(row.in_condition, row.pending_since, row.pending_event_id, row.fire_count,
@@ -49,6 +50,7 @@ class EdgeStates:
                 self._rows[(row.rule, row.subject)] = row
 
     def row(self, rule: str, subject: str) -> RuleState | None:
+        """The stored row, read from the preloaded batch when `subject` was one of its subjects."""
         if subject in self._subjects:
             return self._rows.get((rule, subject))
         return self._session.get(RuleState, (rule, subject))

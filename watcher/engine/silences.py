@@ -38,9 +38,11 @@ class Silence:
     comment: str = ""
 
     def active(self, now: datetime) -> bool:
+        """Whether the silence still holds at `now` (it ends at `until`, exclusive)."""
         return now < self.until
 
     def covers(self, rule: str, subject: str, now: datetime) -> bool:
+        """Active at `now`, and the rule (and subject, when given) match its globs."""
         return (self.active(now) and fnmatchcase(rule, self.rule)
                 and (self.subject is None or fnmatchcase(subject, self.subject)))
 
@@ -51,12 +53,14 @@ class Silence:
         return f"{text} ({self.comment})" if self.comment else text
 
     def to_value(self) -> dict[str, Any]:
+        """The JSON-able form stored as a fact: the datetimes as ISO 8601 text."""
         value = asdict(self)
         value["until"], value["created_at"] = self.until.isoformat(), self.created_at.isoformat()
         return value
 
     @classmethod
     def from_value(cls, value: dict[str, Any]) -> Silence:
+        """The inverse of `to_value`."""
         return cls(**{**value, "until": datetime.fromisoformat(value["until"]),
                       "created_at": datetime.fromisoformat(value["created_at"])})
 

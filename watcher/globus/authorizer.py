@@ -61,6 +61,7 @@ class StoredTokenAuthorizer(GlobusAuthorizer):
             self._ensure()
 
     def get_authorization_header(self) -> str:
+        """The header for a request; on an invalid grant, adopts a token another process stored."""
         with self._lock:
             for _ in range(2):  # the stored token, then one adopted from another process
                 inner = self._ensure()
@@ -74,6 +75,7 @@ class StoredTokenAuthorizer(GlobusAuthorizer):
             raise CredentialsExpired(self.expired_reason) from cause
 
     def handle_missing_authorization(self) -> bool:
+        """The SDK calls it on a 401: True when it refreshed, so the request may be retried."""
         with self._lock:
             return self._inner is not None and self._inner.handle_missing_authorization()
 

@@ -31,6 +31,7 @@ class ConsentReport:
     unchecked: dict[str, str] = field(default_factory=dict)
 
     def command(self, keep: Sequence[str] = ()) -> str:
+        """The `watcher login` command line that grants the missing consents, keeping `keep`."""
         return consent_command(list(self.missing), keep)
 
     def message(self, keep: Sequence[str] = ()) -> str:

@@ -58,6 +58,7 @@ def required_scopes(exc: globus_sdk.GlobusAPIError) -> list[str]:
 
 
 def is_consent_required(exc: BaseException) -> bool:
+    """Whether a Globus API error asks for a new consent (the code or the info says so)."""
     return isinstance(exc, globus_sdk.GlobusAPIError) and (
         exc.code == "ConsentRequired" or bool(exc.info.consent_required))
 

@@ -35,6 +35,7 @@ class LoginInfo:
     last_refresh_at: datetime | None = None
 
     def to_json(self) -> str:
+        """The stored form, without `last_refresh_at` (each refresh stores that apart)."""
         data = asdict(self)
         data["logged_in_at"] = self.logged_in_at.isoformat()
         data.pop("last_refresh_at")

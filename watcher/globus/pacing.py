@@ -24,13 +24,16 @@ class Pacer:
     next_at: float = float("-inf")
 
     def due(self) -> bool:
+        """Whether the next request may go now (after the interval or the backoff)."""
         return self.clock() >= self.next_at
 
     def succeeded(self) -> None:
+        """Reset the backoff: the next request waits one plain interval."""
         self.failures = 0
         self.next_at = self.clock() + self.interval
 
     def failed(self) -> None:
+        """Count a failure: the next request waits the growing, capped backoff."""
         self.failures += 1
         self.next_at = self.clock() + self.delay()
 

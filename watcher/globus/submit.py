@@ -56,6 +56,7 @@ class Submitted:
 
 
 def fact_key(intent_key: str) -> str:
+    """The store fact that remembers the Globus submission id of one intent."""
     return f"submission:{intent_key}"
 
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import globus_sdk
 
 def chunks(ids: Sequence[str], size: int) -> Iterator[list[str]]:
+    """`ids` in lists of at most `size` (Globus caps a filter's ids), order kept."""
     for start in range(0, len(ids), size):
         yield list(ids[start:start + size])
 

@@ -31,6 +31,7 @@ class TokenFile:
         self.namespace = namespace
 
     def exists(self) -> bool:
+        """Whether a token file is present; says nothing of whether its tokens still work."""
         return self.path.exists()
 
     def transfer_tokens(self) -> TokenStorageData | None:

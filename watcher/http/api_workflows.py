@@ -54,6 +54,7 @@ async def workflows(request: Request, step: str | None = None, name: str | None 
 
 @router.get("/{workflow_id}", summary="One workflow with its steps and step log")
 async def workflow(request: Request, workflow_id: str) -> Any:
+    """The workflow as `watcher history WF --json` shows it; 404 when there is no such workflow."""
     checked(workflow_id, "workflow", "wf-1a2b3c")
     found = await _ctx(request).read(workflow_detail, workflow_id, _now())
     if found is None:
@@ -63,6 +64,7 @@ async def workflow(request: Request, workflow_id: str) -> Any:
 
 @router.get("/{workflow_id}/log", summary="A workflow's step log (`watcher history WF --json`)")
 async def workflow_log(request: Request, workflow_id: str) -> Any:
+    """The `log` list of `GET /api/v1/workflows/{id}`; 404 when there is no such workflow."""
     return (await workflow(request, workflow_id))["log"]
 
 

@@ -42,11 +42,13 @@ class JsonResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
+        """JSON as the CLI's `--json` writes it (see `dumps`), not Starlette's."""
         return dumps(content)
 
 
 def error_response(status: int, code: str, message: str, *,
                    headers: dict[str, str] | None = None, **extra: Any) -> JsonResponse:
+    """A JSON body `{"error": {"code", "message", ...extra}}`, the API's one error shape."""
     return JsonResponse({"error": {"code": code, "message": message, **extra}},
                         status_code=status, headers=headers)
 

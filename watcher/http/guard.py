@@ -47,6 +47,7 @@ class Guard:
         self.read_only = read_only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a refused request here (too big, no token, a write when read-only)."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -26,9 +26,11 @@ class StoreCollector(Collector):
         self.store, self.settings = store, settings
 
     def describe(self) -> list[Metric]:
+        """Nothing: describing at registration would read the store; the scrape does."""
         return []  # registering must not read the store: the scrape does
 
     def collect(self) -> Iterator[Metric]:
+        """The gauges from one read-only session, each scrape."""
         with self.store.session(write=False) as session:
             yield from _gauges(session, self.settings)
 

@@ -23,6 +23,7 @@ _CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 's
 
 @router.get("/")
 async def index(request: Request) -> HTMLResponse:
+    """The web page, with this server's CSRF token and a strict Content-Security-Policy."""
     ctx: HttpContext = request.app.state.ctx
     html = Template((_STATIC / "index.html").read_text()).substitute(csrf=ctx.tokens.csrf)
     return HTMLResponse(html, headers={"Content-Security-Policy": _CSP})
@@ -30,6 +31,7 @@ async def index(request: Request) -> HTMLResponse:
 
 @router.get("/static/{name}")
 async def static(name: str) -> Response:
+    """One of the page's own files by name; any other name is 404."""
     if name not in _TYPES:
         raise ApiError(404, "not_found", f"no static file '{name[:40]}'")
     return Response((_STATIC / name).read_bytes(), media_type=_TYPES[name])

@@ -25,6 +25,7 @@ class ListenRefused(Exception):
 
 
 def is_loopback(host: str) -> bool:
+    """Whether `host` is a loopback address; a host name is not (it may resolve anywhere)."""
     if host == "localhost":
         return True
     try:
@@ -49,6 +50,7 @@ def check_listen(http: HttpSettings, listen: str, *, insecure: bool = False) -> 
 
 
 def bind(host: str, port: int) -> socket.socket:
+    """A listening socket, bound now so a taken port fails at start (ListenRefused)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         return socket.create_server((host, port), family=family)
@@ -84,10 +86,12 @@ class HttpFace:
         self.url = f"{'https' if secure else 'http'}://{shown}:{port}/"
 
     async def serve(self) -> None:
+        """Serve until `stop`; the socket is closed on the way out."""
         try:
             await self._server.serve(sockets=[self._sock])
         finally:
             self._sock.close()
 
     def stop(self) -> None:
+        """Ask the server to finish its requests and return from `serve`."""
         self._server.should_exit = True

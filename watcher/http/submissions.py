@@ -37,10 +37,12 @@ class Seen:
 
 
 def digest(body: bytes) -> str:
+    """The SHA-256 hex digest of a request body, to tell a replay from a different body."""
     return hashlib.sha256(body).hexdigest()
 
 
 def look_up(session: Session, key: str) -> Seen | None:
+    """What an idempotency key was first used for, or None when it is new."""
     value = get_fact(session, PREFIX + key)
     if value is None:
         return None

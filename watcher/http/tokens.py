@@ -61,13 +61,16 @@ class Tokens:
                         hashlib.sha256).hexdigest()
 
     def bearer_ok(self, authorization: str | None) -> bool:
+        """Whether the Authorization header is `Bearer <the token>` (compared in constant time)."""
         scheme, _, value = (authorization or "").partition(" ")
         return scheme.lower() == "bearer" and _same(value.strip(), self._token)
 
     def cookie_ok(self, value: str | None) -> bool:
+        """Whether the session cookie carries the token (compared in constant time)."""
         return value is not None and _same(value, self.cookie_value)
 
     def csrf_ok(self, value: str | None) -> bool:
+        """Whether the form or header carries this server's CSRF token (in constant time)."""
         return value is not None and _same(value, self.csrf)
 
     def new_link(self) -> str:

@@ -30,6 +30,7 @@ class Problem:
     warning: bool = False
 
     def under(self, prefix: DataPath) -> Problem:
+        """This problem found inside a sub-document, its path put under `prefix`."""
         return Problem(prefix + self.path, self.message, self.at_key, self.find, self.warning)
 
 
@@ -52,6 +53,7 @@ class RuleError:
         return f"{where}:{field} {'warning: ' if self.warning else ''}{self.message}"
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON form `--format json` prints; severity is "error" or "warning"."""
         return {"path": str(self.path), "line": self.line, "col": self.col,
                 "field_path": self.field_path, "message": self.message,
                 "severity": "warning" if self.warning else "error"}

@@ -143,6 +143,7 @@ class LimitedLoader(yaml.SafeLoader):
         self._aliases = 0
 
     def compose_node(self, parent: Node | None, index: object) -> Node | None:
+        """PyYAML's hook per node: counts aliases and depth; raises once either is too high."""
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             self._aliases += 1

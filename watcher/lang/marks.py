@@ -48,6 +48,7 @@ class Marks:
         return (mark.line + 1, mark.column + 1) if mark else None
 
     def line(self, path: DataPath) -> int | None:
+        """The 1-based line of the key at `path`, or None when the document has no mark for it."""
         where = self.locate(path, at_key=True)
         return where[0] if where else None
 

@@ -67,6 +67,7 @@ class Equals(Matcher):
     expected: Any
 
     def matches(self, value: Any) -> bool:
+        """Numbers compare as numbers, booleans only with booleans, None only with None."""
         if value is None or self.expected is None:
             return value is None and self.expected is None
         if isinstance(value, bool) or isinstance(self.expected, bool):
@@ -77,6 +78,7 @@ class Equals(Matcher):
         return str(value) == str(self.expected)
 
     def values(self) -> list[Any]:
+        """The one expected value."""
         return [self.expected]
 
     def __str__(self) -> str:
@@ -97,6 +99,7 @@ class Compare(Matcher):
     operand: float | str
 
     def matches(self, value: Any) -> bool:
+        """False for None and for a non-number when the operand is numeric."""
         if value is None:
             return False
         if isinstance(self.operand, str):  # only == and != take a non-numeric operand
@@ -117,6 +120,7 @@ class Range(Matcher):
     high: float
 
     def matches(self, value: Any) -> bool:
+        """True for a number (or numeric string) within low..high, both ends included."""
         number = _number(value)
         return number is not None and self.low <= number <= self.high
 
@@ -131,6 +135,7 @@ class Glob(Matcher):
     pattern: str
 
     def matches(self, value: Any) -> bool:
+        """Shell-style glob on the value's text, case-sensitive; None never matches."""
         return value is not None and fnmatch.fnmatchcase(str(value), self.pattern)
 
     def __str__(self) -> str:
@@ -144,9 +149,11 @@ class AnyOf(Matcher):
     options: tuple[Matcher, ...]
 
     def matches(self, value: Any) -> bool:
+        """True when any option matches."""
         return any(option.matches(value) for option in self.options)
 
     def values(self) -> list[Any]:
+        """The options' plain values, in order."""
         return [v for option in self.options for v in option.values()]
 
     def __str__(self) -> str:

@@ -49,6 +49,7 @@ def deferred(params: dict[str, Any], context: Mapping[str, Any],
 
 
 def is_deferred(params: Mapping[str, Any]) -> bool:
+    """Whether the params were stored unrendered, waiting on earlier steps' results."""
     return DEFERRED in params
 
 
@@ -103,6 +104,7 @@ _TAGS = {
 
 
 def decode(value: Any) -> Any:
+    """The inverse of `encode`: tagged one-key mappings back to their values, deeply."""
     if isinstance(value, dict):
         if len(value) == 1:
             (tag, inner), = value.items()

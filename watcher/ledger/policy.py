@@ -32,4 +32,5 @@ class RetryPolicy:
         return wait * (1 - self.jitter * self.rng())
 
     def gives_up(self, attempts: int) -> bool:
+        """Whether `attempts` used up the policy, so the intent goes dead."""
         return attempts >= self.max_attempts

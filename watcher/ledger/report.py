@@ -30,6 +30,7 @@ class RunReport:
     @classmethod
     def of(cls, intent: Intent, outcome: Outcome, subject: str | None, *,
            recorded: bool) -> RunReport:
+        """The report of one run; `recorded` is False when the outcome was not stored."""
         assert intent.id is not None
         retrying = recorded and not outcome.ok and intent.status not in (DONE, DEAD)
         return cls(intent.id, intent.key, intent.rule, intent.action_type, intent.step, subject,
@@ -39,6 +40,7 @@ class RunReport:
 
     @property
     def detail(self) -> str:
+        """The outcome's one-line detail."""
         return self.outcome.detail
 
     @property

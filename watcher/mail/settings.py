@@ -24,6 +24,7 @@ class SmtpSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     def password(self) -> str | None:
+        """Read now from the environment variable or the file, None when neither is set."""
         if self.password_env:
             return os.environ.get(self.password_env)
         if self.password_file:

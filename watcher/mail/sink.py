@@ -97,28 +97,34 @@ class SmtpSink:
 
     @property
     def requires_login(self) -> bool:
+        """Whether the sink has credentials, so it refuses mail from a client not logged in."""
         return self._credentials is not None
 
     @property
     def host(self) -> str:
+        """The loopback address the sink listens on."""
         return str(self._controller.hostname)
 
     @property
     def port(self) -> int:
+        """The TCP port, chosen by the OS when 0 was asked for."""
         return int(self._controller.port)
 
     @property
     def messages(self) -> list[ReceivedMessage]:
+        """A copy of the messages received so far, in arrival order."""
         with self._arrived:
             return list(self._messages)
 
     def start(self) -> SmtpSink:
+        """Start listening (creating `directory` when given); returns self for chaining."""
         if self.directory is not None:
             self.directory.mkdir(parents=True, exist_ok=True)
         self._controller.start()
         return self
 
     def stop(self) -> None:
+        """Stop listening; messages already received stay readable."""
         self._controller.stop()
 
     def __enter__(self) -> SmtpSink:

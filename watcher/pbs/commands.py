@@ -30,6 +30,7 @@ class CommandResult:
 
     @property
     def ok(self) -> bool:
+        """Whether the command exited 0."""
         return self.returncode == 0
 
     def describe(self) -> str:
@@ -48,6 +49,7 @@ class PbsCommands:
     env: dict[str, str] | None = None
 
     def path(self, command: str) -> str:
+        """The executable: an override, then `bin_dir`, then PATH, else the bare name."""
         if command in self.overrides:
             return self.overrides[command]
         if self.bin_dir is not None:

@@ -34,6 +34,7 @@ class PbsDuration(timedelta):
 
     @classmethod
     def of(cls, value: timedelta) -> PbsDuration:
+        """`value` as a PbsDuration, fractions of a second kept."""
         return cls(seconds=value.total_seconds())
 
     def __add__(self, other: Any) -> Any:

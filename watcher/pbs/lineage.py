@@ -40,6 +40,7 @@ class Lineage:
 
     @property
     def newest(self) -> str:
+        """The latest job id of the chain: its last resubmission, or `root` if there is none."""
         return self.chain[-1]
 
     def extended(self, parent: str, job_id: str) -> Lineage:

@@ -50,15 +50,19 @@ class QsubArgs:
     command: tuple[str, ...] = ()
 
     def values(self, letter: str) -> list[str]:
+        """Each value given with `-letter`, in order ("" for a flag with none)."""
         return [value or "" for opt, value in self.options if opt == letter]
 
     def has(self, letter: str) -> bool:
+        """Whether `-letter` is given at all."""
         return any(opt == letter for opt, _ in self.options)
 
     def without(self, *letters: str) -> QsubArgs:
+        """A copy without every `-letter` of `letters`."""
         return replace(self, options=tuple(o for o in self.options if o[0] not in letters))
 
     def plus(self, letter: str, value: str | None = None) -> QsubArgs:
+        """A copy with `-letter [value]` added last (so it wins over an earlier one)."""
         return replace(self, options=(*self.options, (letter, value)))
 
     def argv(self) -> list[str]:

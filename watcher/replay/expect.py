@@ -27,10 +27,12 @@ class Comparison:
 
     @property
     def ok(self) -> bool:
+        """True when every expectation was met and nothing else fired."""
         return not self.missing and not self.unexpected
 
 
 def compare(expected: Sequence[Expectation], decisions: Sequence[Decision]) -> Comparison:
+    """Pair each expectation with one firing, the most specific first, so none counts twice."""
     actual = [(d, a) for d in decisions if d.verdict is Verdict.FIRE for a in d.actions]
     free = list(range(len(actual)))
     met: set[int] = set()
@@ -44,6 +46,7 @@ def compare(expected: Sequence[Expectation], decisions: Sequence[Decision]) -> C
 
 
 def matches(expectation: Expectation, decision: Decision, action: PlannedAction) -> bool:
+    """Whether the firing's rule, time, subject, action and named params are as expected."""
     e = expectation
     return (e.rule == decision.rule
             and (e.at is None or e.at == decision.at)

@@ -75,14 +75,17 @@ class ReplayResult:
 
     @property
     def events(self) -> list[Event]:
+        """The events of the log, in order."""
         return [entry for entry in self.log if isinstance(entry, Event)]
 
     @property
     def decisions(self) -> list[Decision]:
+        """The rule decisions of the log (fire or not), in order."""
         return [entry for entry in self.log if isinstance(entry, Decision)]
 
     @property
     def firings(self) -> list[Decision]:
+        """The decisions that fired, in order."""
         return [d for d in self.decisions if d.verdict is Verdict.FIRE]
 
 

@@ -68,6 +68,7 @@ class Step:
 
     @property
     def healthy(self) -> bool:
+        """Whether PBS answered at this step."""
         return self.jobs is not None
 
 
@@ -103,5 +104,6 @@ class Timeline:
 
 
 def offset_text(delta: timedelta) -> str:
+    """A signed offset like "+5m" or "-1h30m", as timelines write them."""
     sign = "-" if delta < timedelta(0) else "+"
     return sign + format_duration(abs(delta))

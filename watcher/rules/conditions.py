@@ -57,6 +57,7 @@ class ConditionContext:
 
     @property
     def label(self) -> str:
+        """"<kind noun> <subject>", as messages about this condition name it."""
         return f"{kind_of(self.kind).noun} {self.subject}"
 
 

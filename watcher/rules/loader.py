@@ -53,12 +53,15 @@ class RuleSet:
 
     @property
     def ok(self) -> bool:
+        """True when no file had an error (warnings do not count)."""
         return not self.errors
 
     def by_name(self) -> dict[str, Rule]:
+        """The loaded rules keyed by their unique name."""
         return {rule.name: rule for rule in self.rules}
 
     def raise_for_errors(self) -> None:
+        """Raise RuleLoadError carrying every error, if there is any."""
         if self.errors:
             raise RuleLoadError(self.errors)
 

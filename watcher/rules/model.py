@@ -69,26 +69,33 @@ class Trigger(_Frozen):
 
     @property
     def impl(self) -> TriggerType:
+        """The registered trigger type this `type:` names."""
         return TRIGGERS[self.type]
 
     @property
     def event_kinds(self) -> frozenset[str]:
+        """The event kinds whose edges can fire this trigger (its type's)."""
         return self.impl.event_kinds
 
     @property
     def watch_kinds(self) -> frozenset[str]:
+        """The event kinds that move a subject into or out of the condition (for `for:`)."""
         return self.impl.watch_kinds
 
     def subject_key(self) -> str | None:
+        """The one subject this trigger is pinned to (for indexing), or None for any."""
         return self.impl.subject_key(self.config)
 
     def selects(self, attrs: Mapping[str, Any]) -> bool:
+        """Whether the trigger's identity selectors pick a subject with these attributes."""
         return self.impl.selects(self.config, attrs)
 
     def holds(self, attrs: Mapping[str, Any] | None) -> bool:
+        """Whether a subject with these attributes (None: unknown) is inside the condition."""
         return self.impl.holds(self.config, attrs)
 
     def matches_transition(self, event: Event) -> bool:
+        """Whether `event` is an edge into the condition for a selected subject."""
         return self.impl.matches_transition(self.config, event)
 
     def __str__(self) -> str:
@@ -104,9 +111,11 @@ class Condition(_Frozen):
 
     @property
     def impl(self) -> ConditionType:
+        """The registered condition type this `type:` names."""
         return CONDITIONS[self.type]
 
     def check(self, ctx: ConditionContext) -> bool:
+        """Whether the condition holds; raises ConditionErrorMessage if it cannot tell."""
         return self.impl.check(self.config, ctx)
 
     def __str__(self) -> str:

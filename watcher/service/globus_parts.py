@@ -44,6 +44,7 @@ class GlobusParts:
 
     @property
     def sources(self) -> list[Source]:
+        """The Globus sources to schedule: tasks, then endpoints."""
         return [self.tasks, self.endpoints]
 
 
@@ -68,6 +69,7 @@ def globus_parts(settings: GlobusSettings, store: Store, rules: Callable[[], Seq
 
 
 def watched_task_ids(store: Store, rules: Iterable[Rule]) -> set[str]:
+    """Task ids to poll: those actions started (watched) and those rules pin by id."""
     with store.session(write=False) as session:
         ids = watched_ids(session, "globus")
     return ids | pinned_task_ids(rules)

@@ -72,6 +72,7 @@ class RuleBook:
 
     @property
     def rules(self) -> list[Rule]:
+        """The rules of every file that loaded, files in path order, rules in file order."""
         return [rule for path in sorted(self._good) for rule in self._good[path]]
 
     def reload(self) -> bool:

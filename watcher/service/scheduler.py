@@ -42,9 +42,11 @@ PRUNE_DELAY = 60.0
 class Companion(Protocol):
     """Something that runs beside the service in its loop (the HTTP face) and stops first."""
 
-    async def serve(self) -> None: ...
+    async def serve(self) -> None:
+        """Run until `stop` is called; the service awaits it as one of its tasks."""
 
-    def stop(self) -> None: ...
+    def stop(self) -> None:
+        """Ask `serve` to return soon; called before the service itself stops."""
 
 
 async def run_forever(service: Service, *, poll_interval: float,

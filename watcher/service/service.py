@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
+    """Now, aware in UTC (the service's default clock)."""
     return datetime.now(UTC)
 
 
@@ -130,6 +131,7 @@ class Service:
 
     @property
     def owner(self) -> str:
+        """The name the runner claims intents with, unique to this process (host, pid, random)."""
         return self.runner.owner
 
     async def start(self, poll_interval: float) -> None:

@@ -55,6 +55,7 @@ class PbsSource(Source):
         self._now = now
 
     async def poll(self) -> Observation:
+        """One `qstat -f -F json -x` (finished jobs too), cut down to the jobs watched."""
         at = self._now()
         extra = self.extra_ids() if self.extra_ids else ()
         result = await self.commands.run("qstat", *QSTAT_ARGS)

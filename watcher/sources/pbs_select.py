@@ -82,6 +82,7 @@ class SelectPbsSource(Source):
         self._last_good = None
 
     async def poll(self) -> Observation:
+        """qselect for ids plus qstat of the changed ones; a full qstat every `full_every` polls."""
         at, started = self._now(), self._clock()
         self._polls += 1
         full = self._polls % self.full_every == 0

@@ -65,9 +65,11 @@ class QuotaTarget(BaseModel):
 
     @property
     def subject(self) -> str:
+        """The path normalized, as events name the quota."""
         return normalize_path(self.path)
 
     def command(self) -> list[str]:
+        """The argument list to run: `argv`, or `lfs quota -u USER PATH`."""
         if self.argv:
             return list(self.argv)
         return ["lfs", "quota", "-u", self.user or getpass.getuser(), self.path]
@@ -92,9 +94,11 @@ class QuotaSource(Source):
         self._next_at = float("-inf")
 
     def due(self) -> bool:
+        """Whether the interval since the last poll has passed."""
         return self._clock() >= self._next_at
 
     async def poll(self) -> Observation:
+        """Read every target at once; fails only when every target failed."""
         at = self._now()
         self._next_at = self._clock() + self.interval
         reads = await asyncio.gather(*(self._read(target) for target in self.targets))
@@ -131,6 +135,7 @@ class QuotaSource(Source):
 
 
 def floor_percent(used: int, limit: int | None) -> float | None:
+    """`used` as a percentage of `limit`, rounded down to 0.1; None when there is no limit."""
     return None if not limit else (used * 1000 // limit) / 10
 
 
@@ -151,6 +156,7 @@ def quota_attributes(path: str, kind: str, *, used_bytes: int | None, limit_byte
 
 
 def statvfs_attributes(path: str, st: os.statvfs_result) -> dict[str, Any]:
+    """A file system's quota attributes from statvfs; the limit counts only what users may use."""
     frsize = st.f_frsize or st.f_bsize
     used = (st.f_blocks - st.f_bfree) * frsize
     files = st.f_files - st.f_ffree
@@ -230,6 +236,7 @@ class LfsQuota:
 
     @property
     def inaccurate(self) -> bool:
+        """Whether lfs bracketed a value (`[...]`: its figures were not all reachable)."""
         return any(v.bracketed for v in (self.used, self.soft, self.hard, self.files,
                                          self.files_soft, self.files_hard))
 

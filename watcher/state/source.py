@@ -89,6 +89,7 @@ class SourceState:
         sa_event.listen(session, "after_commit", commit, once=True)
 
     def subjects(self) -> Mapping[str, Mapping[str, Any]]:
+        """The last known attributes of each subject, as of the last commit."""
         return {subject: entry.attrs for subject, entry in self.previous.items()}
 
     def _write_snapshots(

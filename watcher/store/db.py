@@ -37,6 +37,7 @@ class Store:
 
     @property
     def dialect(self) -> str:
+        """The SQLAlchemy dialect name: "sqlite" or "postgresql"."""
         return self.engine.dialect.name
 
     @contextmanager
@@ -56,6 +57,7 @@ class Store:
                 raise
 
     def close(self) -> None:
+        """Dispose of the engine's pooled connections; the store is unusable after."""
         self.engine.dispose()
 
 

@@ -14,6 +14,7 @@ from watcher.store.models import Fact
 
 
 def get_fact(session: Session, key: str) -> dict[str, Any] | None:
+    """A copy of the fact's value, or None when no fact has this key."""
     fact = session.get(Fact, key)
     return None if fact is None else dict(fact.value)
 

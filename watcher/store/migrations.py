@@ -31,6 +31,7 @@ class SchemaError(Exception):
 
 
 def current_version(migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """The schema version a store has after every migration: the baseline is version 1."""
     return len(migrations) + 1
 
 

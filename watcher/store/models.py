@@ -29,6 +29,7 @@ UNSUCCESSFUL = (FAILED, DEAD, SKIPPED)
 
 
 def utcnow() -> datetime:
+    """Now, timezone-aware in UTC (the store refuses naive datetimes)."""
     return datetime.now(UTC)
 
 
@@ -80,6 +81,7 @@ class EventRecord(SQLModel, table=True):
 
     @classmethod
     def from_event(cls, event: Event) -> EventRecord:
+        """A row for `event`, its mappings copied so later changes to the event do not leak in."""
         return cls(
             kind=event.kind,
             subject=event.subject,
@@ -91,6 +93,7 @@ class EventRecord(SQLModel, table=True):
         )
 
     def to_event(self) -> Event:
+        """The stored event back as an `Event`, equal to the one recorded."""
         return Event(self.kind, self.subject, self.at, self.change, self.previous, self.current,
                      dict(self.data))
 

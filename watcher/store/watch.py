@@ -27,6 +27,7 @@ def watch(session: Session, source: str, subject: str, **info: Any) -> None:
 
 
 def unwatch(session: Session, source: str, subject: str) -> None:
+    """Stop watching the subject; a no-op when it was not watched."""
     fact = session.get(Fact, _key(source, subject))
     if fact is not None:
         session.delete(fact)
@@ -48,4 +49,5 @@ def watched_ids(session: Session, source: str) -> set[str]:
 
 
 def is_watched(session: Session, source: str, subject: str) -> bool:
+    """Whether `watch` recorded the subject and no `unwatch` removed it since."""
     return get_fact(session, _key(source, subject)) is not None

@@ -38,15 +38,18 @@ class ActionFailedTrigger(TriggerType):
     attributes = frozenset({"rule", "action", "step", "key", "attempts", "error"})
 
     def selects(self, config: ActionFailedConfig, attrs: Mapping[str, Any]) -> bool:
+        """The rule (a glob) and the action (exact) of the dead intent, when given."""
         if config.rule is not None and not fnmatch.fnmatchcase(str(attrs.get("rule")),
                                                                config.rule):
             return False
         return config.action is None or attrs.get("action") == config.action
 
     def holds(self, config: ActionFailedConfig, attrs: Mapping[str, Any] | None) -> bool:
+        """A dead intent is inside the condition for as long as it is known."""
         return attrs is not None
 
     def matches_transition(self, config: ActionFailedConfig, event: Event) -> bool:
         # Each dead intent is its own edge: two failures of one subject are two events.
+        """Every dead intent of a selected rule fires, even a subject's second one."""
         return (event.kind in self.event_kinds and event.current is not None
                 and self.selects(config, event.current))

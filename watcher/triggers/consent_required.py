@@ -46,11 +46,14 @@ class ConsentRequiredTrigger(TriggerType):
     attributes = GlobusEndpointTrigger.attributes | {"entity_type", "login_command"}
 
     def subject_key(self, config: ConsentRequiredConfig) -> str | None:
+        """The collection id when the rule names exactly one."""
         wanted = config.collection
         return str(wanted.expected) if isinstance(wanted, Equals) else None
 
     def selects(self, config: ConsentRequiredConfig, attrs: Mapping[str, Any]) -> bool:
+        """The collection matcher against the collection's id; no matcher selects all."""
         return config.collection is None or config.collection.matches(attrs.get("id"))
 
     def holds(self, config: ConsentRequiredConfig, attrs: Mapping[str, Any] | None) -> bool:
+        """Inside while Globus says the collection needs a new consent."""
         return attrs is not None and attrs.get("consent_required") is True

@@ -35,7 +35,9 @@ class CredentialsExpiredTrigger(TriggerType):
     attributes = frozenset({"source", "expired", "reason"})
 
     def selects(self, config: CredentialsConfig, attrs: Mapping[str, Any]) -> bool:
+        """There is one credential subject; the trigger has no selector."""
         return True
 
     def holds(self, config: CredentialsConfig, attrs: Mapping[str, Any] | None) -> bool:
+        """Inside while the stored Globus credentials are expired."""
         return attrs is not None and attrs.get("expired") is True

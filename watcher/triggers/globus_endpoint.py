@@ -44,12 +44,15 @@ class GlobusEndpointTrigger(TriggerType):
                             "consent_required", "required_scopes", "login_command"})
 
     def subject_key(self, config: GlobusEndpointConfig) -> str | None:
+        """The endpoint id when the rule names one."""
         return config.endpoint
 
     def selects(self, config: GlobusEndpointConfig, attrs: Mapping[str, Any]) -> bool:
+        """No `endpoint:` selects every endpoint watched."""
         return config.endpoint is None or attrs.get("id") == config.endpoint
 
     def holds(self, config: GlobusEndpointConfig, attrs: Mapping[str, Any] | None) -> bool:
+        """Every flag the rule gives has that value; with none given, any flag is true."""
         if attrs is None:
             return False
         wanted = {flag: getattr(config, flag) for flag in _FLAGS
@@ -60,6 +63,7 @@ class GlobusEndpointTrigger(TriggerType):
 
     def matches_transition(self, config: GlobusEndpointConfig, event: Event) -> bool:
         # "Usable again" needs a before: a first probe of a fine endpoint is no recovery.
+        """As the base, but a recovery (a flag false) needs an earlier probe to recover from."""
         recovery = any(getattr(config, flag) is False for flag in _FLAGS)
         if recovery and event.previous is None:
             return False

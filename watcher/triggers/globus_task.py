@@ -86,18 +86,22 @@ class GlobusTaskTrigger(TriggerType):
     attributes = frozenset(task_attributes({}))
 
     def subject_key(self, config: GlobusTaskConfig) -> str | None:
+        """The task id when the rule names exactly one."""
         task = config.task
         return str(task.expected) if isinstance(task, Equals) else None
 
     def selects(self, config: GlobusTaskConfig, attrs: Mapping[str, Any]) -> bool:
+        """The task id and label matchers, each when given."""
         if config.task is not None and not config.task.matches(attrs.get("task_id")):
             return False
         return config.label is None or config.label.matches(attrs.get("label"))
 
     def holds(self, config: GlobusTaskConfig, attrs: Mapping[str, Any] | None) -> bool:
+        """Status, nice status and the other levels the rule gives all hold."""
         return attrs is not None and _levels_hold(config, attrs)
 
     def matches_transition(self, config: GlobusTaskConfig, event: Event) -> bool:
+        """As the base, and `from:` (if given) held before the change."""
         if not super().matches_transition(config, event):
             return False
         previous = event.previous

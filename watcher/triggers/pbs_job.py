@@ -44,6 +44,7 @@ class CurrentUser(Matcher):
     """`owner: me`: the user watcher runs as, looked up when matching."""
 
     def matches(self, value: Any) -> bool:
+        """Compared with `getpass.getuser()` at each call, not once at load."""
         return value == getpass.getuser()
 
     def __str__(self) -> str:
@@ -147,9 +148,11 @@ class PbsJobTrigger(TriggerType):
 
     def subject_key(self, config: PbsJobConfig) -> str | None:
         # A short id (`1234`) matches any server suffix, so it cannot be an exact index key.
+        """A full job id (`1234.server`) only: a short id matches every server suffix."""
         return config.id if config.id and "." in config.id else None
 
     def selects(self, config: PbsJobConfig, attrs: Mapping[str, Any]) -> bool:
+        """Id (short or full), name, queue, owner and `variables:` matchers, each when given."""
         if config.id is not None and not _same_job(config.id, attrs.get("id")):
             return False
         for field in ("name", "queue", "owner"):
@@ -161,9 +164,11 @@ class PbsJobTrigger(TriggerType):
                    for key, matcher in config.variables.items())
 
     def holds(self, config: PbsJobConfig, attrs: Mapping[str, Any] | None) -> bool:
+        """State, substate, exit status and the other levels the rule gives all hold."""
         return attrs is not None and _levels_hold(config, attrs)
 
     def matches_transition(self, config: PbsJobConfig, event: Event) -> bool:
+        """An entry into the levels; with `vanished: true`, the job leaving qstat from them."""
         if event.kind not in self.event_kinds:
             return False
         previous = event.previous

@@ -57,9 +57,11 @@ class QuotaTrigger(TriggerType):
     attributes = frozenset(QUOTA_ATTRIBUTES)
 
     def subject_key(self, config: QuotaConfig) -> str | None:
+        """The path when the rule names one that is not a glob."""
         return config.path if config.path and not _is_glob(config.path) else None
 
     def selects(self, config: QuotaConfig, attrs: Mapping[str, Any]) -> bool:
+        """`path:` as exact text, or as a glob when it has glob characters."""
         if config.path is None:
             return True
         path = str(attrs.get("path"))
@@ -67,6 +69,7 @@ class QuotaTrigger(TriggerType):
             else path == config.path
 
     def holds(self, config: QuotaConfig, attrs: Mapping[str, Any] | None) -> bool:
+        """Every level given holds; with none given, the quota is over its limit."""
         if attrs is None:
             return False
         levels = {"used_percent": config.used_percent, "files_percent": config.files_percent}

@@ -47,14 +47,17 @@ class RulesInvalidTrigger(TriggerType):
                             "sha256"})
 
     def selects(self, config: RulesInvalidConfig, attrs: Mapping[str, Any]) -> bool:
+        """`file:` as a glob on the rule file's path; none selects every file."""
         return config.file is None or fnmatch.fnmatchcase(str(attrs.get("path")), config.file)
 
     def holds(self, config: RulesInvalidConfig, attrs: Mapping[str, Any] | None) -> bool:
+        """Inside while the file's latest version fails to load."""
         return attrs is not None and attrs.get("valid") is False
 
     def matches_transition(self, config: RulesInvalidConfig, event: Event) -> bool:
         # Each broken version is its own edge: a file edited from one error to another fires
         # again, though it never was valid in between.
+        """A file that becomes invalid, or stays invalid with different content, fires."""
         current, previous = event.current, event.previous
         if event.kind not in self.event_kinds or not self.inside(config, current):
             return False

@@ -32,6 +32,7 @@ class Runtime:
     last_fired_at: datetime | None = None
 
     def add(self, row: RuleState) -> None:
+        """Fold in one subject's row: sums, the earliest pending and the latest firing."""
         self.in_condition += row.in_condition
         self.fire_count += row.fire_count
         if row.pending_since is not None:
@@ -60,6 +61,7 @@ def rule_items(ruleset: RuleSet, session: Session | None) -> list[dict[str, Any]
 
 
 def rule_item(rule: Rule, runtime: dict[str, Runtime] | None) -> dict[str, Any]:
+    """The `watcher rules list --json` item of a loaded rule; `runtime` adds its state."""
     source = rule.source
     item: dict[str, Any] = {
         "name": rule.name, "valid": True, "file": str(source.path) if source else None,
@@ -99,6 +101,7 @@ def _state(rule: Rule, state: Runtime) -> str:
 
 
 def invalid_items(ruleset: RuleSet, report: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """One item per file that failed to load, at its first error; `report`: the service's view."""
     by_file: dict[Path, list[RuleError]] = {}
     for error in ruleset.errors:
         by_file.setdefault(error.path, []).append(error)

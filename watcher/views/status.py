@@ -64,6 +64,7 @@ class Section:
 
 
 def sources(inputs: StatusInputs) -> Section:
+    """The "Sources" section: each source's health; Globus ones shown paused when logged out."""
     columns = {"source": "Source", "healthy": "Healthy", "failures": "Failed polls",
                "last_ok_at": "Healthy since / last answer (UTC)", "last_error": "Last error"}
     # Dead credentials are no outage (no source_down), but the Globus sources are not asking:
@@ -100,6 +101,7 @@ def instances(inputs: StatusInputs) -> Section:
 
 
 def credentials(inputs: StatusInputs) -> Section:
+    """The "Credentials" section: the Globus login's state and what to do about it."""
     columns = {"state": "State", "logged_in_as": "Logged in as", "token_age": "Login age",
                "last_used_at": "Refresh token last used (UTC)",
                "refresh_token_lapses_at": "Lapses if unused (UTC, estimated)",
@@ -111,6 +113,7 @@ def credentials(inputs: StatusInputs) -> Section:
 
 
 def rules_in_trouble(inputs: StatusInputs) -> Section:
+    """The "Rules in trouble" section: each broken file's first error and the service's view."""
     rows: list[dict[str, Any]] = []
     report = None if inputs.session is None else get_fact(inputs.session, RULEBOOK_FACT)
     for error in _first_errors(inputs.ruleset):
@@ -131,6 +134,7 @@ def rules_in_trouble(inputs: StatusInputs) -> Section:
 
 
 def dead_intents(inputs: StatusInputs) -> Section:
+    """The "Dead intents" section: the latest few, oldest first."""
     stmt = (select(Intent, Firing.subject).outerjoin(Firing, col(Intent.firing_id) == Firing.id)
             .where(Intent.status == DEAD).order_by(col(Intent.updated_at).desc())
             .limit(_DEAD_SHOWN))
@@ -145,6 +149,7 @@ def dead_intents(inputs: StatusInputs) -> Section:
 
 
 def pending_windows(inputs: StatusInputs) -> Section:
+    """The "Pending windows" section: rules waiting out a `for:`, with when each is due."""
     rules = inputs.ruleset.by_name()
     stmt = select(RuleState).where(col(RuleState.pending_since).is_not(None)).order_by(
         col(RuleState.pending_since))
@@ -160,6 +165,7 @@ def pending_windows(inputs: StatusInputs) -> Section:
 
 
 def intent_counts(inputs: StatusInputs) -> Section:
+    """The "Intents" section: a count for every status, zeros included."""
     counts = dict(_all(inputs, select(Intent.status, func.count()).group_by(col(Intent.status))))
     rows = [{"status": status, "count": counts.get(status, 0)} for status in STATUSES] \
         if inputs.session is not None else []
@@ -168,6 +174,7 @@ def intent_counts(inputs: StatusInputs) -> Section:
 
 
 def workflows(inputs: StatusInputs) -> Section:
+    """The "Workflows" section: each live workflow, with its credential state."""
     now = datetime.now(UTC)
     rows = [] if inputs.session is None else workflow_rows(inputs.session, now)
     if inputs.session is not None and inputs.settings is not None:

@@ -71,6 +71,7 @@ class TokenStore:
         self.client_secrets: dict[str, str] = {}
 
     def identity(self, user: str) -> dict[str, Any]:
+        """The identity document of `user`, made on first use (ids are stable per name)."""
         doc = identity_doc(user)
         return self.identities.setdefault(doc["id"], doc)
 
@@ -84,6 +85,9 @@ class TokenStore:
     def issue(self, identity_id: str, client_id: str, scope: str, *, refresh: bool,
               lifetime: float | None = None, extra: dict[str, Any] | None = None
               ) -> dict[str, Any]:
+        """A token response with one token per resource server (the rest in `other_tokens`).
+        Raises OAuthError("invalid_scope") when `scope` names none; `extra` adds fields.
+        """
         groups = by_resource_server(scope)
         if not groups:
             raise OAuthError("invalid_scope")
@@ -120,6 +124,7 @@ class TokenStore:
 
     def exchange_code(self, code: str, client_id: str, redirect_uri: str,
                       verifier: str | None) -> dict[str, Any]:
+        """The authorization-code grant: a code is spent once; client, redirect, PKCE must match."""
         grant = self.codes.pop(code, None)
         if grant is None or grant.get("client_id") != client_id:
             raise OAuthError("invalid_grant")
@@ -132,6 +137,7 @@ class TokenStore:
                           refresh=offline, extra={"state": grant.get("state", "_default")})
 
     def refresh(self, value: str, client_id: str | None) -> dict[str, Any]:
+        """The refresh grant; the refresh token rotates when `rotate_refresh_tokens` is on."""
         token = self.tokens.get(value)
         if token is None or token.kind != "refresh" or token.revoked:
             raise OAuthError("invalid_grant")
@@ -158,6 +164,7 @@ class TokenStore:
         return self.issue(identity["id"], client_id, scope, refresh=False)
 
     def introspect(self, value: str) -> dict[str, Any]:
+        """RFC 7662's answer: `{"active": False}` for an unknown, revoked or expired token."""
         token = self.tokens.get(value)
         live = token is not None and not token.revoked and (
             token.expires_at is None or token.expires_at > self._clock())
@@ -172,6 +179,7 @@ class TokenStore:
                 "token_type": "Bearer", "identity_set": [token.identity_id]}
 
     def valid(self, value: str, resource_server: str) -> Token | None:
+        """The live access token for `resource_server`, else None (unknown, revoked, expired)."""
         token = self.tokens.get(value)
         if (token is None or token.kind != "access" or token.revoked
                 or token.resource_server != resource_server):
@@ -181,10 +189,12 @@ class TokenStore:
         return token
 
     def revoke(self, value: str) -> None:
+        """Revoke one token; an unknown value is ignored, as RFC 7009 asks."""
         if value in self.tokens:
             self.tokens[value].revoked = True
 
     def revoke_all(self, identity_id: str | None, kind: str) -> int:
+        """Revoke every live token of `kind` (one identity's, or all for None); returns how many."""
         hits = [t for t in self.tokens.values()
                 if t.kind == kind and not t.revoked and identity_id in (None, t.identity_id)]
         for token in hits:
@@ -192,6 +202,7 @@ class TokenStore:
         return len(hits)
 
     def to_dict(self) -> dict[str, Any]:
+        """The snapshot form; spent and expired tokens are left out."""
         return {"access_lifetime": self.access_lifetime,
                 "rotate_refresh_tokens": self.rotate_refresh_tokens,
                 "identities": self.identities, "client_secrets": self.client_secrets,
@@ -203,6 +214,7 @@ class TokenStore:
         return alive and not token.revoked
 
     def load(self, data: dict[str, Any]) -> None:
+        """Restore from `to_dict`'s form, replacing what is held."""
         self.access_lifetime = data.get("access_lifetime", DEFAULT_ACCESS_LIFETIME)
         self.rotate_refresh_tokens = data.get("rotate_refresh_tokens", True)
         self.identities = data.get("identities", {})

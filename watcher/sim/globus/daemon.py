@@ -54,6 +54,9 @@ def running_url(home: Path) -> str | None:
 
 def start_daemon(home: Path, port: int = 0, bandwidth: float = DEFAULT_BANDWIDTH,
                  timeout: float = 15.0) -> str:
+    """Start the emulator as a detached process under `home`; returns its URL once it listens.
+    Raises DaemonError if one already runs there or it exits or stalls for `timeout` s.
+    """
     home.mkdir(parents=True, exist_ok=True)
     if running_url(home):
         raise DaemonError(f"already running at {running_url(home)} (home {home})")
@@ -112,6 +115,7 @@ def _alive(pid: int) -> bool:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """`python -m watcher.sim.globus.daemon --home DIR`: serve until SIGTERM."""
     parser = argparse.ArgumentParser(description="Run the watcher Globus emulator.")
     parser.add_argument("--home", type=Path, required=True)
     parser.add_argument("--port", type=int, default=0)

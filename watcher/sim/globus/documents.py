@@ -26,6 +26,7 @@ def iso(ts: float | None) -> str | None:
 
 
 def request_id() -> str:
+    """A 9-character request id like those Globus puts in its error documents."""
     return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(9))
 
 
@@ -106,6 +107,7 @@ def _details(task: Task) -> str | None:
 
 
 def event_doc(event: Mapping[str, Any]) -> dict[str, Any]:
+    """A task event as the event_list API returns it."""
     return {"DATA_TYPE": "event", "code": event["code"], "description": event["description"],
             "details": event["details"], "is_error": event["is_error"],
             "time": iso(event["time"])}
@@ -133,5 +135,6 @@ def submit_result(task: Task, duplicate: bool) -> dict[str, Any]:
 
 def list_doc(data_type: str, items: list[dict[str, Any]], *, limit: int, offset: int,
              total: int) -> dict[str, Any]:
+    """A paged list document (`task_list`, `event_list`): DATA plus its paging fields."""
     return {"DATA_TYPE": data_type, "DATA": items, "length": len(items), "limit": limit,
             "offset": offset, "total": total}

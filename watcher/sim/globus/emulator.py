@@ -62,6 +62,7 @@ class Emulator:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop the engine thread and write a last snapshot."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
@@ -88,6 +89,7 @@ class Emulator:
             yield
 
     def save(self) -> None:
+        """Write the snapshot under `home` if anything changed since the last one."""
         if self.home is None:
             return
         with self.lock:
@@ -201,12 +203,14 @@ class Emulator:
                     "identity_id": identity["id"]}
 
     def identity_id(self, user: str) -> str:
+        """The identity id the emulator gives `user` (the same on every call)."""
         with self.lock:
             return str(self.tokens.find_identity(user)["id"])
 
     # ---- faults ----------------------------------------------------------------------------
     def fail_task(self, task_id: str, code: str = "ENDPOINT_ERROR",
                   description: str = "Injected failure") -> None:
+        """End the task FAILED with this fatal error (a finished task is left alone)."""
         with self.mutate():
             task = self._task(task_id)
             if not task.terminal:
@@ -214,11 +218,13 @@ class Emulator:
                 self.transfers.finish(task, FAILED, {"code": code, "description": description})
 
     def pause_endpoint(self, endpoint_id: str) -> None:
+        """Pause every task through the endpoint, as an admin pause rule does."""
         with self.mutate():
             self.faults.paused.add(endpoint_id)
             self.transfers.apply_faults()
 
     def resume_endpoint(self, endpoint_id: str) -> None:
+        """Lift `pause_endpoint`: its tasks move again."""
         with self.mutate():
             self.faults.paused.discard(endpoint_id)
             self.transfers.apply_faults()
@@ -230,6 +236,7 @@ class Emulator:
             self.transfers.apply_faults()
 
     def restore_credentials(self, user: str, endpoint_id: str | None = None) -> None:
+        """Undo `expire_credentials` (for one endpoint, or all when None)."""
         with self.mutate():
             self.faults.restore(self.identity_id(user), endpoint_id)
             self.transfers.apply_faults()
@@ -244,18 +251,22 @@ class Emulator:
             self.transfers.quota.forget(endpoint_id)
 
     def revoke_refresh_tokens(self, user: str) -> int:
+        """Revoke the user's refresh tokens, as a session logout does; returns how many."""
         with self.mutate():
             return self.tokens.revoke_all(self.identity_id(user), "refresh")
 
     def expire_access_tokens(self, user: str | None = None) -> int:
+        """Expire access tokens (the user's, or everyone's for None); returns how many."""
         with self.mutate():
             return self.tokens.revoke_all(self.identity_id(user) if user else None, "access")
 
     def set_token_lifetime(self, seconds: float) -> None:
+        """The lifetime in seconds of access tokens issued from now on."""
         with self.mutate():
             self.tokens.access_lifetime = float(seconds)
 
     def set_bandwidth(self, bytes_per_second: float) -> None:
+        """The bytes per second every task moves at; ValueError unless positive."""
         if bytes_per_second <= 0:
             raise ValueError("bandwidth must be positive")
         with self.lock:
@@ -269,6 +280,7 @@ class Emulator:
             self.faults.flaky = rule
 
     def reset_faults(self) -> None:
+        """Clear every fault: pauses, expired credentials, quotas, flakiness."""
         with self.mutate():
             self.faults.replace(Faults())
 
@@ -279,11 +291,13 @@ class Emulator:
             return task_doc(self._task(task_id), self.endpoints.display_name, self.clock())
 
     def tasks(self) -> list[dict[str, Any]]:
+        """Every task document, whoever owns it."""
         with self.lock:
             return [task_doc(t, self.endpoints.display_name, self.clock())
                     for t in self.transfers.tasks.values()]
 
     def status(self) -> dict[str, Any]:
+        """Task counts by status, counters, faults, endpoints, bandwidth (`sim globus status`)."""
         with self.lock:
             by_status = Counter(t.status for t in self.transfers.tasks.values())
             return {"tasks": dict(by_status), "counters": self.counters(),

@@ -120,6 +120,7 @@ def file_doc(path: Path) -> dict[str, Any]:
 
 
 def ls_doc(endpoint: Endpoint, globus_path: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The `file_list` document of an ls of `globus_path`; its path always ends in "/"."""
     absolute = globus_path if globus_path.endswith("/") else globus_path + "/"
     return {"DATA_TYPE": "file_list", "DATA": entries, "absolute_path": absolute,
             "endpoint": endpoint.id, "length": len(entries), "path": absolute,

@@ -46,6 +46,7 @@ class Endpoint:
 
     @property
     def root(self) -> Path:
+        """The local directory the endpoint's "/" maps to."""
         return Path(self.path)
 
 
@@ -85,13 +86,16 @@ class EndpointRegistry:
         return True
 
     def get(self, endpoint_id: str) -> Endpoint | None:
+        """The endpoint with this id, or None."""
         return self._endpoints.get(endpoint_id)
 
     def display_name(self, endpoint_id: str) -> str:
+        """The endpoint's display name, or its id when unknown (a removed endpoint's tasks)."""
         endpoint = self._endpoints.get(endpoint_id)
         return endpoint.display_name if endpoint else endpoint_id
 
     def all(self) -> list[Endpoint]:
+        """Every endpoint, in the order they were added."""
         return list(self._endpoints.values())
 
 
@@ -116,6 +120,7 @@ def _kind(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_endpoints(config_file: Path) -> dict[str, Endpoint]:
+    """The endpoints of the config file, keyed by normalized UUID."""
     raw = json.loads(config_file.read_text() or "{}")
     return {
         str(uuid.UUID(key)): Endpoint(str(uuid.UUID(key)), value["path"],
@@ -126,6 +131,7 @@ def load_endpoints(config_file: Path) -> dict[str, Endpoint]:
 
 
 def save_endpoints(config_file: Path, endpoints: dict[str, Endpoint]) -> None:
+    """Write the endpoints back atomically, in `load_endpoints`' form."""
     data = {key: {"path": ep.path, "display_name": ep.display_name,
                   **{name: getattr(ep, name) for name in _KIND_FIELDS}}
             for key, ep in endpoints.items()}

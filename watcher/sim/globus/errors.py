@@ -17,6 +17,7 @@ class ApiError(Exception):
 
 
 def bad_request(message: str, code: str = "ClientError.BadRequest") -> ApiError:
+    """A 400 with Globus's `ClientError.BadRequest` code (or a more exact one)."""
     return ApiError(400, code, message)
 
 

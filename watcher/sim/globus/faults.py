@@ -52,6 +52,7 @@ class Flaky:
 
     @property
     def exhausted(self) -> bool:
+        """Whether a `count`-limited flakiness has used up its errors."""
         return self.count is not None and self.count <= 0
 
 
@@ -65,9 +66,11 @@ class Faults:
     flaky: Flaky | None = None
 
     def credentials_expired(self, identity_id: str, endpoint_id: str) -> bool:
+        """Whether a fault expired the identity's consent for this endpoint (or for all)."""
         return bool({(identity_id, endpoint_id), (identity_id, ANY_ENDPOINT)} & self.expired)
 
     def restore(self, identity_id: str, endpoint_id: str | None) -> None:
+        """Lift the identity's expiry for one endpoint, or every one when None."""
         self.expired = {pair for pair in self.expired if pair[0] != identity_id
                         or endpoint_id not in (None, pair[1])}
 
@@ -86,11 +89,13 @@ class Faults:
         self.quotas, self.flaky = dict(other.quotas), other.flaky
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON form for snapshots and `status`."""
         return {"paused": sorted(self.paused), "expired": sorted(map(list, self.expired)),
                 "quotas": self.quotas, "flaky": asdict(self.flaky) if self.flaky else None}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Faults:
+        """The inverse of `to_dict`."""
         flaky = data.get("flaky")
         return cls(paused=set(data.get("paused", [])),
                    expired={(a, b) for a, b in data.get("expired", [])},

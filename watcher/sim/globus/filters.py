@@ -26,6 +26,7 @@ class QueryError(ValueError):
 
 def parse_filter(text: str | None, allowed: Iterable[str] = _LIST_KEYS + _TIME_KEYS
                  ) -> dict[str, list[str]]:
+    """A Transfer `filter` ("key:v1,v2/key:..."), keys limited to `allowed`; QueryError if bad."""
     clauses: dict[str, list[str]] = {}
     allowed = tuple(allowed)
     for clause in (text or "").split("/"):
@@ -40,6 +41,7 @@ def parse_filter(text: str | None, allowed: Iterable[str] = _LIST_KEYS + _TIME_K
 
 
 def matches(doc: dict[str, Any], clauses: dict[str, list[str]]) -> bool:
+    """Whether a document passes every clause; a time clause is a "from,to" range."""
     for key, values in clauses.items():
         if key in _TIME_KEYS:
             if key == "completion_time" and doc.get(key) is None and not _end(values):
@@ -87,6 +89,7 @@ def order(docs: list[dict[str, Any]], orderby: str | None,
 
 
 def page_bounds(limit: str | None, offset: str | None) -> tuple[int, int]:
+    """Integer (limit, offset) with Transfer's default and maximum; QueryError if out of range."""
     try:
         lim = DEFAULT_LIMIT if limit in (None, "") else int(limit)
         off = 0 if offset in (None, "") else int(offset)
@@ -98,6 +101,7 @@ def page_bounds(limit: str | None, offset: str | None) -> tuple[int, int]:
 
 
 def select_fields(doc: dict[str, Any], fields: str | None) -> dict[str, Any]:
+    """Only the comma-separated `fields` (DATA_TYPE always kept); all of it when not given."""
     if not fields:
         return doc
     wanted = {"DATA_TYPE", *(f.strip() for f in fields.split(","))}

@@ -45,6 +45,7 @@ class FileItem:
 
     @property
     def finished(self) -> bool:
+        """Whether every byte of the file is copied."""
         return self.done >= self.size
 
 
@@ -77,22 +78,27 @@ class Task:
 
     @property
     def terminal(self) -> bool:
+        """Whether the task ended (SUCCEEDED or FAILED); it changes no more."""
         return self.status in TERMINAL
 
     @property
     def directories(self) -> int:
+        """How many directories the task makes, as `directories` in its document."""
         return len(self.dirs)
 
     @property
     def bytes_transferred(self) -> int:
+        """Bytes copied so far, over every file."""
         return sum(item.done for item in self.items)
 
     @property
     def files_transferred(self) -> int:
+        """Files copied completely so far."""
         return sum(1 for item in self.items if item.finished)
 
     @property
     def endpoints(self) -> tuple[str, str]:
+        """(source, destination) endpoint ids."""
         return (self.source_endpoint_id, self.destination_endpoint_id)
 
     def record(self, now: float, code: str, description: str, *, is_error: bool = False,
@@ -102,13 +108,16 @@ class Task:
                             "details": details, "is_error": is_error})
 
     def next_item(self) -> FileItem | None:
+        """The first file not yet copied completely, or None when all are."""
         return next((item for item in self.items if not item.finished), None)
 
     def to_dict(self) -> dict[str, Any]:
+        """The snapshot form; `from_dict` reads it back."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Task:
+        """The inverse of `to_dict`."""
         fields = dict(data)
         fields["items"] = [FileItem(**item) for item in fields.get("items", [])]
         return cls(**fields)

@@ -68,14 +68,17 @@ class QuotaMeter:
         return max(0, limit - self._usage[endpoint_id])
 
     def wrote(self, endpoint_id: str, nbytes: int) -> None:
+        """Count bytes written under the endpoint, once its usage is measured."""
         if endpoint_id in self._usage:
             self._usage[endpoint_id] += nbytes
 
     def forget(self, endpoint_id: str) -> None:
+        """Drop the endpoint's measured usage, so the next `room` measures again."""
         self._usage.pop(endpoint_id, None)
 
 
 def disk_usage(root: Path) -> int:
+    """The bytes of the files under `root`, as a quota counts them (symlinks not followed)."""
     total = 0
     for folder, _dirs, files in os.walk(root):
         for name in files:

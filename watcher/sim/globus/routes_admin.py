@@ -41,11 +41,13 @@ _ACTIONS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 
 @ROUTES.route("GET", "/_emulator/health")
 def health(emu: Emulator, req: Request) -> Response:
+    """Answers without a token, so a starting daemon can be polled."""
     return Response(200, {"ok": True})
 
 
 @ROUTES.route("GET", "/_emulator/status")
 def status(emu: Emulator, req: Request) -> Response:
+    """Task counts, counters, faults and endpoints (`Emulator.status`)."""
     return Response(200, emu.status())
 
 
@@ -58,16 +60,19 @@ def counters(emu: Emulator, req: Request) -> Response:
 
 @ROUTES.route("GET", "/_emulator/counters/by-client")
 def counters_by_client(emu: Emulator, req: Request) -> Response:
+    """Requests per route, split by OAuth client id."""
     return Response(200, emu.counters_by_client())
 
 
 @ROUTES.route("GET", "/_emulator/tasks")
 def tasks(emu: Emulator, req: Request) -> Response:
+    """Every task document, whoever owns it."""
     return Response(200, emu.tasks())
 
 
 @ROUTES.route("GET", "/_emulator/tasks/{task_id}")
 def task(emu: Emulator, req: Request) -> Response:
+    """One task document, whoever owns it; 404 TaskNotFound when unknown."""
     try:
         return Response(200, emu.task(req.params["task_id"]))
     except KeyError as exc:
@@ -76,11 +81,15 @@ def task(emu: Emulator, req: Request) -> Response:
 
 @ROUTES.route("GET", "/_emulator/identities/{user}")
 def identity(emu: Emulator, req: Request) -> Response:
+    """The identity id the emulator gives a user name."""
     return Response(200, {"id": emu.identity_id(req.params["user"])})
 
 
 @ROUTES.route("POST", "/_emulator/{action}")
 def action(emu: Emulator, req: Request) -> Response:
+    """Call the Emulator method `_ACTIONS` maps `action` to, with the JSON body's arguments.
+    A missing or unknown argument is 400, an unknown name 404.
+    """
     name = req.params["action"]
     if name not in _ACTIONS:
         raise ApiError(404, "ClientError.NotFound", f"no admin action {name!r}")

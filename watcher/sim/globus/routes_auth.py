@@ -25,6 +25,7 @@ _CODE_PARAMS = ("client_id", "redirect_uri", "scope", "state", "code_challenge",
 
 @ROUTES.route("GET", "/v2/oauth2/authorize")
 def authorize(emu: Emulator, req: Request) -> Response:
+    """Grant a code at once for `emulator_user` (default alice) and redirect, as after a login."""
     params = {name: req.arg(name) or "" for name in _CODE_PARAMS}
     if not params["client_id"] or not params["scope"]:
         return Response(400, "<p>client_id and scope are required</p>")
@@ -44,6 +45,7 @@ def authorize(emu: Emulator, req: Request) -> Response:
 
 @ROUTES.route("POST", "/v2/oauth2/token")
 def token(emu: Emulator, req: Request) -> Response:
+    """The authorization_code, refresh_token and client_credentials grants."""
     form = req.form()
     client_id, secret = _client(req, form)
     grant = form.get("grant_type")
@@ -67,6 +69,7 @@ def token(emu: Emulator, req: Request) -> Response:
 
 @ROUTES.route("POST", "/v2/oauth2/token/revoke")
 def revoke(emu: Emulator, req: Request) -> Response:
+    """RFC 7009: revoking an unknown token still succeeds."""
     with emu.mutate():
         emu.tokens.revoke(req.form().get("token", ""))
     return Response(200, {"active": False})
@@ -74,12 +77,14 @@ def revoke(emu: Emulator, req: Request) -> Response:
 
 @ROUTES.route("POST", "/v2/oauth2/token/introspect")
 def introspect(emu: Emulator, req: Request) -> Response:
+    """RFC 7662 token introspection (see `TokenStore.introspect`)."""
     with emu.lock:
         return Response(200, emu.tokens.introspect(req.form().get("token", "")))
 
 
 @ROUTES.route("POST", "/v2/oauth2/token/validate")
 def validate(emu: Emulator, req: Request) -> Response:
+    """Only whether the token is active, as Globus Auth's validate answers."""
     with emu.lock:
         active = emu.tokens.introspect(req.form().get("token", ""))["active"]
     return Response(200, {"active": active})
@@ -87,6 +92,7 @@ def validate(emu: Emulator, req: Request) -> Response:
 
 @ROUTES.route("GET", "/v2/oauth2/userinfo")
 def userinfo(emu: Emulator, req: Request) -> Response:
+    """OpenID Connect userinfo of the bearer token's identity; 401 for a dead token."""
     with emu.lock:
         identity = _identity(emu, req)
     return Response(200, {
@@ -101,6 +107,7 @@ def userinfo(emu: Emulator, req: Request) -> Response:
 
 @ROUTES.route("GET", "/v2/api/identities")
 def identities(emu: Emulator, req: Request) -> Response:
+    """Identities by `ids` or `usernames` (comma-separated, repeatable); needs an Auth token."""
     wanted = [v for name in ("ids", "usernames") for arg in req.query.get(name, [])
               for v in arg.split(",") if v]
     with emu.lock:

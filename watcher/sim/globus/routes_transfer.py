@@ -36,6 +36,7 @@ def caller(emu: Emulator, req: Request) -> str:
 
 
 def caller_token(emu: Emulator, req: Request) -> Token:
+    """The caller's live Transfer token; 401 AuthenticationFailed otherwise."""
     token = emu.tokens.valid(req.bearer or "", TRANSFER_RS)
     if token is None:
         raise ApiError(401, "AuthenticationFailed", "Token is not active")
@@ -58,6 +59,7 @@ def check_consents(emu: Emulator, token: Token, endpoint_ids: list[str]) -> None
 
 @ROUTES.route("GET", "/v0.10/submission_id")
 def submission_id(emu: Emulator, req: Request) -> Response:
+    """A fresh submission id (a UUID) for an idempotent submit."""
     with emu.lock:
         caller(emu, req)
     return Response(200, {"value": str(uuid.uuid4())})
@@ -65,6 +67,7 @@ def submission_id(emu: Emulator, req: Request) -> Response:
 
 @ROUTES.route("POST", "/v0.10/transfer")
 def submit(emu: Emulator, req: Request) -> Response:
+    """Submit a transfer; a repeated submission_id answers the first task again."""
     doc = req.json()
     with emu.mutate():
         token = caller_token(emu, req)
@@ -77,6 +80,7 @@ def submit(emu: Emulator, req: Request) -> Response:
 
 @ROUTES.route("GET", "/v0.10/task/{task_id}")
 def get_task(emu: Emulator, req: Request) -> Response:
+    """The caller's task; 404 when unknown, 403 when another identity owns it."""
     with emu.lock:
         task = emu.transfers.owned(caller(emu, req), req.params["task_id"])
         return Response(200, select_fields(task_doc(task, emu.endpoints.display_name,
@@ -85,6 +89,7 @@ def get_task(emu: Emulator, req: Request) -> Response:
 
 @ROUTES.route("GET", "/v0.10/task_list")
 def task_list(emu: Emulator, req: Request) -> Response:
+    """The caller's tasks, filtered, ordered and paged as Transfer does."""
     try:
         limit, offset = page_bounds(req.arg("limit"), req.arg("offset"))
         clauses = parse_filter(req.arg("filter"))
@@ -105,6 +110,7 @@ def task_list(emu: Emulator, req: Request) -> Response:
 
 @ROUTES.route("GET", "/v0.10/task/{task_id}/event_list")
 def event_list(emu: Emulator, req: Request) -> Response:
+    """A task's events newest first; only `is_error` may be filtered on."""
     try:
         limit, offset = page_bounds(req.arg("limit"), req.arg("offset"))
         clauses = parse_filter(req.arg("filter"), allowed=("is_error",))
@@ -120,6 +126,7 @@ def event_list(emu: Emulator, req: Request) -> Response:
 
 @ROUTES.route("POST", "/v0.10/task/{task_id}/cancel")
 def cancel(emu: Emulator, req: Request) -> Response:
+    """Cancel the caller's task; an ended task answers TaskComplete."""
     task_id = req.params["task_id"]
     with emu.mutate():
         code, message = emu.transfers.cancel(emu.transfers.owned(caller(emu, req), task_id))
@@ -130,6 +137,7 @@ def cancel(emu: Emulator, req: Request) -> Response:
 
 @ROUTES.route("GET", "/v0.10/task/{task_id}/pause_info")
 def pause_info(emu: Emulator, req: Request) -> Response:
+    """The pause rules holding the task: one per paused endpoint it uses."""
     with emu.lock:
         task = emu.transfers.owned(caller(emu, req), req.params["task_id"])
         rules = [{"DATA_TYPE": "pause_rule_limited", "id": f"emulator-{ep}", "endpoint_id": ep,
@@ -145,6 +153,7 @@ def pause_info(emu: Emulator, req: Request) -> Response:
 
 @ROUTES.route("GET", "/v0.10/endpoint/{endpoint_id}")
 def get_endpoint(emu: Emulator, req: Request) -> Response:
+    """The endpoint document, `activated` false while the caller's credentials are expired."""
     with emu.lock:
         owner = caller(emu, req)
         endpoint = _endpoint(emu, req.params["endpoint_id"])
@@ -156,6 +165,7 @@ def get_endpoint(emu: Emulator, req: Request) -> Response:
 
 @ROUTES.route("GET", "/v0.10/operation/endpoint/{endpoint_id}/ls")
 def operation_ls(emu: Emulator, req: Request) -> Response:
+    """List a directory; 404 when missing, 400 NotADirectory for a file."""
     endpoint, path, globus_path = _operation_target(emu, req)
     if not path.exists():
         raise ApiError(404, "ClientError.NotFound", f"Directory '{globus_path}' not found")
@@ -171,6 +181,7 @@ def operation_ls(emu: Emulator, req: Request) -> Response:
 
 @ROUTES.route("GET", "/v0.10/operation/endpoint/{endpoint_id}/stat")
 def operation_stat(emu: Emulator, req: Request) -> Response:
+    """Stat a path; 404 NotFound when missing."""
     _endpoint_obj, path, globus_path = _operation_target(emu, req)
     if not path.exists():
         raise ApiError(404, "NotFound", f"Path not found: '{globus_path}'")

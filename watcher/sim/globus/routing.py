@@ -32,10 +32,12 @@ class Request:
     params: dict[str, str]
 
     def arg(self, name: str, default: str | None = None) -> str | None:
+        """The last value of a query argument, or `default` when absent."""
         values = self.query.get(name)
         return values[-1] if values else default
 
     def json(self) -> dict[str, Any]:
+        """The body as a JSON object; 400 when it is not one ({} for an empty body)."""
         try:
             data = json.loads(self.body or b"{}")
         except ValueError as exc:
@@ -45,15 +47,18 @@ class Request:
         return data
 
     def form(self) -> dict[str, str]:
+        """The form-encoded body, the last value of each key."""
         return {key: values[-1] for key, values in parse_qs(self.body.decode()).items()}
 
     @property
     def bearer(self) -> str | None:
+        """The bearer token of the Authorization header, or None."""
         scheme, _, value = (self.headers.get("Authorization") or "").partition(" ")
         return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
     @property
     def basic(self) -> tuple[str, str] | None:
+        """(client id, secret) from HTTP Basic auth, or None when absent or malformed."""
         scheme, _, value = (self.headers.get("Authorization") or "").partition(" ")
         if scheme.lower() != "basic":
             return None
@@ -95,6 +100,7 @@ class Router:
         self.routes: list[Route] = []
 
     def route(self, method: str, template: str) -> Callable[[Handler], Handler]:
+        """Decorator registering a handler; `{name}` in `template` matches one path segment."""
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
         pattern = re.compile(f"^{regex}/?$")
 
@@ -105,6 +111,7 @@ class Router:
         return register
 
     def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
+        """The first route for the method and path, with its decoded `{name}` values."""
         for route in self.routes:
             found = route.pattern.match(path)
             if found and route.method == method:
@@ -113,6 +120,7 @@ class Router:
 
     @classmethod
     def merge(cls, *routers: Router) -> Router:
+        """One router holding every route of `routers`, in that order."""
         merged = cls("mixed")
         for router in routers:
             merged.routes.extend(router.routes)

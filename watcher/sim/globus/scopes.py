@@ -16,6 +16,7 @@ _OIDC = frozenset({"openid", "profile", "email"})
 
 
 def resource_server(scope: str) -> str:
+    """The resource server a scope is for; an unrecognized scope is its own."""
     base = scope.split("[", 1)[0].strip()
     if base in _OIDC:
         return AUTH_RS

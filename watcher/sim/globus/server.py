@@ -133,16 +133,19 @@ class EmulatorServer:
 
     @property
     def url(self) -> str:
+        """The base URL, with the port the OS chose, ending in "/"."""
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}/"
 
     def start(self) -> None:
+        """Start the engine and serve HTTP on a daemon thread."""
         self.emulator.start()
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
                                         name="globus-emulator-http", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop serving, close the socket, then stop the engine (saving its snapshot)."""
         self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:

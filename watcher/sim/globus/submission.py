@@ -40,6 +40,7 @@ def check_document(doc: dict[str, Any], endpoints: EndpointRegistry) -> None:
 
 
 def new_task(doc: dict[str, Any], owner_id: str, now: float) -> Task:
+    """A task from a validated submit document, owned by `owner_id`; `plan_task` adds its files."""
     options = {name: bool(doc.get(name, False)) for name in ECHOED_OPTIONS}
     options["filter_rules"] = doc.get("filter_rules")
     return Task(

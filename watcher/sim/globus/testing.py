@@ -63,14 +63,17 @@ class GlobusEmulator(Emulator):
 
     @property
     def transfer_url(self) -> str:
+        """Where the SDK's TransferClient should point (the emulator serves both APIs)."""
         return self._server.url
 
     @property
     def auth_url(self) -> str:
+        """Where the SDK's AuthClient should point."""
         return self._server.url
 
     @property
     def env(self) -> dict[str, str]:
+        """The globus-sdk environment variables that send a client here."""
         return {"GLOBUS_SDK_SERVICE_URL_TRANSFER": self.transfer_url,
                 "GLOBUS_SDK_SERVICE_URL_AUTH": self.auth_url}
 

@@ -63,6 +63,7 @@ class Transfers:
         return task, False
 
     def owned(self, owner_id: str, task_id: str) -> Task:
+        """The task if `owner_id` owns it; ApiError 404 when unknown, 403 when not theirs."""
         task = self.tasks.get(task_id)
         if task is None:
             raise ApiError(404, "TaskNotFound", f"Task '{task_id}' not found")
@@ -71,9 +72,11 @@ class Transfers:
         return task
 
     def of_owner(self, owner_id: str) -> list[Task]:
+        """The owner's tasks, in submission order."""
         return [task for task in self.tasks.values() if task.owner_id == owner_id]
 
     def cancel(self, task: Task) -> tuple[str, str]:
+        """(code, message) as Transfer's cancel answers; a cancelled task ends FAILED."""
         if task.terminal:
             return "TaskComplete", "The task had already completed."
         self.finish(task, FAILED, {"code": "CANCELED",
@@ -81,6 +84,7 @@ class Transfers:
         return "Canceled", "The task has been cancelled successfully."
 
     def finish(self, task: Task, status: str, fatal_error: dict[str, str] | None) -> None:
+        """End the task with `status` now, recording its last event."""
         now = self.clock()
         task.status, task.completion_time, task.fatal_error = status, now, fatal_error
         task.is_paused = False
@@ -206,6 +210,7 @@ def finish_details(task: Task) -> str:
 
 
 def consent_details(endpoints: list[str]) -> str:
+    """The `error_data` of a ConsentRequired: the data_access scopes the endpoints need."""
     scopes = [f"urn:globus:auth:scope:transfer.api.globus.org:all"
               f"[*https://auth.globus.org/scopes/{ep}/data_access]" for ep in endpoints]
     return json.dumps({"code": "ConsentRequired", "required_scopes": scopes})

@@ -47,6 +47,7 @@ class IndexRange:
 
     @property
     def indices(self) -> range:
+        """The subjob indices `-J start-end:step` names, `end` included."""
         return range(self.start, self.end + 1, self.step)
 
 

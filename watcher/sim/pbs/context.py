@@ -40,6 +40,7 @@ def server_up(paths: SimPaths) -> bool:
 
 
 def current_user() -> str:
+    """The login name of the calling user, or its uid as text when it has no password entry."""
     try:
         return pwd.getpwuid(os.getuid()).pw_name
     except KeyError:
@@ -81,12 +82,14 @@ class Context:
 
     @property
     def conn(self) -> sqlite3.Connection:
+        """The simulator's database, opened on first use."""
         if self._conn is None:
             self._conn = store.connect(self.paths.db)
         return self._conn
 
     @property
     def settings(self) -> dict[str, Any]:
+        """The server's settings, read once per command (and its server name with them)."""
         if self._settings is None:
             self._settings = store.settings(self.conn)
             self.server_name = self._settings["server_name"]
@@ -105,9 +108,11 @@ class Context:
         return self.user in managers or self.user in self.settings["operators"]
 
     def account(self, rtype: str, jobid: str, message: str) -> None:
+        """Write an accounting record (`rtype` E, D, ...) stamped with this command's time."""
         accounting.write(self.paths.accounting_dir, rtype, jobid, message, self.now)
 
     def close(self) -> None:
+        """Close the database if this command opened it."""
         if self._conn is not None:
             self._conn.close()
 

@@ -20,6 +20,7 @@ class Effects:
     now: float
 
     def account(self, rtype: str, jobid: str, message: str) -> None:
+        """Write an accounting record (`rtype` E, D, ...) stamped with this change's time."""
         accounting.write(self.paths.accounting_dir, rtype, jobid, message, self.now)
 
     def terminate(self, job: Job) -> None:

@@ -29,10 +29,12 @@ def encode_arguments(args: list[str]) -> str:
 
 
 def decode_executable(value: str) -> str:
+    """The program from its qstat form; the inverse of `encode_executable`."""
     inner = value.removeprefix(f"<{_EXEC}>").removesuffix(f"</{_EXEC}>")
     return unescape(inner, {v: k for k, v in _ENTITIES.items()})
 
 
 def decode_arguments(value: str) -> list[str]:
+    """The arguments from the `argument_list` attribute; the inverse of `encode_arguments`."""
     reverse = {v: k for k, v in _ENTITIES.items()}
     return [unescape(a, reverse) for a in _ARGS.findall(value)]

@@ -53,6 +53,7 @@ def for_each(ctx: Context, operands: list[str], action: Action) -> int:
 
 
 def qdel(ctx: Context, argv: list[str]) -> int:
+    """`qdel [-x] [-W opt] id...`: ends each job; -x also purges a finished one from history."""
     parsed = getopt(argv, "W:x")
     if parsed.errors or not parsed.operands:
         ctx.err.write(messages.QDEL_USAGE)
@@ -139,6 +140,7 @@ def _whole_jobs_only(ctx: Context, target: Target) -> int:
 
 
 def qhold(ctx: Context, argv: list[str]) -> int:
+    """`qhold [-h letters] id...`: adds the holds; a running job keeps running (no checkpoint)."""
     args = _hold_args(ctx, argv, messages.QHOLD_USAGE)
     if args is None:
         return 2
@@ -165,6 +167,7 @@ def qhold(ctx: Context, argv: list[str]) -> int:
 
 
 def qrls(ctx: Context, argv: list[str]) -> int:
+    """`qrls [-h letters] id...`: drops the holds and re-evaluates each job's state."""
     args = _hold_args(ctx, argv, messages.QRLS_USAGE)
     if args is None:
         return 2

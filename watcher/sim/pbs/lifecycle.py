@@ -58,6 +58,7 @@ def exiting(job: Job, fx: Effects) -> None:
 
 
 def final_substate(job: Job) -> int:
+    """The F substate a finished job ends in: 91 deleted, 92 exit 0, 93 otherwise."""
     if job.deleting:
         return TERMINATED
     return FINISHED if job.attrs.get("Exit_status") == "0" else FAILED

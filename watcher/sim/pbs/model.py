@@ -74,6 +74,7 @@ class Job:
 
     @property
     def jobid(self) -> str:
+        """The id qstat shows: `N.server`, `N[].server` for an array, `N[i].server` for a subjob."""
         server = self.attrs["server"]
         if self.kind == "array":
             return f"{self.seq}[].{server}"
@@ -83,14 +84,17 @@ class Job:
 
     @property
     def owner(self) -> str:
+        """The user part of Job_Owner (`user@host`)."""
         return self.attrs["Job_Owner"].split("@")[0]
 
     @property
     def holds(self) -> str:
+        """The hold letters set, "" for none (Hold_Types is `n` then)."""
         value = self.attrs.get("Hold_Types", "n")
         return "" if value == "n" else value
 
     def set_holds(self, letters: str) -> None:
+        """Set Hold_Types from any letters, in PBS's order (see `hold_types`)."""
         self.attrs["Hold_Types"] = hold_types(letters)
 
     @property
@@ -101,9 +105,11 @@ class Job:
 
     @property
     def depend(self) -> depend.Depend:
+        """The `depend` attribute as (type, ids) pairs, copied so edits do not touch the job."""
         return [(t, list(ids)) for t, ids in self.attrs.get("depend", [])]
 
     def set_depend(self, value: depend.Depend) -> None:
+        """Set `depend`; an empty value removes the attribute, as qstat then omits it."""
         if value:
             self.attrs["depend"] = value
         else:
@@ -115,6 +121,7 @@ COLUMNS = ("seq, state, substate, attrs, script, nodes, runner_pid, obit, deleti
 
 
 def from_row(row: tuple[Any, ...]) -> Job:
+    """A job from a row of `SELECT {COLUMNS}`, its JSON columns decoded."""
     (seq, state, substate, attrs, script, nodes, runner_pid, obit, deleting, abort, changed,
      kind, parent, idx) = row
     return Job(seq, state, substate, json.loads(attrs), script,
@@ -124,12 +131,14 @@ def from_row(row: tuple[Any, ...]) -> Job:
 
 
 def load(conn: sqlite3.Connection, seq: int) -> Job | None:
+    """The job with this sequence number, or None when there is none."""
     row = conn.execute(f"SELECT {COLUMNS} FROM jobs WHERE seq=?", (seq,)).fetchone()
     return from_row(row) if row else None
 
 
 def load_where(conn: sqlite3.Connection, where: str = "1", params: tuple[Any, ...] = ()
                ) -> list[Job]:
+    """Jobs matching SQL `where` (`?` params), by job number, each subjob after its array."""
     rows = conn.execute(f"SELECT {COLUMNS} FROM jobs WHERE {where} ORDER BY seq", params)
     jobs = [from_row(r) for r in rows]
     if any(job.parent is not None for job in jobs):  # SQL's ORDER BY an expression costs 2x
@@ -147,6 +156,7 @@ def subjobs(conn: sqlite3.Connection, parent: int) -> list[Job]:
 
 
 def load_subjob(conn: sqlite3.Connection, parent: int, idx: int) -> Job | None:
+    """Subjob `idx` of array `parent` once it exists as a row, else None."""
     row = conn.execute(f"SELECT {COLUMNS} FROM jobs WHERE parent=? AND idx=?",
                        (parent, idx)).fetchone()
     return from_row(row) if row else None

@@ -50,6 +50,7 @@ class Runner:
         self.paused_for = 0.0  # seconds suspended so far: they are not walltime
 
     def run(self) -> None:
+        """Run the job and write its obit; a job deleted or not running by now never runs."""
         signal.signal(signal.SIGTERM, self._on_term)
         signal.signal(signal.SIGUSR1, self._on_suspend)
         signal.signal(signal.SIGUSR2, self._on_resume)

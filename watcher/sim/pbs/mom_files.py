@@ -84,11 +84,13 @@ class JobFiles:
         self.home = home
 
     def prepare(self) -> None:
+        """Write the script and node file and create TMPDIR before the job starts."""
         self.script.write_text(self.job.script)
         self.tmpdir.mkdir(parents=True, exist_ok=True)
         self.nodefile.write_text("".join(f"{h}\n" for h in nodefile_hosts(self.job)))
 
     def cleanup(self) -> None:
+        """Remove TMPDIR and the MoM's copies once the output is staged out."""
         shutil.rmtree(self.tmpdir, ignore_errors=True)
         for path in (self.script, self.nodefile, self.stdout, self.stderr):
             path.unlink(missing_ok=True)

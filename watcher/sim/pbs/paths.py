@@ -16,18 +16,22 @@ class SimPaths:
 
     @property
     def bin_dir(self) -> Path:
+        """The shims (qsub, qstat, ...) a test puts first on PATH."""
         return self.home / "bin"
 
     @property
     def server_priv(self) -> Path:
+        """PBS_HOME/server_priv: the database, pid file and accounting."""
         return self.home / "server_priv"
 
     @property
     def db(self) -> Path:
+        """The SQLite database of jobs and settings."""
         return self.server_priv / "sim.db"
 
     @property
     def pidfile(self) -> Path:
+        """The running server's pid, written once it holds `lockfile`."""
         return self.server_priv / "server.pid"
 
     @property
@@ -37,14 +41,17 @@ class SimPaths:
 
     @property
     def server_log(self) -> Path:
+        """The server's log (PBS_HOME/server_logs)."""
         return self.home / "server_logs" / "server.log"
 
     @property
     def accounting_dir(self) -> Path:
+        """One accounting file per day, as PBS writes them."""
         return self.server_priv / "accounting"
 
     @property
     def mom_priv(self) -> Path:
+        """PBS_HOME/mom_priv (the job scripts' directory lives under it)."""
         return self.home / "mom_priv"
 
     @property
@@ -73,6 +80,7 @@ class SimPaths:
         return self.home / "pbs_environment"
 
     def make_dirs(self) -> None:
+        """Create every directory the server and MoMs write to."""
         for path in (self.bin_dir, self.server_priv, self.accounting_dir, self.server_log.parent,
                      self.jobs_dir, self.spool, self.aux, self.tmp):
             path.mkdir(parents=True, exist_ok=True)

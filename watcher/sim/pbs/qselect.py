@@ -40,6 +40,7 @@ Criterion = Callable[[Job], bool]
 
 
 def run(ctx: Context, argv: list[str]) -> int:
+    """`qselect`: prints matching ids; an option outside `_SUPPORTED` is refused by name."""
     parsed = getopt(argv, OPTSTRING)
     if parsed.errors or parsed.operands:
         ctx.err.write(messages.QSELECT_USAGE)

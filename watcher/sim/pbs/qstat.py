@@ -31,12 +31,14 @@ class View:
     arrays_only: bool = False
 
     def shows(self, job: Job) -> bool:
+        """Whether the listing includes `job`, given -t (subjobs) and -J (arrays only)."""
         if self.arrays_only:
             return job.kind == ("subjob" if self.subjobs else "array")
         return job.kind != "subjob" or self.subjobs
 
 
 def run(ctx: Context, argv: list[str]) -> int:
+    """`qstat` in its default, `-f` and `-F json|dsv` forms; exit status as PBS gives it."""
     parsed = getopt(argv, OPTSTRING)
     flags = {letter for letter, _ in parsed.options}
     fmt = next((v for k, v in parsed.options if k == "F"), "default").lower()

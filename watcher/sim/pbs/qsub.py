@@ -31,6 +31,7 @@ _READ_MSG = "Job script will be read from standard input. Submit with CTRL+D.\n"
 
 
 def run(ctx: Context, argv: list[str], stdin: TextIO = sys.stdin) -> int:
+    """`qsub`: prints the new job id; a refusal writes PBS's message and exits with its code."""
     try:
         return _submit(ctx, argv, stdin)
     except QsubError as exc:

@@ -18,10 +18,12 @@ from watcher.sim.pbs.paths import SimPaths
 
 
 def log_path(paths: SimPaths) -> Path:
+    """Where counted requests are appended."""
     return paths.server_priv / "requests.log"
 
 
 def count(ctx: Context, command: str, *, ids: int, records: int) -> None:
+    """Append one line for a `command` call, when the `count_requests` setting is on."""
     if not ctx.settings.get("count_requests"):
         return
     line = json.dumps({"command": command, "ids": ids, "records": records}) + "\n"
@@ -33,6 +35,7 @@ def count(ctx: Context, command: str, *, ids: int, records: int) -> None:
 
 
 def read(paths: SimPaths) -> list[dict[str, Any]]:
+    """Every counted request so far, oldest first ([] before the first)."""
     path = log_path(paths)
     if not path.exists():
         return []

@@ -59,6 +59,7 @@ class Vnode:
 
     @property
     def free(self) -> int:
+        """The node's free cpus: none while an exclusive job holds it."""
         return 0 if self.exclusive else self.ncpus - self.used
 
     def total(self, name: str) -> int | None:
@@ -69,6 +70,7 @@ class Vnode:
         return amount(name, declared)
 
     def free_amount(self, name: str) -> int | None:
+        """What is left of a consumable (kb for sizes), None when the node does not limit it."""
         total = self.total(name)
         return None if total is None else total - self.used_amounts.get(name, 0)
 

@@ -59,6 +59,7 @@ class Server:
         self.children: list[subprocess.Popen[bytes]] = []
 
     def run(self) -> None:
+        """Tick until SIGTERM or SIGINT; a failed tick is logged and the loop goes on."""
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         log("server started")
@@ -77,6 +78,7 @@ class Server:
         self.stopping = True
 
     def tick(self, started: float, settings: dict[str, object]) -> None:
+        """One pass: aborts, finishes and obits in one transaction, then scheduling."""
         fx = Effects(self.paths, started)
         with store.transaction(self.conn):
             for job in model.load_where(self.conn, "abort_reason IS NOT NULL AND state IN "
@@ -224,6 +226,7 @@ def _runner_alive(paths: SimPaths, seq: int) -> bool:
 
 
 def log(message: str) -> None:
+    """One line on stderr in the server log's `date;Server;message` form."""
     sys.stderr.write(f"{time.strftime('%m/%d/%Y %H:%M:%S')};Server;{message}\n")
     sys.stderr.flush()
 

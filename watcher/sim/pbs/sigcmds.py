@@ -68,6 +68,7 @@ def _running_members(ctx: Context, target: Target) -> list[Job] | int:
 
 
 def qsig(ctx: Context, argv: list[str]) -> int:
+    """`qsig [-s signal] id...`: signals running jobs; suspend/resume need an operator."""
     parsed = getopt(argv, "s:")
     if parsed.errors or not parsed.operands:
         ctx.err.write(messages.QSIG_USAGE)
@@ -159,6 +160,7 @@ def _tell_mom(job: Job, sig: int) -> None:
 
 
 def qrerun(ctx: Context, argv: list[str]) -> int:
+    """`qrerun [-W force] id...`: requeues running jobs, keeping their ids; operators only."""
     parsed = getopt(argv, "W:")
     values = [v for k, v in parsed.options if k == "W"]
     if parsed.errors or not parsed.operands or any(v != "force" for v in values):

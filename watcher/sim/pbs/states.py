@@ -29,4 +29,5 @@ def set_state(job: Job, state: str, substate: int, now: float) -> None:
 
 
 def reevaluate(job: Job, now: float) -> None:
+    """Move a job that is not running to the state its holds and dependencies call for."""
     set_state(job, *evaluate(job), now)

@@ -115,12 +115,14 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 def settings(conn: sqlite3.Connection) -> dict[str, Any]:
+    """The defaults overlaid with what `set_setting` stored."""
     values = dict(DEFAULTS)
     values.update({k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM settings")})
     return values
 
 
 def set_setting(conn: sqlite3.Connection, key: str, value: Any) -> None:
+    """Store one setting; an unknown key is a KeyError (a typo must not be silently ignored)."""
     if key not in DEFAULTS:
         raise KeyError(f"unknown simulator setting {key!r}")
     conn.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, json.dumps(value)))
