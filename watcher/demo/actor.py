@@ -39,9 +39,11 @@ class Pacer:
         self._changed = asyncio.Condition()
 
     def begin(self) -> None:
+        """A poll cycle started (the runner's loop calls this before each `cycle()`)."""
         self.started += 1
 
     async def end(self) -> None:
+        """A poll cycle ended, failed or not; wakes everyone waiting in `cycles`."""
         async with self._changed:
             self.finished += 1
             self._changed.notify_all()
@@ -107,9 +109,11 @@ class Actor:
         return await asyncio.to_thread(fn, *args)
 
     def start_transfer_by_hand(self) -> str:
+        """Start the scenario's stage-in outside watcher, as a user would; returns its task id."""
         return setup.start_by_hand(self.world, self.scenario)
 
     async def view(self, workflow_id: str | None = None) -> View:
+        """The store's view of `workflow_id` (default: this scenario's, once submitted)."""
         found = workflow_id or self.workflow_id
         assert found is not None, "submit first"
         return await asyncio.to_thread(view, self.world, found)
@@ -132,12 +136,15 @@ class Actor:
         await self._bounded(self.pacer.cycles(n), f"{n} poll cycle(s) of the watcher")
 
     async def wait_for_gate(self) -> None:
+        """Wait for the `first` scenario to let the others start; Unfinished at the deadline."""
         await self._bounded(self.gate.wait(), "the scenario that runs first")
 
     def let_others_start(self) -> None:
+        """Called by the `first` scenario once the others may run alongside it."""
         self.gate.set()
 
     async def settle(self) -> View:
+        """Wait until the workflow ended as the scenario expects, with all its mail."""
         ends, mails = self.scenario.ends, self.scenario.mails
         return await self.until(f"the workflow to end {ends} with {mails} email(s)",
                                 lambda now: settled(self.scenario, now))

@@ -22,11 +22,13 @@ class Check:
     test: Test
 
     def failure(self, facts: Facts) -> str | None:
+        """None if `facts` meet the expectation, else `expected …, but …` for the report."""
         seen = self.test(facts)
         return None if seen is None else f"expected {self.expect}, but {seen}"
 
 
 def ends(step: str) -> Check:
+    """The workflow's current step is `step` (`done`, `failed`, `cancelled`)."""
     return Check(f"ends {step}",
                  lambda f: None if f.step == step else f"it is at step '{f.step}'")
 
@@ -46,6 +48,7 @@ def emails(*subjects: str) -> Check:
 
 
 def first_email_says(text: str) -> Check:
+    """The first email's body contains `text`."""
     def test(f: Facts) -> str | None:
         if not f.emails:
             return "no email came"
@@ -55,6 +58,7 @@ def first_email_says(text: str) -> Check:
 
 
 def job(role: str, *states: str) -> Check:
+    """PBS has the `role` job (compute, cleanup) in one of `states`, as `job_state` words."""
     return Check(f"{role} job {' or '.join(states)}",
                  lambda f: None if f.jobs.get(role) in states
                  else f"PBS says {f.jobs.get(role, 'nothing')}")
@@ -72,16 +76,19 @@ def before(first: str, then: str, expect: str) -> Check:
 
 
 def log_count(fragment: str, n: int, expect: str) -> Check:
+    """Exactly `n` step-log lines match the regular expression `fragment`."""
     return Check(expect, lambda f: None if len(f.lines(fragment)) == n
                  else f"the step log has {len(f.lines(fragment))} '{plain(fragment)}' line(s)")
 
 
 def transfers(role: str, n: int, expect: str) -> Check:
+    """Globus has exactly `n` tasks of the workflow in `role` (stage-in, stage-out)."""
     return Check(expect, lambda f: None if len(f.transfers_of(role)) == n
                  else f"Globus has {len(f.transfers_of(role))} {role} transfer(s)")
 
 
 def pbs_jobs(n: int, expect: str) -> Check:
+    """PBS lists exactly `n` jobs of the workflow, finished ones included."""
     return Check(expect, lambda f: None if f.pbs_jobs == n
                  else f"PBS lists {f.pbs_jobs} job(s) of the workflow")
 

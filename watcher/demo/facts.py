@@ -28,6 +28,7 @@ class Email:
 
     @classmethod
     def of(cls, received: ReceivedMessage) -> Email:
+        """The message the SMTP sink received, decoded (its plain-text body; empty if none)."""
         message = received.message
         body = message.get_body(("plain",))
         text = body.get_content() if body is not None else ""
@@ -70,6 +71,7 @@ class Facts:
         return [i for i, (_step, text) in enumerate(self.log) if found.search(text)]
 
     def transfers_of(self, role: str) -> list[Transfer]:
+        """The workflow's Globus tasks in `role` (stage-in, stage-out)."""
         return [t for t in self.transfers if t.role == role]
 
 

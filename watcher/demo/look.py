@@ -25,6 +25,7 @@ class View:
 
 
 def view(world: DemoWorld, workflow_id: str) -> View:
+    """The workflow's record and mail now; LookupError if the store has no such workflow."""
     with world.store.session(write=False) as session:
         wf = record.get(session, workflow_id)
     if wf is None:

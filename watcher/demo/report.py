@@ -34,6 +34,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
+        """No problems: every expectation held and the scenario finished."""
         return not self.problems
 
 
@@ -43,6 +44,7 @@ def exit_code(outcomes: Sequence[Outcome]) -> int:
 
 
 def table(outcomes: Sequence[Outcome]) -> Table:
+    """One row per scenario: mark, scenario and workflow id, expected, observed, seconds."""
     grid = Table(title="What the watcher did", title_justify="left", show_lines=True)
     grid.add_column("", width=1)
     grid.add_column("Scenario", min_width=14, ratio=2)
@@ -70,6 +72,7 @@ def email_lines(emails: Sequence[Email]) -> list[str]:
 
 
 def verdict(outcomes: Sequence[Outcome], seconds: float) -> str:
+    """The closing line: all scenarios behaved, or which did not (letters), and the time."""
     bad = [o.letter for o in outcomes if not o.ok]
     if not bad:
         return f"All {len(outcomes)} scenarios behaved, in {seconds:.1f} s."
@@ -79,6 +82,7 @@ def verdict(outcomes: Sequence[Outcome], seconds: float) -> str:
 
 def render(console: Console, outcomes: Sequence[Outcome], emails: Sequence[Email],
            seconds: float) -> None:
+    """Print the report: the table, each problem, the emails, then the verdict."""
     console.print()
     console.print(table(outcomes))
     for o in outcomes:

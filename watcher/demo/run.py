@@ -42,6 +42,7 @@ class DemoResult:
 
     @property
     def exit_code(self) -> int:
+        """What `watcher demo` exits with: 0 only if every scenario behaved."""
         return exit_code(self.outcomes)
 
 
@@ -74,6 +75,7 @@ def _directory(keep: Path | None) -> Iterator[Path]:
 
 def intro(console: Console, world: DemoWorld, scenarios: Sequence[Scenario], *,
           kept: bool) -> None:
+    """Print what the demo sets up (PBS, Globus, mail, files) and the scenarios it runs."""
     knobs = world.knobs
     where = "kept afterwards" if kept else "removed at the end; --keep DIR keeps it"
     console.print(

@@ -49,6 +49,7 @@ class Scenario:
 
     @property
     def expected(self) -> str:
+        """The checks' expectations, joined by `; ` (the report's Expected column)."""
         return "; ".join(check.expect for check in self.checks)
 
 

@@ -38,14 +38,17 @@ class Layout:
 
     @property
     def inputs(self) -> Path:
+        """The input directory on the source endpoint (`<letter>/in`)."""
         return self.source / self.letter / "in"
 
     @property
     def results(self) -> Path:
+        """Where the stage-out puts the results on the source endpoint (`<letter>/results`)."""
         return self.source / self.letter / "results"
 
 
 def layout(world: DemoWorld, scenario: Scenario) -> Layout:
+    """Where the scenario's files go (source endpoint root, scratch run directory); no I/O."""
     return Layout(world.root / scenario.source, scenario.letter,
                   world.root / "scratch" / scenario.letter / "run")
 

@@ -63,6 +63,7 @@ class Stream:
         self._mails = 0
 
     def seconds(self) -> float:
+        """Seconds since the stream began (monotonic clock), the time each line shows."""
         return time.monotonic() - self._t0
 
     def say(self, letter: str, workflow: str | None, text: str, style: str = "") -> None:
@@ -124,6 +125,7 @@ class StreamHandler(logging.Handler):
         self._stream = stream
 
     def emit(self, record: logging.LogRecord) -> None:
+        """Queue the warning as a stream line; a failure goes to `handleError`, never raises."""
         try:
             self._stream.note(f"⚠ {record.getMessage()}")
         except Exception:  # a logging handler must never raise

@@ -91,6 +91,7 @@ class Transfer(BaseModel):
         return self
 
     def all_items(self) -> list[Item]:
+        """The transfer's pairs as `Item`s: the single `from`/`to` if given, else `items`."""
         if self.source is not None and self.destination is not None:
             return [Item(source=self.source, destination=self.destination)]
         return list(self.items)
@@ -158,18 +159,22 @@ class Step(BaseModel):
 
     @property
     def kind(self) -> str:
+        """`transfer` or `job`, the record's `kind`."""
         return "transfer" if self.transfer is not None else "job"
 
     def job_retries(self) -> JobRetries:
+        """The job retries; a bare number means walltime retries only."""
         if isinstance(self.retries, JobRetries):
             return self.retries
         return JobRetries(walltime=self.retries)
 
     @property
     def is_array(self) -> bool:
+        """Whether the qsub options ask for an array job (`-J`)."""
         return any(arg == "-J" or arg.startswith("-J") for arg in self.qsub)
 
     def record(self) -> dict[str, Any]:
+        """The stored shape of the step (JSON): its kind, `after`, and transfer or job details."""
         data: dict[str, Any] = {"kind": self.kind, "after": list(self.after)}
         if self.transfer is not None:
             data["transfer"] = self.transfer.record()
@@ -198,6 +203,7 @@ class GraphSpec(BaseModel):
         return value
 
     def failure_steps(self) -> dict[str, Step]:
+        """The on_failure steps by name; a single step is named `on_failure`; none gives {}."""
         if self.on_failure is None:
             return {}
         if isinstance(self.on_failure, Step):

@@ -55,6 +55,7 @@ def output_files(job_id: str, raw: Mapping[str, Any] | None, workdir: str, job_n
 
 
 def tail(path: Path, max_bytes: int = MAX_BYTES) -> str:
+    """The file's last `max_bytes`, marked when cut; `(cannot read: …)` instead of raising."""
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:

@@ -96,6 +96,7 @@ class Plan:
 
     @property
     def empty(self) -> bool:
+        """No moves: the workflow waits for news (the runner stops re-planning)."""
         return not self.moves
 
 

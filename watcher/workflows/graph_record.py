@@ -51,6 +51,7 @@ def _fresh(step: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def is_graph_record(wf: Workflow) -> bool:
+    """Whether the workflow belongs to the graph engine (its spec says `graph`)."""
     return bool((wf.spec or {}).get("graph"))
 
 
@@ -85,6 +86,7 @@ def set_state(session: Session, wf: Workflow, state: str, at: datetime) -> None:
 
 
 def mark_mailed(session: Session, wf: Workflow, kind: str) -> None:
+    """Record that the `kind` mail went out this round, so it is not sent twice."""
     wf.progress = {**wf.progress, "mailed": [*(wf.progress.get("mailed") or []), kind]}
     session.add(wf)
 

@@ -102,6 +102,7 @@ def _index(job_id: str) -> int:
 
 
 def transfer_key(workflow_id: str, name: str, attempt: int) -> str:
+    """The key a step's transfer attempt is submitted once under (a retry is a new attempt)."""
     return f"workflow:{workflow_id}:{name}:{attempt}"
 
 

@@ -32,6 +32,7 @@ def label(workflow_id: str, step: str) -> str:
 
 
 def is_graph(wf: Workflow | None) -> bool:
+    """Whether `wf` is a graph workflow; False for None (no workflow)."""
     return wf is not None and bool((wf.spec or {}).get("graph"))
 
 

@@ -42,9 +42,11 @@ class Span:
 
     @property
     def total(self) -> timedelta:
+        """The sum of the parts whose length is known (unknown parts count as zero)."""
         return sum((length for _, length, _ in self.parts if length), timedelta())
 
     def describe(self) -> str:
+        """The parts for a warning: `name 2h (how) + name unknown (how)`."""
         shown = [f"{name} {format_duration(length)} ({how})" if length is not None
                  else f"{name} unknown ({how})" for name, length, how in self.parts]
         return " + ".join(shown)

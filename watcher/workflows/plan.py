@@ -56,6 +56,7 @@ class Plan:
 
     @property
     def empty(self) -> bool:
+        """No job to submit again and no stage-in to start or graft."""
         return not self.jobs and self.stage_in is None
 
 

@@ -56,6 +56,7 @@ def _stem(script: str) -> str:
 
 
 def get(session: Session, workflow_id: str) -> Workflow | None:
+    """The workflow with this id, or None if the store has none."""
     return session.get(Workflow, workflow_id)
 
 

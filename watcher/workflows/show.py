@@ -14,6 +14,7 @@ from watcher.workflows import record
 
 
 def when(at: datetime) -> str:
+    """`at` in UTC as `YYYY-MM-DD HH:MM:SS` (no zone suffix; callers add ` UTC`)."""
     return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
@@ -23,6 +24,7 @@ def log_line(line: WorkflowLog) -> str:
 
 
 def header(wf: Workflow) -> str:
+    """One line: id, name, step, the job and task ids (a graph: its step summary), workdir."""
     if is_graph(wf):
         return (f"Workflow {wf.id} ({wf.name}), now {wf.step}: {step_summary(wf)}; "
                 f"in {wf.workdir}")
@@ -36,6 +38,7 @@ def header(wf: Workflow) -> str:
 
 
 def is_graph(wf: Workflow) -> bool:
+    """Whether the workflow belongs to the graph engine (its spec says `graph`)."""
     return bool((wf.spec or {}).get("graph"))
 
 
@@ -104,6 +107,7 @@ def history(session: Session, workflow_id: str) -> tuple[Workflow, list[Workflow
 
 
 def age(since: datetime, now: datetime) -> str:
+    """Whole seconds since `since` as `1h30m` (`format_duration`); never negative."""
     return format_duration(timedelta(seconds=max(0, int((now - since).total_seconds()))))
 
 

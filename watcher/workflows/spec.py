@@ -39,6 +39,7 @@ class Location(BaseModel):
 
     @classmethod
     def parse(cls, text: str) -> Location:
+        """Parse `ENDPOINT_ID:PATH`; ValueError naming the text if a part is missing or bad."""
         endpoint, sep, path = str(text).partition(":")
         if not sep or not endpoint or not path:
             raise ValueError(f"expected ENDPOINT_ID:PATH but got '{text}'")
@@ -75,6 +76,7 @@ class TransferSpec(BaseModel):
 
     @classmethod
     def of(cls, pairs: list[Pair], what: str) -> TransferSpec:
+        """One transfer of `pairs`; ValueError (naming `what`) if their endpoints differ."""
         ends = {(p.source.endpoint, p.destination.endpoint) for p in pairs}
         if len(ends) > 1:
             raise ValueError(f"every {what} pair must use the same two endpoints (one Globus "
@@ -129,9 +131,11 @@ class WorkflowSpec(BaseModel):
         return self
 
     def stage_in_transfer(self) -> TransferSpec | None:
+        """The stage-in as one Globus transfer, or None without `stage_in`."""
         return TransferSpec.of(self.stage_in, "stage_in") if self.stage_in else None
 
     def stage_out_transfer(self) -> TransferSpec | None:
+        """The stage-out as one Globus transfer, or None without `stage_out`."""
         return TransferSpec.of(self.stage_out, "stage_out") if self.stage_out else None
 
     def to_record(self) -> dict[str, object]:

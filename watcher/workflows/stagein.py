@@ -24,6 +24,7 @@ from watcher.workflows.record import CREDENTIALS, STAGE_IN
 
 
 def intent_key(workflow_id: str) -> str:
+    """The key the stage-in is submitted once under, so a retry after a crash reuses the task."""
     return f"workflow:{workflow_id}:stage-in"
 
 

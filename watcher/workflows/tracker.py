@@ -48,6 +48,7 @@ def track(session: Session, events: Sequence[Event], now: datetime) -> None:
 
 
 def situation(wf: Workflow) -> Situation:
+    """What `react` decides on: step, progress, cleanup and stage-out or not, walltime retries."""
     return Situation(wf.step, wf.progress, bool(wf.spec.get("cleanup")),
                      bool(wf.spec.get("stage_out")), int(wf.spec.get("walltime_retries", 0)))
 
