@@ -60,13 +60,25 @@ def counted(transport: RequestsTransport, service: str) -> RequestsTransport:
 
 
 class _CountingSession(requests.Session):
-    """A requests session that counts each response it receives."""
+    """A requests session that counts each response it receives, and reads the proxy
+    environment (`HTTPS_PROXY`, `NO_PROXY`, ...) once per scheme and host rather than on every
+    request: requests resolves it per send, about 0.8 ms each, a sixth of an idle Globus poll
+    of 2,000 watched tasks (benchmarks/RESULTS.md, part 5)."""
 
     def __init__(self, service: str) -> None:
         super().__init__()
         self.service = service
+        self._proxies: dict[tuple[str, str], dict[str, str]] = {}
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        """Send as requests does, with the proxies for the request's scheme and host cached."""
+        if "proxies" not in kwargs:
+            where = urlsplit(request.url or "")
+            key = (where.scheme, where.netloc)
+            if key not in self._proxies:
+                self._proxies[key] = requests.utils.resolve_proxies(request, self.proxies,
+                                                                    self.trust_env)
+            kwargs["proxies"] = dict(self._proxies[key])
         response = super().send(request, **kwargs)
         path = urlsplit(request.url or "").path
         metrics.GLOBUS_REQUESTS.labels(self.service, request.method or "",
