@@ -71,6 +71,8 @@ async def _burst(service: Service, sim: PbsSim, profile: bool) -> dict[str, floa
 
 
 def main() -> None:
+    """Wipe a queue of `--jobs` jobs under a watching service and time the poll that declares
+    them vanished (per firing) and whether the next one starts on time; JSON to `--out`."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=5000)
     parser.add_argument("--profile", action="store_true")

@@ -76,6 +76,9 @@ RUNNERS = {"economy": (EconomyPlan, run_economy), "cycle": (CyclePlan, run_cycle
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the parts asked for (`--only`, default all), each in a process of its own, print
+    their tables and targets and write the JSON to `--out`; 0 even when a target is missed
+    (the table says NO: a benchmark reports, it does not gate)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small world, in seconds")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the JSON goes")
