@@ -15,7 +15,6 @@ import gc
 import json
 import statistics
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -27,8 +26,7 @@ from _measure import (
     StatementCounter,
     children_cpu,
     current_rss_mb,
-    peak_rss_mb,
-    reset_peak_rss,
+    measured_cycle,
 )
 from _rulegen import facility_rules
 from _world import (
@@ -147,21 +145,8 @@ class _Measure:
 
     async def _service_cycle(self) -> dict[str, Any]:
         """One real `Service.cycle()`, every statement, PBS call and Globus request counted."""
-        gc.collect()
-        rss_before = current_rss_mb()
-        reset_peak_rss()
-        self.statements.reset()
-        mark, before = len(self.calls.calls()), self._globus_counts()
-        cpu, wall = time.process_time(), time.perf_counter()
-        await self.service.cycle()
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        after = self._globus_counts()
-        return {"cpu": cpu, "wall": wall, "peak_rss_mb": peak_rss_mb(),
-                "rss_before_mb": rss_before,
-                "store": self.statements.snapshot(),
-                "pbs_calls": dict(Counter(self.calls.since(mark))),
-                "globus_requests": {r: after[r] - before.get(r, 0) for r in after
-                                    if after[r] != before.get(r, 0)}}
+        return await measured_cycle(self.service.cycle, self.statements, self.calls.calls,
+                                    self._globus_counts)
 
     async def _equivalence(self) -> dict[str, Any]:
         """The last staged cycle's observations against the sources' own `poll()` (idle

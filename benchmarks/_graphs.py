@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
-import gc
 import io
 import json
 import math
@@ -43,9 +42,7 @@ import globus_sdk
 from _measure import (
     StageClock,
     StatementCounter,
-    current_rss_mb,
-    peak_rss_mb,
-    reset_peak_rss,
+    measured_cycle,
 )
 from _world import (
     USER,
@@ -267,20 +264,9 @@ class _Measure:
         return out
 
     async def _cycle(self) -> dict[str, Any]:
-        gc.collect()
-        rss_before = current_rss_mb()
-        reset_peak_rss()
-        self.statements.reset()
-        mark, before = len(self.calls.calls()), self._globus_counts()
-        cpu, wall = time.process_time(), time.perf_counter()
-        await self.service.cycle()
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        after = self._globus_counts()
-        return {"cpu": cpu, "wall": wall, "peak_rss_mb": peak_rss_mb(),
-                "rss_before_mb": rss_before, "store": self.statements.snapshot(),
-                "pbs_calls": dict(Counter(self.calls.since(mark))),
-                "globus_requests": {r: after[r] - before.get(r, 0) for r in after
-                                    if after[r] != before.get(r, 0)}}
+        """One real `Service.cycle()`, every statement, PBS call and Globus request counted."""
+        return await measured_cycle(self.service.cycle, self.statements, self.calls.calls,
+                                    self._globus_counts)
 
     async def _profiled(self) -> dict[str, Any]:
         """Where an idle cycle's CPU goes. cProfile sees one thread, and the Globus poll runs

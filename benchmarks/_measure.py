@@ -8,11 +8,12 @@ dirties the journal); `rows` says how many rows those statements touched.
 
 from __future__ import annotations
 
+import gc
 import resource
 import statistics
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -115,3 +116,25 @@ def distribution(values: Sequence[float]) -> dict[str, float | int]:
     p95 = ordered[max(0, -(-95 * len(ordered) // 100) - 1)]
     return {"count": len(ordered), "median": statistics.median(ordered), "p95": p95,
             "min": ordered[0], "max": ordered[-1]}
+
+
+async def measured_cycle(cycle: Callable[[], Awaitable[object]], statements: StatementCounter,
+                         pbs_calls: Callable[[], list[str]],
+                         globus_counts: Callable[[], dict[str, int]]) -> dict[str, Any]:
+    """Run `cycle` once and count what it cost: CPU and wall seconds, peak and starting RSS,
+    store statements, the PBS commands it ran (`pbs_calls()` lists every call so far) and the
+    Globus requests by route (`globus_counts()`: the emulator's counters)."""
+    gc.collect()
+    rss_before = current_rss_mb()
+    reset_peak_rss()
+    statements.reset()
+    mark, before = len(pbs_calls()), globus_counts()
+    cpu, wall = time.process_time(), time.perf_counter()
+    await cycle()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    after = globus_counts()
+    return {"cpu": cpu, "wall": wall, "peak_rss_mb": peak_rss_mb(),
+            "rss_before_mb": rss_before, "store": statements.snapshot(),
+            "pbs_calls": dict(Counter(pbs_calls()[mark:])),
+            "globus_requests": {r: after[r] - before.get(r, 0) for r in after
+                                if after[r] != before.get(r, 0)}}

@@ -177,16 +177,20 @@ def submit(settings: Settings, store: Store, spec: WorkflowSpec, workdir: Path,
     `IncompleteWorkflow` (carrying the id) once the record exists."""
     with _noting_missing_consents(store):
         check(settings, spec, workdir)
-    warnings = lifetime_warnings(settings, store, spec, now(), queue_wait)
-    if warnings and strict:
-        raise SubmitProblem("; ".join(warnings) + " (--strict: nothing was submitted)")
-    for text in warnings:
-        warn(text)
+    _warn_or_refuse(lifetime_warnings(settings, store, spec, now(), queue_wait), strict, warn)
     with store.session() as session:
         wf = record.create(session, spec, str(workdir), now())
         workflow_id = wf.id
     recorded(workflow_id)
     return workflow_id, resume(settings, store, workflow_id, now)
+
+
+def _warn_or_refuse(warnings: list[str], strict: bool, warn: Callable[[str], None]) -> None:
+    """Tell each lapse warning, or refuse them all at once under `--strict`."""
+    if warnings and strict:
+        raise SubmitProblem("; ".join(warnings) + " (--strict: nothing was submitted)")
+    for text in warnings:
+        warn(text)
 
 
 def check_graph(settings: Settings, spec: GraphSpec, workdir: Path) -> None:
@@ -217,11 +221,8 @@ def submit_graph(settings: Settings, store: Store, spec: GraphSpec, workdir: Pat
     `submit`."""
     with _noting_missing_consents(store):
         check_graph(settings, spec, workdir)
-    warnings = graph_lifetime_warnings(settings, store, spec, now(), queue_wait)
-    if warnings and strict:
-        raise SubmitProblem("; ".join(warnings) + " (--strict: nothing was submitted)")
-    for text in warnings:
-        warn(text)
+    _warn_or_refuse(graph_lifetime_warnings(settings, store, spec, now(), queue_wait), strict,
+                    warn)
     with store.session() as session:
         workflow_id = graph_record.create(session, spec, str(workdir), now(),
                                           email=settings.user_email).id
