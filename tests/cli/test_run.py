@@ -82,3 +82,24 @@ def test_a_poll_interval_below_the_floor_names_the_setting(runner: CliRunner,
                                  "--db", f"sqlite:///{tmp_path / 'w.db'}"])
     assert result.exit_code == 1
     assert "--interval 0.5 s is below pbs.min_poll_interval (1 s)" in result.output
+
+
+TELL_ME = """rules:
+  - name: tell-me
+    when: {rules_invalid: {}}
+    do: [{email: {to: me@example.org, subject: "{{ event.subject }} is invalid"}}]
+"""
+
+
+def test_run_once_tells_of_a_file_broken_at_start_once(runner: CliRunner, tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "tell.yaml").write_text(TELL_ME)
+    (rules / "mine.yaml").write_text(RULES.replace("state: F", "stat: F"))
+    with PbsSim(tmp_path / "pbs") as sim:
+        args = ["run", "--once", "--rules", str(rules), "--db",
+                f"sqlite:///{tmp_path / 'w.db'}", "--pbs-bin", str(sim.bin_dir)]
+        first, again = runner.invoke(cli, args), runner.invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    assert first.output.strip().endswith("1 fired")  # the broken file, told at once
+    assert again.output.strip().endswith("0 fired")  # the same broken version: told already

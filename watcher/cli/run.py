@@ -78,7 +78,9 @@ async def _once(service: Service, poll_interval: float) -> list[FiringReport]:
     beating = asyncio.ensure_future(
         beat_forever(service, service.settings.store.heartbeat.total_seconds()))
     try:
-        return await service.cycle()
+        # A file broken since the last run is a rules_invalid event, as at `watcher run`'s start.
+        reports = await service.commit_rulebook()
+        return reports + await service.cycle()
     finally:
         beating.cancel()
         await service.stop()
