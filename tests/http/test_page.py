@@ -158,3 +158,28 @@ def test_the_page_without_the_cookie_asks_for_the_link(
     browser.get(served.url)
     assert "needs the token" in browser.page_source
     assert browser.find_elements(By.ID, "workflows") == []
+
+
+def test_the_retry_button_runs_again_what_failed(
+        served: Served, world: Staging, browser: webdriver.Chrome) -> None:
+    (world.run_dir / "flaky.sh").write_text(
+        "#!/bin/sh\ncd \"$PBS_O_WORKDIR\"\n[ -e fixed ] || exit 4\necho ok > flaky-ran\n")
+    (world.run_dir / "flaky.sh").chmod(0o755)
+    answer = served.call("POST", "/api/v1/workflows",
+                         data="name: flaky\nsteps:\n  sim: {job: flaky.sh}\n",
+                         headers={"Content-Type": "application/yaml"},
+                         params={"workdir": str(world.run_dir)})
+    assert answer.status_code == 201, answer.text
+    wf = answer.json()["workflow"]
+    browser.get(served.link)
+    browser.execute_script("window.notReloaded = true")
+    eventually(lambda: click(browser, row(wf)))
+    eventually(lambda: text(browser, "#detail-step") == "failed", 60)
+    eventually(lambda: browser.find_element(By.ID, "retry").is_displayed())
+    (world.run_dir / "fixed").touch()
+    assert click(browser, "#retry")
+    eventually(lambda: text(browser, "#action-result") == "running again: sim")
+    eventually(lambda: text(browser, "#detail-step") == "done", 60)
+    assert (world.run_dir / "flaky-ran").exists()
+    assert not browser.find_element(By.ID, "retry").is_displayed()
+    assert browser.execute_script("return window.notReloaded") is True
