@@ -160,7 +160,7 @@ def test_endpoint_probe_sees_inactive_and_missing_endpoints(globus: Globus, clie
     assert obs.subjects[globus.src] == {
         "id": globus.src, "display_name": "source", "entity_type": "GCSv5_mapped_collection",
         "inactive": False, "consent_required": False, "required_scopes": [],
-        "login_command": None}
+        "login_command": None, "high_assurance": False, "authentication_timeout_mins": None}
     globus.emu.expire_credentials(USER, globus.dst)
     later = poll(source)
     assert later.subjects[globus.dst]["inactive"] is True

@@ -32,11 +32,16 @@ MAPPED = "GCSv5_mapped_collection"
 
 
 def endpoint_attributes(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """The attributes of an endpoint document the user could read."""
+    """The attributes of an endpoint document the user could read. `high_assurance` and
+    `authentication_timeout_mins` (None where the document has none) say when a login stops
+    counting for it: `/metrics` tells how long that is without asking Globus again."""
     inactive = doc.get("activated") is False or doc.get("expires_in") == 0
+    timeout = doc.get("authentication_timeout_mins")
     return {"id": doc.get("id"), "display_name": doc.get("display_name"),
             "entity_type": doc.get("entity_type"), "inactive": inactive,
-            "consent_required": False, "required_scopes": [], "login_command": None}
+            "consent_required": False, "required_scopes": [], "login_command": None,
+            "high_assurance": doc.get("high_assurance") is True,
+            "authentication_timeout_mins": timeout if isinstance(timeout, int) else None}
 
 
 def consent_attributes(endpoint_id: str, exc: globus_sdk.GlobusAPIError,

@@ -1,11 +1,12 @@
 """`/metrics`: this process's counters (`watcher.metrics`) and gauges read from the store at
-each scrape: sources up, intents by status, workflows by step, and when the stored Globus
-refresh token is expected to lapse if unused."""
+each scrape: sources up, intents by status, workflows by step, when the stored Globus
+refresh token is expected to lapse if unused, and when the login stops counting for each
+high-assurance collection the watcher probes."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -14,9 +15,10 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from watcher.config import Settings
+from watcher.globus.consents import ENDPOINT_SOURCE
 from watcher.globus.report import credential_row
 from watcher.store.db import Store
-from watcher.store.models import STATUSES, Intent, SourceHealth, Workflow
+from watcher.store.models import STATUSES, Intent, Snapshot, SourceHealth, Workflow
 
 
 class StoreCollector(Collector):
@@ -62,10 +64,28 @@ def _gauges(session: Session, settings: Settings) -> Iterator[Metric]:
     if row["refresh_token_lapses_at"] is not None:
         lapse.add_metric([], (row["refresh_token_lapses_at"] - now).total_seconds())
     yield lapse
+    yield _consent_lapses(session, row["logged_in_at"], now)
     missing = GaugeMetricFamily("watcher_globus_missing_consents",
                                 "Collections that refuse the login until you consent.")
     missing.add_metric([], float(len(row["missing_consents"])))
     yield missing
+
+
+def _consent_lapses(session: Session, logged_in_at: datetime | None, now: datetime) -> Metric:
+    """Per high-assurance collection the watcher probes: seconds until the login stops counting
+    for it (`authentication_timeout_mins` after the login, from the last probe's document)."""
+    lapse = GaugeMetricFamily("watcher_globus_consent_lapse_seconds",
+                              "Seconds until the login stops counting for a high-assurance "
+                              "collection (its authentication_timeout_mins after the login); "
+                              "negative once lapsed.", labels=["collection"])
+    if logged_in_at is None:
+        return lapse
+    for snapshot in session.exec(select(Snapshot).where(Snapshot.source == ENDPOINT_SOURCE)):
+        minutes = snapshot.attrs.get("authentication_timeout_mins")
+        if snapshot.attrs.get("high_assurance") and isinstance(minutes, int):
+            at = logged_in_at + timedelta(minutes=minutes)
+            lapse.add_metric([snapshot.subject], (at - now).total_seconds())
+    return lapse
 
 
 def exposition(store: Store, settings: Settings) -> bytes:
