@@ -21,45 +21,19 @@ from globus_sdk.token_storage import TokenStorageData
 
 from watcher.config import GlobusSettings, PbsSettings, Settings, StoreSettings
 from watcher.globus.tokens import TRANSFER_RS, TokenFile
-from watcher.pbs.commands import PBS_COMMANDS
 from watcher.service.service import Service
 from watcher.sim.globus.admin_client import AdminClient
 from watcher.sim.globus.daemon import start_daemon, stop_daemon
 from watcher.sim.pbs import model, store
+from watcher.sim.pbs.call_log import PbsCallLog
 from watcher.sim.pbs.testing import PbsSim
 from watcher.store.db import open_store
 from watcher.store.watch import watch
 
+__all__ = ["PbsCallLog"]  # re-exported: the parts import it from here
+
 USER = "alice"  # the Globus identity whose tasks the watcher follows
 MODELLED_ROUND = 10.0  # seconds between two polls of a hand-made monitor job
-
-
-class PbsCallLog:
-    """Counts PBS command invocations: a wrapper script per command appends the time and the
-    command's name to a log, then execs the simulator's shim. The watcher is pointed at the
-    wrappers, so every call it makes is counted, whatever code path makes it."""
-
-    def __init__(self, wrap_dir: Path, real_bin: Path) -> None:
-        self.bin_dir = wrap_dir
-        self.log = wrap_dir / "calls.log"
-        wrap_dir.mkdir(parents=True, exist_ok=True)
-        self.log.touch()
-        for command in PBS_COMMANDS:
-            script = wrap_dir / command
-            script.write_text(f'#!/bin/sh\necho "$(date +%s.%N) {command}" >> "{self.log}"\n'
-                              f'exec "{real_bin / command}" "$@"\n')
-            script.chmod(0o755)
-
-    def calls(self) -> list[str]:
-        return [name for _, name in self.stamped()]
-
-    def stamped(self) -> list[tuple[float, str]]:
-        """(epoch seconds when the call started, command), oldest first."""
-        return [(float(at), name) for at, name in
-                (line.split() for line in self.log.read_text().splitlines())]
-
-    def since(self, mark: int) -> list[str]:
-        return self.calls()[mark:]
 
 
 def watcher_settings(tmp: Path, pbs_bin: Path, globus: GlobusSettings | None = None,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from click.testing import CliRunner
 from tests.globus import _world
 from tests.globus._world import Globus
 from tests.service._crash_harness import WatcherRig
+from tests.service.test_crash import sim, sink
 from watcher.cli import cli
 from watcher.mail.sink import SmtpSink
 from watcher.sim.pbs.testing import PbsSim
@@ -31,6 +31,7 @@ from watcher.store.db import Store
 from watcher.store.models import Workflow
 
 emu, globus = _world.emu, _world.globus
+__all__ = ["emu", "globus", "sim", "sink"]
 
 WORKFLOWS = 2
 RATES = ("after-claim=0.2,after-execute=0.2,mid-email=0.3,workflow-after-qsub=0.5,"
@@ -42,18 +43,6 @@ if [ ! -e tried ]; then touch tried; exit 75; fi
 mkdir -p out
 tr a-z A-Z < mid.txt > out/result.txt
 """
-
-
-@pytest.fixture
-def sim(tmp_path: Path) -> Iterator[PbsSim]:
-    with PbsSim(tmp_path / "pbs", nodes=16) as running:
-        yield running
-
-
-@pytest.fixture
-def sink(tmp_path: Path) -> Iterator[SmtpSink]:
-    with SmtpSink(directory=tmp_path / "mail") as running:
-        yield running
 
 
 @pytest.mark.slow

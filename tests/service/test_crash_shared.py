@@ -40,7 +40,7 @@ from tests.service.test_crash import all_seen, assert_exactly_once, sim, sink
 from tests.store import _postgres
 from watcher.cli import cli
 from watcher.mail.sink import SmtpSink
-from watcher.pbs.commands import PBS_COMMANDS
+from watcher.sim.pbs.call_log import PbsCallLog
 from watcher.sim.pbs.testing import PbsSim
 from watcher.store.db import Store, open_store
 
@@ -59,25 +59,6 @@ def store(request: pytest.FixtureRequest) -> Iterator[Store]:
     opened = open_store(_postgres.new_database(_postgres.shared_admin_url(request.config)))
     yield opened
     opened.close()
-
-
-class CallLog:
-    """A wrapper per PBS command that logs the time and the command, then runs the simulator's."""
-
-    def __init__(self, wrap_dir: Path, real_bin: Path) -> None:
-        self.bin_dir, self.log = wrap_dir, wrap_dir / "calls.log"
-        wrap_dir.mkdir(parents=True)
-        self.log.touch()
-        for command in PBS_COMMANDS:
-            script = wrap_dir / command
-            script.write_text(f'#!/bin/sh\necho "$(date +%s.%N) {command}" >> "{self.log}"\n'
-                              f'exec "{real_bin / command}" "$@"\n')
-            script.chmod(0o755)
-
-    def times(self, command: str, since: float, until: float) -> list[float]:
-        stamps = (line.split() for line in self.log.read_text().splitlines())
-        return sorted(float(at) for at, name in stamps
-                      if name == command and since <= float(at) <= until)
 
 
 @dataclass
@@ -111,7 +92,7 @@ def test_three_instances_killed_at_random_lose_nothing_repeat_nothing_poll_once(
     workload = Workload(sim, sink, tmp_path / "jobs", globus.emu,
                         (globus.src, globus.dst, globus.src_dir), resubmit=False,
                         moved_mail=True)
-    calls = CallLog(tmp_path / "pbs-logged", sim.bin_dir)
+    calls = PbsCallLog(tmp_path / "pbs-logged", sim.bin_dir)
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "crash.yaml").write_text(workload.rules())
