@@ -95,3 +95,16 @@ def test_the_readme_graph_example_is_valid(tmp_path: Path) -> None:
     path = tmp_path / "wf.yaml"
     path.write_text(block.split("```", 1)[0])
     assert isinstance(load_workflow_file(path), GraphSpec)
+
+
+def test_a_pbs_dependency_in_qsub_is_refused_in_either_spelling(tmp_path: Path) -> None:
+    text = """name: run-42
+steps:
+  a: {job: a.sh}
+  b: {job: b.sh, after: [a], qsub: [-W, "depend=afterok:1.srv"]}
+  c: {job: c.sh, qsub: ["-Wdepend=afterany:1.srv"]}
+  d: {job: d.sh, qsub: [-W, group_list=proj]}
+"""
+    found = errors(tmp_path, text)
+    assert len(found) == 2 and all("give dependencies with 'after:'" in e for e in found)
+    assert [e.split(":")[3].strip() for e in found] == ["steps.b.qsub", "steps.c.qsub"]

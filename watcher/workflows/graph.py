@@ -134,13 +134,13 @@ class Step(BaseModel):
     @field_validator("qsub")
     @classmethod
     def _qsub(cls, args: list[str]) -> list[str]:
-        for arg in args:
+        for before, arg in zip(["", *args], args, strict=False):
             if any(c.isspace() for c in arg):
                 raise ValueError(f"a qsub argument cannot hold whitespace: '{arg}'")
             if arg.startswith("-") and arg[1:2] in ("I", "z", "h"):
                 raise ValueError(f"'{arg}' cannot be used: the watcher holds and releases "
                                  "the job itself and needs qsub to print the job id")
-            if arg.startswith("-W") and "depend" in arg:
+            if (arg.startswith("-W") or before == "-W") and arg.lstrip("-W").startswith("depend"):
                 raise ValueError("give dependencies with 'after:' (the watcher releases the "
                                  "job when they succeeded)")
         return args
