@@ -30,6 +30,13 @@ def total(samples: dict, name: str, **labels: str) -> float:
                and all(dict(got).get(k) == v for k, v in labels.items()))
 
 
+def counted_up_to(samples: dict, pbs: Counter[str]) -> dict | None:
+    """The scrape, once it counts every qstat and qselect the simulator had logged."""
+    caught_up = all(total(samples, "watcher_pbs_commands_total", command=command) >= pbs[command]
+                    for command in ("qstat", "qselect"))
+    return samples if caught_up else None
+
+
 @pytest.fixture
 def served(world: Staging, tmp_path: Path) -> Iterator[Served]:
     world.sim.configure(count_requests=True)  # from before the watcher's first poll
@@ -54,7 +61,9 @@ def test_metrics_parse_and_match_the_simulators_and_the_store(
     before = scrape(served)
     pbs = Counter(line["command"] for line in world.sim.requests())
     globus = sum(n for route, n in world.globus.emu.counters().items() if " /v0.10/" in route)
-    after = scrape(served)
+    # The simulator logs a command as it starts and the watcher counts it as it returns: a
+    # poll's command in flight at the count is in the second scrape once it has returned.
+    after = eventually(lambda: counted_up_to(scrape(served), pbs), 10)
     for command in ("qstat", "qselect"):  # each poll's commands, as the server served them
         assert pbs[command] > 0
         assert (total(before, "watcher_pbs_commands_total", command=command) <= pbs[command]
