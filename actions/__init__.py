@@ -1,6 +1,6 @@
 """Actions, one module each: the YAML key is the module's name (`watcher.actions.<key>`).
 
-Helper modules (`base`, `registry`, `effects`, `pbs_outcome`, `digest`, `workflow_run`) are not
+Helper modules (`base`, `registry`, `effects`, `pbs_outcome`, `digest`) are not
 actions.
 """
 
@@ -16,7 +16,5 @@ ACTIONS = ActionRegistry({
     "resubmit": "resubmit a PBS job",
     "transfer": "start a Globus transfer (exactly once)",
     "stage_out": "copy a job's output directory with Globus (exactly once)",
-    "recover_workflow": "submit again the steps of a staged workflow that did not finish",
-    "advance_workflow": "move a graph workflow on after one of its steps changed",
-    "stage_out_workflow": "start a staged workflow's stage-out (exactly once)",
+    "advance_workflow": "move a staged workflow on after one of its steps changed",
 }, package=__name__)

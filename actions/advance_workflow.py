@@ -1,15 +1,16 @@
-"""`advance_workflow`: move a graph workflow on after one of its steps changed.
+"""`advance_workflow`: move a staged workflow on after one of its steps changed.
 
     do:
       - advance_workflow: {workflow: "{{ workflow.id }}"}
 
-The staging rules (`watcher/workflows/staging.yaml`) run it when a graph workflow's job ends or
+The staging rules (`watcher/workflows/staging.yaml`) run it when a workflow's job ends or
 vanishes, or its transfer succeeds or fails. It reads the workflow's record (the tracker has
 already written what the event said) and does what the graph says now
 (`watcher.workflows.graph_plan`): release the jobs whose `after:` steps all succeeded, start the
-transfers whose `after:` steps did, submit or start again a step with retries left, skip (and
-delete) the dependants of a failed step, and when nothing is left to wait for, finish the
-workflow: done, or failed with its `on_failure` steps started and one mail saying why.
+transfers whose `after:` steps did, submit or start again a step with retries left or whose job
+PBS lost, skip (and delete) the dependants of a failed step, and when nothing is left to wait
+for, finish the workflow: done, or failed with its `on_failure` steps started and one mail
+saying why.
 
 Exactly once: see `watcher.workflows.graph_run` (tagged submissions marked before their qsub,
 transfers keyed per attempt, mails keyed per workflow). Two runs for one workflow take turns
@@ -21,16 +22,32 @@ from __future__ import annotations
 from pydantic import Field
 
 from watcher.actions.base import ActionContext, ActionParams, Outcome
-from watcher.actions.workflow_run import DEFAULT_WORKFLOW, run_completer
+from watcher.templating import is_template
 
 
 class Params(ActionParams):
     """Which workflow (default: the one whose job or transfer fired the rule)."""
 
-    workflow: str = Field(DEFAULT_WORKFLOW, min_length=1)
+    workflow: str = Field("{{ workflow.id }}", min_length=1)
 
 
 async def execute(ctx: ActionContext, params: Params) -> Outcome:
     """Plan from the record, then act on it."""
-    return await run_completer(ctx, params.workflow, action="advance_workflow",
-                               idle="nothing to do", fact="done", mail=True)
+    store, transfer = ctx.services.store, ctx.services.transfer
+    if store is None:
+        return Outcome.missing("store", "advance_workflow reads the workflow's record there")
+    if is_template(params.workflow):
+        return Outcome.failed("no workflow: the event is not about a workflow's job or "
+                              "transfer", retryable=False)
+    from watcher.workflows.complete import CompleteError, Completer  # late: watcher.actions.base
+
+    completer = Completer(store, ctx.pbs, owner=ctx.idempotency_key, now=lambda: ctx.now,
+                          transfer=(lambda: transfer) if transfer is not None else None,
+                          smtp=ctx.services.smtp)
+    try:
+        done = await completer.complete(params.workflow)
+    except CompleteError as exc:
+        return Outcome.failed(str(exc), retryable=exc.retryable)
+    if not done:
+        return Outcome.done(f"{params.workflow}: nothing to do")
+    return Outcome.done(f"{params.workflow}: " + "; ".join(done), done=done)

@@ -6,7 +6,7 @@ sweep. The world is the moment the inputs move: both input tasks ACTIVE in the G
 (labelled `watcher <wf> <step>` and watched, as `GraphRunner` starts them), both jobs held in
 the PBS simulator with the WATCHER_WORKFLOW / WATCHER_STEP / WATCHER_INTENT variables a
 graph step's qsub gives them, the outputs pending. The records are made with
-`graph_record.create` from the parsed workflow file and the jobs are copies inserted through
+`record.create` from the parsed workflow file and the jobs are copies inserted through
 the simulator's store (as `_world.held_jobs` does; N real submissions would take most of an
 hour of simulated qsub), dated an hour back, as if the inputs had been moving that long.
 What is measured is the watcher's own cycle, `Service.cycle()`: poll (PBS with the default
@@ -66,7 +66,7 @@ from watcher.sources.globus import GlobusSource
 from watcher.store.db import open_store
 from watcher.store.models import Workflow
 from watcher.store.watch import watch
-from watcher.workflows import graph_record
+from watcher.workflows import record
 from watcher.workflows.graph import GraphSpec
 from watcher.workflows.graph_track import label
 from watcher.workflows.jobs import STEP_VAR, WORKFLOW_VAR, submission_tag
@@ -157,7 +157,7 @@ def _seed(db: Any, sim: PbsSim, spec: GraphSpec, n: int, workdir: Path, ep: dict
     watched, both jobs submitted held, the outputs pending."""
     now = datetime.now(UTC)
     with db.session() as session:
-        ids = [graph_record.create(session, spec, str(workdir), now).id for _ in range(n)]
+        ids = [record.create(session, spec, str(workdir), now).id for _ in range(n)]
     tasks = _start_inputs(token, ep, ids)
     jobs = _held_step_jobs(sim, workdir, ids)
     with db.session() as session:
@@ -166,15 +166,15 @@ def _seed(db: Any, sim: PbsSim, spec: GraphSpec, n: int, workdir: Path, ep: dict
             assert wf is not None
             for step in INPUTS:
                 task = tasks[(wf_id, step)]
-                graph_record.note(session, wf, "steps", step, status="active", attempt=1,
+                record.note(session, wf, "steps", step, status="active", attempt=1,
                                   tasks=[task], started_at=now.isoformat())
                 watch(session, "globus", task, workflow=wf_id, step=step)
-                graph_record.log(session, wf, now, step, f"started: Globus task {task}")
+                record.log(session, wf, now, step, f"started: Globus task {task}")
             for step in JOBS:
                 job = jobs[(wf_id, step)]
-                graph_record.note(session, wf, "steps", step, status="held", n=1, jobs=[job])
-                graph_record.log(session, wf, now, step, f"submitted as {job} (held)")
-            graph_record.set_state(session, wf, "running", now)
+                record.note(session, wf, "steps", step, status="held", n=1, jobs=[job])
+                record.log(session, wf, now, step, f"submitted as {job} (held)")
+            record.set_state(session, wf, "running", now)
     return {"workflows": n, "steps_per_workflow": STEPS, "watched_tasks": len(tasks),
             "jobs": len(jobs)}
 

@@ -58,7 +58,7 @@ def history(workflow: str | None, db_url: str | None, rule: str | None, subject:
 
 
 def _workflow(store: Store, workflow_id: str, as_json: bool) -> None:
-    from watcher.workflows.show import graph_steps, graph_table, header, history, is_graph, log_line
+    from watcher.workflows.show import graph_steps, graph_table, header, history, log_line
 
     with store.session(write=False) as session:
         found = history(session, workflow_id)
@@ -67,16 +67,12 @@ def _workflow(store: Store, workflow_id: str, as_json: bool) -> None:
     wf, lines = found
     log = [{"at": line.at.isoformat(), "step": line.step, "text": line.text} for line in lines]
     if as_json:
-        data: object = log
-        if is_graph(wf):  # a graph's steps too; the three-step shape keeps its plain list
-            data = {"workflow": wf.id, "name": wf.name, "state": wf.step,
-                    "steps": graph_steps(wf), "log": log}
-        click.echo(json.dumps(data, indent=2))
+        click.echo(json.dumps({"workflow": wf.id, "name": wf.name, "state": wf.step,
+                               "steps": graph_steps(wf), "log": log}, indent=2))
         return
     click.echo(header(wf))
-    if is_graph(wf):
-        for text in graph_table(wf):
-            click.echo(text)
+    for text in graph_table(wf):
+        click.echo(text)
     for line in lines:
         click.echo(log_line(line))
 

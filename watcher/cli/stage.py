@@ -21,7 +21,6 @@ from watcher.service.workflow_submit import (
     resume,
     retry_workflow,
     submit,
-    submit_graph,
     workflow_logs,
 )
 from watcher.store.db import Store
@@ -36,7 +35,7 @@ _PAIR = ("SRC_EP:PATH", "DST_EP:PATH")
 
 @click.group()
 def stage() -> None:
-    """Run a PBS job between a Globus stage-in and a stage-out, watched by the staging rules."""
+    """Staged workflows: PBS jobs and Globus transfers in order, watched by the staging rules."""
 
 
 @stage.command("submit", short_help="Submit a staged workflow and print its id.")
@@ -51,7 +50,8 @@ def stage() -> None:
               help="Use this Globus transfer, already started, as the stage-in.")
 @click.option("--stage-out", "stage_out", nargs=2, multiple=True, metavar=" ".join(_PAIR),
               help="Copy this after compute ends with exit 0 (repeatable).")
-@click.option("--cleanup", metavar="SCRIPT", help="A job to run if the workflow fails.")
+@click.option("--cleanup", metavar="SCRIPT",
+              help="A job to run if the stage-in or compute fails.")
 @click.option("--email", help="Where to send news (default: user_email from config.yaml).")
 @click.option("--qsub-arg", "qsub_args", multiple=True, metavar="ARG",
               help="One qsub argument for the compute job (repeatable), e.g. --qsub-arg=-l.")
@@ -71,12 +71,14 @@ def submit_command(script: str | None, trailing_qsub_args: tuple[str, ...],
                    db_url: str | None, settings: Settings, queue_wait: str | None,
                    strict: bool,
                    **options: object) -> None:
-    """Submit SCRIPT held with its cleanup job, start the stage-in, and print the workflow id.
+    """Submit SCRIPT held, start its stage-in, and print the workflow id (or, with -f, the
+    workflow in FILE: the same three steps with `script:`, any graph with `steps:`).
 
-    First each collection is asked whether the login may use it (a missing data_access
-    consent refuses, naming the `watcher login --collection ...` to run), and each
-    credential's lapse is compared with the expected stage-out (a warning; `--strict`
-    refuses)."""
+    Options make the graph stage-in -> compute (SCRIPT) -> stage-out, with --cleanup run only
+    if the stage-in or compute failed. First each collection is asked whether the login may
+    use it (a missing data_access consent refuses, naming the `watcher login --collection
+    ...` to run), and each credential's lapse is compared with the expected start of the
+    last transfer (a warning; `--strict` refuses)."""
     try:
         wait = parse_duration(queue_wait) if queue_wait else timedelta()
     except ValueError as exc:
@@ -90,10 +92,7 @@ def submit_command(script: str | None, trailing_qsub_args: tuple[str, ...],
             workflow_id, done = resume, _resume(settings, store, resume)
         else:
             spec = _spec(script, trailing_qsub_args, spec_file, options)
-            if isinstance(spec, GraphSpec):
-                workflow_id, done = _submit_graph(settings, store, spec, wait, strict)
-            else:
-                workflow_id, done = _submit(settings, store, spec, wait, strict)
+            workflow_id, done = _submit(settings, store, spec, wait, strict)
     finally:
         store.close()
     if as_json:
@@ -141,26 +140,13 @@ def _option_error(err: Any) -> str:
     return where + str(err["msg"]).removeprefix("Value error, ")
 
 
-def _submit(settings: Settings, store: Store, spec: WorkflowSpec, queue_wait: timedelta,
+def _submit(settings: Settings, store: Store, spec: WorkflowSpec | GraphSpec,
+            queue_wait: timedelta,
             strict: bool) -> tuple[str, list[str]]:
     try:
         return submit(settings, store, spec, Path.cwd(), recorded=lambda workflow_id: click.echo(
             f"workflow {workflow_id} recorded; submitting", err=True), strict=strict,
             queue_wait=queue_wait, warn=lambda text: click.echo(f"warning: {text}", err=True))
-    except SubmitProblem as exc:
-        raise WatcherError(str(exc)) from exc
-    except IncompleteWorkflow as exc:
-        raise WatcherError(f"{exc}; the workflow is recorded: once the cause is fixed, run "
-                           f"`watcher stage submit --resume {exc.workflow_id}`") from exc
-
-
-def _submit_graph(settings: Settings, store: Store, spec: GraphSpec, queue_wait: timedelta,
-                  strict: bool) -> tuple[str, list[str]]:
-    try:
-        return submit_graph(settings, store, spec, Path.cwd(), recorded=lambda workflow_id:
-                            click.echo(f"workflow {workflow_id} recorded; submitting", err=True),
-                            strict=strict, queue_wait=queue_wait,
-                            warn=lambda text: click.echo(f"warning: {text}", err=True))
     except SubmitProblem as exc:
         raise WatcherError(str(exc)) from exc
     except IncompleteWorkflow as exc:
@@ -215,8 +201,8 @@ def cancel_command(workflow_id: str, reason: str, as_json: bool, db_url: str | N
 @settings_option
 def retry_command(workflow_id: str, steps: tuple[str, ...], as_json: bool, db_url: str | None,
                   settings: Settings) -> None:
-    """Run again what did not succeed in graph workflow WF, keeping what did (like a DAGMan
-    rescue DAG): every such step, or the STEPs named and the steps after them."""
+    """Run again what did not succeed in workflow WF, keeping what did (like a DAGMan rescue
+    DAG): every such step, or the STEPs named and the steps after them."""
     store = open_configured_store(settings, db_url)
     try:
         reopened, done = retry_workflow(settings, store, workflow_id, list(steps))

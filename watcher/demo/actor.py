@@ -17,7 +17,7 @@ from watcher.demo.look import View, settled, view
 from watcher.demo.scenarios import Scenario
 from watcher.demo.stream import Stream
 from watcher.demo.world import DemoWorld
-from watcher.service.workflow_submit import submit, submit_graph
+from watcher.service.workflow_submit import submit
 from watcher.store.models import Workflow
 
 T = TypeVar("T")
@@ -90,7 +90,7 @@ class Actor:
                         f"▶ watcher stage submit -f graph.yaml ({len(spec.steps)} steps: "
                         f"{', '.join(spec.steps)})")
         workflow_id, _done = await asyncio.to_thread(
-            submit_graph, self.world.settings, self.world.store, spec, where.run_dir,
+            submit, self.world.settings, self.world.store, spec, where.run_dir,
             recorded=self._recorded)
         return (await self.view(workflow_id)).workflow
 

@@ -38,7 +38,8 @@ class Email:
 
 @dataclass(frozen=True)
 class Transfer:
-    """One Globus task of the workflow: its role (stage-in, stage-out), status and label."""
+    """One Globus task of the workflow: its role (its step: stage-in, stage-out), status and
+    label."""
 
     task_id: str
     role: str
@@ -50,7 +51,7 @@ class Transfer:
 class Facts:
     """One workflow at the end of its scenario.
 
-    `jobs` maps compute/cleanup to what PBS says of the step's current job ("held",
+    `jobs` maps each job step (compute, cleanup) to what PBS says of its current job ("held",
     "running", "exit 0", "deleted", "gone"...); `pbs_jobs` counts every job PBS lists for the
     workflow (finished ones too); `log` is the step log as (step, text)."""
 
@@ -66,9 +67,10 @@ class Facts:
     cleanup_ran: bool
 
     def lines(self, pattern: str) -> list[int]:
-        """Positions of the step-log lines matching the regular expression `pattern`."""
+        """Positions of the step-log lines whose `<step> <text>` matches the regular
+        expression `pattern`."""
         found = re.compile(pattern)
-        return [i for i, (_step, text) in enumerate(self.log) if found.search(text)]
+        return [i for i, (step, text) in enumerate(self.log) if found.search(f"{step} {text}")]
 
     def transfers_of(self, role: str) -> list[Transfer]:
         """The workflow's Globus tasks in `role` (stage-in, stage-out)."""

@@ -12,8 +12,7 @@ from watcher.demo.world import DemoWorld
 from watcher.store.models import Workflow
 from watcher.workflows import record
 from watcher.workflows.jobs import WORKFLOW_VAR
-
-_FINAL_CLEANUP = ("deleted", "done", "failed")
+from watcher.workflows.show import current_ids
 
 
 @dataclass(frozen=True)
@@ -40,13 +39,9 @@ def emails_about(world: DemoWorld, workflow_id: str) -> tuple[Email, ...]:
 
 
 def settled(scenario: Scenario, now: View) -> bool:
-    """The workflow ended as the scenario expects, its cleanup job's fate is known (deleted,
-    or ran), and as many emails came as it expects: nothing more should happen."""
-    if scenario.graph:
-        return now.workflow.step == scenario.ends and len(now.emails) >= scenario.mails
-    cleanup = now.workflow.progress.get("cleanup", {}).get("status")
-    return (now.workflow.step == scenario.ends and cleanup in _FINAL_CLEANUP
-            and len(now.emails) >= scenario.mails)
+    """The workflow ended as the scenario expects (a failed one after its cleanup ran) and as
+    many emails came as it expects: nothing more should happen."""
+    return now.workflow.step == scenario.ends and len(now.emails) >= scenario.mails
 
 
 def gather(world: DemoWorld, scenario: Scenario, workflow_id: str) -> Facts:
@@ -58,14 +53,12 @@ def gather(world: DemoWorld, scenario: Scenario, workflow_id: str) -> Facts:
     jobs = world.sim.qstat_json().get("Jobs", {})
     mine = [job for job in jobs.values()
             if (job.get("Variable_List") or {}).get(WORKFLOW_VAR) == workflow_id]
-    states = {role: job_state(jobs.get(job_id)) for role, job_id in
-              (("compute", wf.compute_job), ("cleanup", wf.cleanup_job)) if job_id}
+    current, _tasks = current_ids(wf)
+    states = {name: job_state(jobs.get(job_id)) for name, job_id in current.items()}
     where = layout(world, scenario)
     made, staged = where.run_dir / "out" / "result.txt", where.results / "result.txt"
     arrived = staged.is_file() and made.is_file() and staged.read_bytes() == made.read_bytes()
     if scenario.graph:
-        states = {name: job_state(jobs.get(entry["jobs"][-1]))
-                  for name, entry in wf.progress["steps"].items() if entry.get("jobs")}
         outputs = sorted(p.name for p in (where.run_dir / "out").glob("point-*"))
         arrived = len(outputs) == 3 and all(
             sorted(p.name for p in folder.glob("point-*")) == outputs
@@ -76,21 +69,16 @@ def gather(world: DemoWorld, scenario: Scenario, workflow_id: str) -> Facts:
 
 
 def transfers(world: DemoWorld, wf: Workflow) -> tuple[Transfer, ...]:
-    """The workflow's Globus tasks: those on its record and any labelled with its id (so a
-    second stage-in, had one been started, would be counted)."""
+    """The workflow's Globus tasks, each with its step: those on its record (a grafted one
+    too) and any labelled with its id (so a second start of a step would be counted)."""
+    steps = {task: name for section in record.SECTIONS
+             for name, entry in (wf.progress.get(section) or {}).items()
+             for task in entry.get("tasks") or []}
+    prefix = f"watcher {wf.id} "
     found = []
     for task in world.emu.tasks():
         label = str(task.get("label") or "")
-        if (wf.spec or {}).get("graph"):
-            prefix = f"watcher {wf.id} "
-            if label.startswith(prefix):
-                found.append(Transfer(task["task_id"], label[len(prefix):],
-                                      str(task["status"]), label))
-            continue
-        role = ("stage-in" if task["task_id"] == wf.stage_in_task
-                or label == f"watcher {wf.id} stage-in" else
-                "stage-out" if task["task_id"] == wf.stage_out_task
-                or label == f"watcher {wf.id} stage-out" else None)
-        if role is not None:
-            found.append(Transfer(task["task_id"], role, str(task["status"]), label))
-    return tuple(sorted(found, key=lambda t: t.role != "stage-in"))
+        step = label[len(prefix):] if label.startswith(prefix) else steps.get(task["task_id"])
+        if step is not None:
+            found.append(Transfer(task["task_id"], step, str(task["status"]), label))
+    return tuple(found)

@@ -22,13 +22,11 @@ from watcher.service.workflow_submit import (
     cancel_workflow,
     retry_workflow,
     submit,
-    submit_graph,
 )
 from watcher.views.workflows import list_workflows, workflow_detail
 from watcher.workflows.cancel import CancelRefused
 from watcher.workflows.graph import GraphSpec
 from watcher.workflows.graph_retry import RetryRefused
-from watcher.workflows.spec import WorkflowSpec
 from watcher.workflows.specfile import SpecFileError, load_workflow_text
 
 router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
@@ -154,7 +152,7 @@ def _submission(request: Request, body: bytes) -> Submission:
         raise ApiError(400, "invalid_request", "; ".join(errors), errors=errors) from exc
 
 
-def _spec(text: str) -> WorkflowSpec | GraphSpec:
+def _spec(text: str) -> GraphSpec:
     try:
         return load_workflow_text(text, _SPEC_NAME)
     except SpecFileError as exc:
@@ -169,7 +167,7 @@ def _duration(text: str | None) -> timedelta:
         raise ApiError(400, "invalid_request", f"queue_wait: {exc}") from exc
 
 
-async def _submit(ctx: HttpContext, spec: WorkflowSpec | GraphSpec, workdir: Path,
+async def _submit(ctx: HttpContext, spec: GraphSpec, workdir: Path,
                   wait: timedelta,
                   strict: bool, key: str | None) -> JsonResponse:
     warnings: list[str] = []
@@ -180,9 +178,6 @@ async def _submit(ctx: HttpContext, spec: WorkflowSpec | GraphSpec, workdir: Pat
                 submissions.bind(session, key, workflow_id)
 
     def run() -> tuple[str, list[str]]:
-        if isinstance(spec, GraphSpec):
-            return submit_graph(ctx.settings, ctx.store, spec, workdir, recorded=recorded,
-                                strict=strict, queue_wait=wait, warn=warnings.append)
         return submit(ctx.settings, ctx.store, spec, workdir, recorded=recorded, strict=strict,
                       queue_wait=wait, warn=warnings.append)
 

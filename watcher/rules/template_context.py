@@ -20,6 +20,7 @@ from watcher.globus.task_fields import task_attributes
 from watcher.pbs.snapshot import JobSnapshot
 from watcher.sources.quota_fields import QUOTA_ATTRIBUTES
 from watcher.triggers import TRIGGERS
+from watcher.workflows.context import VIEW_NAMES as WORKFLOW_NAMES
 
 ANY: Any = None  # a value whose contents are not known before it fires
 Shape = Mapping[str, Any] | None
@@ -35,13 +36,8 @@ JOB: dict[str, Shape] = _leaves(JobSnapshot("", "", "", "", "").attributes())
 TASK: dict[str, Shape] = _leaves(task_attributes({}), fatal_error={"code": ANY,
                                                                     "description": ANY})
 QUOTA: dict[str, Shape] = _leaves(QUOTA_ATTRIBUTES)
-# `workflow`: what `watcher.workflows.context.view` returns (a test holds the two equal).
-WORKFLOW: dict[str, Shape] = _leaves((
-    "id", "name", "role", "step", "workdir", "created_at", "compute_job", "cleanup_job",
-    "stage_in_task", "stage_out_task", "email", "script", "stage_out", "compute_status",
-    "cleanup_status", "stage_in_status", "stage_out_status", "compute_jobs", "log",
-    # a graph workflow's (`graph_view`)
-    "graph", "state", "section", "step_name", "step_kind", "steps"))
+# `workflow`: what `watcher.workflows.context.view` returns.
+WORKFLOW: dict[str, Shape] = _leaves(WORKFLOW_NAMES)
 MEANINGS: dict[str, Shape] = _leaves(("exit_status", "substate", "state"))
 USER: dict[str, Shape] = _leaves(("name", "email"))
 
@@ -64,9 +60,8 @@ STEP_RESULTS: dict[str, dict[str, Shape]] = {
     "resubmit": _leaves(("detail", "job_id", "resubmitted_from", "attempt", "root")),
     "transfer": _leaves(("detail", "task_id", "submission_id")),
     "stage_out": _leaves(("detail", "task_id", "submission_id")),
-    "stage_out_workflow": _leaves(("detail", "task_id", "submission_id")),
     "email": _leaves(("detail", "message_id")),
-    "recover_workflow": _leaves(("detail", "submitted")),
+    "advance_workflow": _leaves(("detail", "done")),
     "qrls": _leaves(("detail",)),
     "qdel": _leaves(("detail",)),
     "qhold": _leaves(("detail",)),

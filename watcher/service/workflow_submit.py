@@ -1,7 +1,7 @@
 """Submitting a workflow from the command line: record it first, then complete it.
 
-The record is written (and committed) before anything is submitted, with every sub-step
-`pending`; each qsub and the stage-in are then marked and recorded one by one
+The record is written (and committed) before anything is submitted, with every step
+`pending`; each qsub and transfer start is then marked and recorded one by one
 (`watcher.workflows.complete`). A crash or an error anywhere leaves a record that says what is
 missing, and `watcher stage submit --resume WF` (or `watcher recover WF`) finishes the job
 without doing anything twice.
@@ -29,7 +29,7 @@ from watcher.globus.tokens import TokenFile
 from watcher.ledger.runner import default_owner
 from watcher.pbs.parse import parse_qstat_json
 from watcher.store.db import Store
-from watcher.workflows import graph_record, record
+from watcher.workflows import record
 from watcher.workflows.cancel import Cancelled, cancel
 from watcher.workflows.complete import CompleteError, Completer
 from watcher.workflows.graph import GraphSpec
@@ -38,11 +38,11 @@ from watcher.workflows.graph_retry import RetryRefused, reopen
 from watcher.workflows.lifetime import lapses_before
 from watcher.workflows.lifetime_check import (
     credential_lapses,
-    expected_span,
     graph_collections,
     graph_span,
 )
 from watcher.workflows.spec import WorkflowSpec
+from watcher.workflows.three_step import as_graph
 
 
 class SubmitProblem(Exception):
@@ -63,41 +63,12 @@ def completer(settings: Settings, store: Store, now: Callable[[], datetime] = _u
                      smtp=settings.smtp, user_email=settings.user_email)
 
 
-def check(settings: Settings, spec: WorkflowSpec, workdir: Path) -> None:
-    """Refuse early what would fail after the record: missing scripts, no Globus login, a
-    grafted task Globus does not know."""
-    for what, script in (("script", spec.script), ("cleanup script", spec.cleanup)):
-        if script is not None and not (workdir / script).is_file():
-            raise SubmitProblem(f"{what} '{script}' is not a file in {workdir}")
-    if not TokenFile(settings.globus.token_db).exists():
-        raise SubmitProblem("a workflow's transfers need Globus: run `watcher login` first")
-    check_collections(settings, spec)
-    if spec.stage_in_task:
-        try:
-            build_clients(settings.globus).ready_transfer().get_task(spec.stage_in_task)
-        except globus_sdk.GlobusAPIError as exc:
-            raise SubmitProblem(f"cannot graft task '{spec.stage_in_task}': "
-                                f"{describe(exc)}") from exc
-        except Exception as exc:  # dead credentials, Globus unreachable
-            raise SubmitProblem(f"cannot graft task '{spec.stage_in_task}': {exc}") from exc
-
-
 class ConsentMissing(SubmitProblem):
     """A collection the workflow uses refuses the stored login until the user consents."""
 
     def __init__(self, message: str, missing: dict[str, list[str]]) -> None:
         super().__init__(message)
         self.missing = missing
-
-
-def check_collections(settings: Settings, spec: WorkflowSpec) -> None:
-    """Refuse a workflow whose stage-in or stage-out would meet `ConsentRequired`, naming the
-    one `watcher login --collection ...` to run (the consents the login has are kept)."""
-    pairs = [(loc.endpoint, loc.path)
-             for pair in ([] if spec.stage_in_task else spec.stage_in) + spec.stage_out
-             for loc in (pair.source, pair.destination)]
-    if pairs:
-        _check_consents(settings, pairs)
 
 
 def _check_consents(settings: Settings, pairs: list[tuple[str, str]]) -> None:
@@ -124,25 +95,14 @@ def _noting_missing_consents(store: Store) -> Iterator[None]:
         raise
 
 
-def lifetime_warnings(settings: Settings, store: Store, spec: WorkflowSpec, now: datetime,
+def lifetime_warnings(settings: Settings, store: Store, spec: GraphSpec, now: datetime,
                       queue_wait: timedelta) -> list[str]:
-    """Each credential that lapses before the workflow's expected stage-out, as a warning
+    """Each credential that lapses before the workflow's last transfer is expected to start
     (`watcher.workflows.lifetime`)."""
-    info, tc = _login_and_client(settings)
-    collections = [loc.endpoint
-                   for pair in ([] if spec.stage_in_task else spec.stage_in) + spec.stage_out
-                   for loc in (pair.source, pair.destination)]
-    with store.session(write=False) as session:
-        span = expected_span(tc, session, spec, queue_wait)
-    return lapses_before(credential_lapses(tc, info, collections, now), now, span)
-
-
-def graph_lifetime_warnings(settings: Settings, store: Store, spec: GraphSpec, now: datetime,
-                            queue_wait: timedelta) -> list[str]:
-    """Each credential that lapses before a graph's last transfer is expected to start."""
-    collections = graph_collections(spec)
-    if not collections:
+    steps = [*spec.steps.values(), *spec.failure_steps().values()]
+    if all(step.transfer is None for step in steps):
         return []  # jobs only: no Globus credential is needed
+    collections = graph_collections(spec)
     info, tc = _login_and_client(settings)
     with store.session(write=False) as session:
         span = graph_span(tc, session, spec, queue_wait)
@@ -164,27 +124,6 @@ def _login_and_client(settings: Settings
     return info, tc
 
 
-def submit(settings: Settings, store: Store, spec: WorkflowSpec, workdir: Path,
-           now: Callable[[], datetime] = _utc_now,
-           recorded: Callable[[str], None] = lambda workflow_id: None, *,
-           strict: bool = False, queue_wait: timedelta = timedelta(),
-           warn: Callable[[str], None] = lambda text: None) -> tuple[str, list[str]]:
-    """Record the workflow, then submit its jobs and start (or graft) its stage-in.
-
-    `recorded(id)` is called once the record is committed (the CLI shows the id then, so
-    even a crash right after leaves the user an id to resume). Returns the workflow id and
-    what was done. Raises `SubmitProblem` before recording anything, and
-    `IncompleteWorkflow` (carrying the id) once the record exists."""
-    with _noting_missing_consents(store):
-        check(settings, spec, workdir)
-    _warn_or_refuse(lifetime_warnings(settings, store, spec, now(), queue_wait), strict, warn)
-    with store.session() as session:
-        wf = record.create(session, spec, str(workdir), now())
-        workflow_id = wf.id
-    recorded(workflow_id)
-    return workflow_id, resume(settings, store, workflow_id, now)
-
-
 def _warn_or_refuse(warnings: list[str], strict: bool, warn: Callable[[str], None]) -> None:
     """Tell each lapse warning, or refuse them all at once under `--strict`."""
     if warnings and strict:
@@ -195,7 +134,8 @@ def _warn_or_refuse(warnings: list[str], strict: bool, warn: Callable[[str], Non
 
 def check_graph(settings: Settings, spec: GraphSpec, workdir: Path) -> None:
     """Refuse early what would fail after the record: a missing script, no Globus login for
-    the transfers, a collection that lacks the login's consent."""
+    the transfers, a collection that lacks the login's consent, a grafted task Globus does not
+    know."""
     steps = {**spec.steps, **spec.failure_steps()}
     for name, step in steps.items():
         if step.job is not None and not (workdir / step.job).is_file():
@@ -205,27 +145,47 @@ def check_graph(settings: Settings, spec: GraphSpec, workdir: Path) -> None:
         return
     if not TokenFile(settings.globus.token_db).exists():
         raise SubmitProblem("a workflow's transfers need Globus: run `watcher login` first")
-    _check_consents(settings, [(loc.endpoint, loc.path) for transfer in transfers
-                               for item in transfer.all_items()
-                               for loc in (item.source, item.destination)])
+    pairs = [(loc.endpoint, loc.path) for transfer in transfers
+             for item in transfer.all_items() for loc in (item.source, item.destination)]
+    if pairs:
+        _check_consents(settings, pairs)
+    for transfer in transfers:
+        if transfer.task is not None:
+            _check_graft(settings, transfer.task)
 
 
-def submit_graph(settings: Settings, store: Store, spec: GraphSpec, workdir: Path,
-                 now: Callable[[], datetime] = _utc_now,
-                 recorded: Callable[[str], None] = lambda workflow_id: None, *,
-                 strict: bool = False, queue_wait: timedelta = timedelta(),
-                 warn: Callable[[str], None] = lambda text: None) -> tuple[str, list[str]]:
-    """Record a graph workflow, then submit every job step (held until its `after:` steps
-    succeeded) and start the transfers that wait for nothing. Warns (refuses when `strict`)
-    like `submit` for each credential that lapses before the last transfer starts; raises like
-    `submit`."""
+def _check_graft(settings: Settings, task: str) -> None:
+    """Refuse a grafted task Globus does not know (or that the login cannot see)."""
+    try:
+        build_clients(settings.globus).ready_transfer().get_task(task)
+    except globus_sdk.GlobusAPIError as exc:
+        raise SubmitProblem(f"cannot graft task '{task}': {describe(exc)}") from exc
+    except Exception as exc:  # dead credentials, Globus unreachable
+        raise SubmitProblem(f"cannot graft task '{task}': {exc}") from exc
+
+
+def submit(settings: Settings, store: Store, spec: WorkflowSpec | GraphSpec, workdir: Path,
+           now: Callable[[], datetime] = _utc_now,
+           recorded: Callable[[str], None] = lambda workflow_id: None, *,
+           strict: bool = False, queue_wait: timedelta = timedelta(),
+           warn: Callable[[str], None] = lambda text: None) -> tuple[str, list[str]]:
+    """Record the workflow (the three-step shape as its graph), then submit every job step
+    (held until its `after:` steps succeeded) and start the transfers that wait for nothing.
+
+    First each collection is asked whether the login may use it; each credential that lapses
+    before the last transfer is expected to start is a warning (`strict`: refused).
+    `recorded(id)` is called once the record is committed (the CLI shows the id then, so
+    even a crash right after leaves the user an id to resume). Returns the workflow id and
+    what was done. Raises `SubmitProblem` before recording anything, and
+    `IncompleteWorkflow` (carrying the id) once the record exists."""
+    if isinstance(spec, WorkflowSpec):
+        spec = as_graph(spec)
     with _noting_missing_consents(store):
         check_graph(settings, spec, workdir)
-    _warn_or_refuse(graph_lifetime_warnings(settings, store, spec, now(), queue_wait), strict,
-                    warn)
+    _warn_or_refuse(lifetime_warnings(settings, store, spec, now(), queue_wait), strict, warn)
     with store.session() as session:
-        workflow_id = graph_record.create(session, spec, str(workdir), now(),
-                                          email=settings.user_email).id
+        workflow_id = record.create(session, spec, str(workdir), now(),
+                                    email=settings.user_email).id
     recorded(workflow_id)
     return workflow_id, resume(settings, store, workflow_id, now)
 
@@ -278,13 +238,9 @@ def workflow_logs(settings: Settings, store: Store, workflow_id: str) -> list[st
         wf = record.get(session, workflow_id)
         if wf is None:
             raise SubmitProblem(f"no workflow '{workflow_id}' (see 'watcher status')")
-        if not graph_record.is_graph_record(wf):
-            jobs = [job for part in ("compute", "cleanup")
-                    for job in (wf.progress.get(part) or {}).get("jobs") or []]
-        else:
-            jobs = [job for section in graph_record.SECTIONS
-                    for entry in (wf.progress.get(section) or {}).values()
-                    for job in entry.get("jobs") or []]
+        jobs = [job for section in record.SECTIONS
+                for entry in (wf.progress.get(section) or {}).values()
+                for job in entry.get("jobs") or []]
     raw: dict[str, Any] = {}
     if jobs:
         result = asyncio.run(settings.pbs.commands_runner().run("qstat", "-f", "-F", "json",

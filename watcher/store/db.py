@@ -44,11 +44,12 @@ class Store:
     def session(self, *, write: bool = True) -> Iterator[Session]:
         """A session that commits when the block ends and rolls back if it raises.
 
-        `write=False` is for read-only work: on SQLite it does not take the write lock.
+        `write=False` is for read-only work: on SQLite it does not take the write lock
+        (`session.info["write"]` says which it is).
         Objects stay readable after the block (they are not expired at commit).
         """
         bind = self.writer if write else self.engine
-        with Session(bind, expire_on_commit=False) as session:
+        with Session(bind, expire_on_commit=False, info={"write": write}) as session:
             try:
                 yield session
                 session.commit()

@@ -12,12 +12,31 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Column, Connection, Integer, MetaData, Table, select, text
+from sqlalchemy import Column, Connection, Integer, MetaData, Table, inspect, select, text
 from sqlmodel import SQLModel
 
 Migration = Callable[[Connection], None]
 
-MIGRATIONS: list[Migration] = []
+_WORKFLOW_ID_COLUMNS = ("compute_job", "cleanup_job", "stage_in_task", "stage_out_task")
+
+
+def _drop_workflow_id_columns(conn: Connection) -> None:
+    """2: one workflow engine. The three-step shape's job and task ids were columns; every
+    workflow now keeps its steps' ids in `progress` (where the old records have them too, so
+    nothing is lost: `watcher.workflows.upgrade` reads them from there)."""
+    found = inspect(conn)
+    if "workflow" not in found.get_table_names():
+        return
+    present = {column["name"] for column in found.get_columns("workflow")}
+    indexes = {index["name"] for index in found.get_indexes("workflow")}
+    for name in _WORKFLOW_ID_COLUMNS:
+        if f"ix_workflow_{name}" in indexes:
+            conn.execute(text(f"DROP INDEX ix_workflow_{name}"))
+        if name in present:
+            conn.execute(text(f"ALTER TABLE workflow DROP COLUMN {name}"))
+
+
+MIGRATIONS: list[Migration] = [_drop_workflow_id_columns]
 
 _meta = MetaData()
 schema_version = Table("schema_version", _meta, Column("version", Integer, nullable=False))

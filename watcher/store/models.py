@@ -156,12 +156,13 @@ class Fact(SQLModel, table=True):
 
 
 class Workflow(SQLModel, table=True):
-    """A staged job (`watcher stage submit`): its spec, its jobs and tasks, where it stands.
+    """A staged workflow (`watcher stage submit`): its graph, its steps' progress, its state.
 
-    `progress` holds one entry per sub-step (`compute`, `cleanup`, `stage_in`, `stage_out`):
-    its status, and for jobs the submission number `n` and every job id it had. A sub-step is
-    marked `submitting` (committed) before its qsub or transfer, so a crash leaves a trace that
-    `watcher recover` follows (see `watcher.workflows`). `lease_*` serialize recoveries.
+    `progress` holds one entry per step (under `steps` and `on_failure`): its status, and for
+    jobs the submission number `n` and every job id it had, for transfers the attempt and every
+    task id. A step is marked `submitting` (committed) before its qsub or transfer, so a crash
+    leaves a trace that `watcher recover` follows (see `watcher.workflows.record`). `lease_*`
+    serialize the runs that move it on.
     """
 
     id: str = Field(primary_key=True)
@@ -171,10 +172,6 @@ class Workflow(SQLModel, table=True):
     workdir: str = ""
     spec: dict[str, Any] = _json(default_factory=dict)
     step: str = "submitted"
-    compute_job: str | None = Field(default=None, index=True)
-    cleanup_job: str | None = Field(default=None, index=True)
-    stage_in_task: str | None = Field(default=None, index=True)
-    stage_out_task: str | None = Field(default=None, index=True)
     progress: dict[str, Any] = _json(default_factory=dict)
     lease_owner: str | None = None
     lease_until: datetime | None = _when(default=None)

@@ -14,23 +14,7 @@ from sqlmodel import Session, col, select
 
 from watcher.store.models import Workflow
 from watcher.workflows import record
-from watcher.workflows.show import age, graph_steps, is_graph, step_summary
-
-# Today's shape: stage-in -> compute -> stage-out, and a cleanup that runs if they fail.
-_STEPS = (("stage-in", "stage_in", ()), ("compute", "compute", ("stage-in",)),
-          ("stage-out", "stage_out", ("compute",)), ("cleanup", "cleanup", ()))
-
-
-def workflow_row(session: Session, wf: Workflow, now: datetime) -> dict[str, Any]:
-    """One line of `watcher status`'s workflows."""
-    lines = record.lines(session, wf.id)
-    last = lines[-1] if lines else None
-    return {"id": wf.id, "name": wf.name, "step": wf.step, "age": age(wf.created_at, now),
-            "created_at": wf.created_at, "compute_job": wf.compute_job,
-            "stage_in_task": wf.stage_in_task,
-            "summary": step_summary(wf) if is_graph(wf) else None,
-            "last_event": last.text if last else None,
-            "last_event_at": last.at if last else None}
+from watcher.workflows.show import graph_steps, workflow_row
 
 
 def list_workflows(session: Session, now: datetime, *, step: str | None = None,
@@ -46,35 +30,13 @@ def list_workflows(session: Session, now: datetime, *, step: str | None = None,
         ends = col(Workflow.step).in_(record.ENDED)
         stmt = stmt.where(ends if ended else ~ends)
     stmt = stmt.order_by(col(Workflow.updated_at).desc()).limit(limit)
-    return [workflow_row(session, wf, now) for wf in session.exec(stmt).all()]
+    found = (record.get(session, wf.id) for wf in session.exec(stmt).all())  # upgraded
+    return [workflow_row(session, wf, now) for wf in found if wf is not None]
 
 
 def steps(wf: Workflow) -> list[dict[str, Any]]:
-    """Each step of the graph: its name, status, what it waits for, its job or task ids
-    (`on_failure`: a step that runs only when the workflow fails)."""
-    if wf.spec.get("graph"):
-        return _graph_steps(wf)
-    out = []
-    for name, part, after in _STEPS:
-        entry = wf.progress.get(part)
-        if entry is None and not (part == "stage_out" and wf.spec.get("stage_out")):
-            continue
-        entry = entry or {"status": "pending"}
-        item: dict[str, Any] = {"name": name, "status": entry.get("status", "pending"),
-                                "after": [a for a in after if a != "stage-in"
-                                          or "stage_in" in wf.progress]}
-        if part in ("compute", "cleanup"):
-            item["jobs"] = list(entry.get("jobs") or [])
-        else:
-            item["task"] = wf.stage_in_task if part == "stage_in" else wf.stage_out_task
-        item["on_failure"] = name == "cleanup"
-        out.append(item)
-    return out
-
-
-def _graph_steps(wf: Workflow) -> list[dict[str, Any]]:
-    """`watcher.workflows.show.graph_steps`, with the ids as the three-step shape names them
-    (`jobs` of a job step; `task`, the current one, and `tasks` of a transfer)."""
+    """`watcher.workflows.show.graph_steps`, each with its ids as `jobs` (a job step) or
+    `task`, the current one, and `tasks` (a transfer step)."""
     out = []
     for row in graph_steps(wf):
         ids = row["ids"]
@@ -93,6 +55,5 @@ def workflow_detail(session: Session, workflow_id: str, now: datetime
     log = [{"at": line.at, "step": line.step, "text": line.text}
            for line in record.lines(session, wf.id)]
     return {**workflow_row(session, wf, now), "workdir": wf.workdir,
-            "cleanup_job": wf.cleanup_job, "stage_out_task": wf.stage_out_task,
             "updated_at": wf.updated_at, "finished_at": wf.finished_at,
             "ended": wf.step in record.ENDED, "steps": steps(wf), "log": log}

@@ -25,7 +25,8 @@ from watcher.pbs.commands import PbsCommands
 from watcher.pbs.errors import FINISHED_JOB_EXIT, UNKNOWN_JOB_EXIT
 from watcher.store.db import Store
 from watcher.store.watch import unwatch
-from watcher.workflows import graph_record, graph_track, record
+from watcher.workflows import record
+from watcher.workflows.graph_plan import CANCELLED
 from watcher.workflows.graph_plan import ENDED as ENDED_STEP
 
 # A TransferClient (anything with `cancel_task`), made only when there is a task to cancel.
@@ -62,10 +63,10 @@ def cancel(store: Store, pbs: PbsCommands, transfer: TransferFactory, workflow_i
         wf = record.get(session, workflow_id)
         assert wf is not None  # it was there a moment ago; workflows are never deleted
         for text in result.done + result.failed:
-            record.log(session, wf, now(), record.CANCELLED, text)
+            record.log(session, wf, now(), record.WHOLE, text)
         for task in ended:
             unwatch(session, "globus", task)  # cancelled: nothing more to learn
-        record.note(session, wf, "cancel", pending=[*result.failed])
+        record.note_whole(session, wf, "cancel", pending=[*result.failed])
     return result
 
 
@@ -78,34 +79,24 @@ def _mark(store: Store, workflow_id: str, reason: str, at: datetime
         if wf is None:
             raise CancelRefused(f"no workflow '{workflow_id}' (see 'watcher status')",
                                 code="not_found")
-        again = wf.step == record.CANCELLED
+        again = wf.step == CANCELLED
         if wf.step in record.ENDED and not again:
             raise CancelRefused(f"workflow {workflow_id} has already ended ({wf.step}); "
                                 "there is nothing to cancel", code="already_ended")
         if not again:
-            record.log(session, wf, at, record.CANCELLED,
+            record.log(session, wf, at, record.WHOLE,
                        f"cancelled: {reason}" if reason else "cancelled")
-            record.note(session, wf, "cancel", reason=reason, at=at.isoformat())
-        if graph_track.is_graph(wf):
-            return (*_graph_ids(session, wf, at), again)
-        progress = wf.progress
-        jobs = [(role, job) for role in ("compute", "cleanup")
-                for job in dict.fromkeys(progress.get(role, {}).get("jobs") or [])]
-        jobs += [(role, job) for role, job in (("compute", wf.compute_job),
-                                               ("cleanup", wf.cleanup_job))
-                 if job and (role, job) not in jobs]
-        tasks = [(role, task) for role, task in (("stage-in", wf.stage_in_task),
-                                                 ("stage-out", wf.stage_out_task)) if task]
+            record.note_whole(session, wf, "cancel", reason=reason, at=at.isoformat())
+            record.set_state(session, wf, CANCELLED, at)
+        jobs, tasks = _live_ids(session, wf)
     return jobs, tasks, again
 
 
-def _graph_ids(session: Any, wf: Any, at: datetime
-               ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """The current job or task of each step of a graph workflow that had not ended (each is
-    marked cancelled, so the news of its job or task moves nothing; a cancel again finds
-    them by that mark)."""
+def _live_ids(session: Any, wf: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The current job or task of each step that had not ended (each is marked cancelled,
+    so the news of its job or task moves nothing; a cancel again finds them by that mark)."""
     jobs, tasks = [], []
-    for section in graph_record.SECTIONS:
+    for section in record.SECTIONS:
         for name, entry in (wf.progress.get(section) or {}).items():
             status = entry.get("status")
             if status in ENDED_STEP and not (status == "cancelled" and entry.get("live")):
@@ -113,8 +104,8 @@ def _graph_ids(session: Any, wf: Any, at: datetime
             found = [*(entry.get("jobs") or [])[-1:], *(entry.get("tasks") or [])[-1:]]
             (jobs if entry.get("kind") == "job" else tasks).extend(
                 (name, ident) for ident in found)
-            graph_record.note(session, wf, section, name, status="cancelled",
-                              reason="the workflow was cancelled", live=bool(found))
+            record.note(session, wf, section, name, status="cancelled",
+                        reason="the workflow was cancelled", live=bool(found))
     return jobs, tasks
 
 

@@ -1,10 +1,10 @@
-"""Doing what a workflow's plan says: submit or adopt its jobs, start or graft its stage-in.
+"""Moving a workflow on: one run of its plan (`watcher.workflows.graph_run`) under its lease.
 
 One code path serves `watcher stage submit` (a fresh workflow), `--resume` and
-`watcher recover` (after a crash or a lost queue) and the `recover_workflow` action (a rule on
-`vanished` or a walltime kill). Recoveries of one workflow take turns through a lease on its
-record, so the two `vanished` firings of a wiped queue (compute and cleanup) cannot both
-resubmit: the second finds the work done.
+`watcher recover` (after a crash or a lost queue) and the `advance_workflow` action (the
+staging rules, when a step's job or transfer ended or vanished). Runs of one workflow take
+turns through a lease on its record, so the firings of two steps that ended in one poll (or
+two jobs of a wiped queue) cannot both act: the later one finds the work done.
 """
 
 from __future__ import annotations
@@ -15,16 +15,11 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import globus_sdk
 from sqlalchemy import or_, update
 from sqlmodel import col
 
-from watcher.failpoints import failpoint
-from watcher.globus.errors import CredentialsExpired
-from watcher.globus.submit import SubmitError, classify
 from watcher.mail.settings import SmtpSettings
 from watcher.pbs.commands import PbsCommands
 from watcher.pbs.errors import parse_qstat_stderr
@@ -32,10 +27,8 @@ from watcher.pbs.parse import QstatDocument, parse_qstat_json
 from watcher.pbs.snapshot import JobSnapshot
 from watcher.store.db import Store
 from watcher.store.models import Workflow
-from watcher.workflows import graph_plan, record, stagein
+from watcher.workflows import graph_plan, record
 from watcher.workflows.graph_run import GraphRunner, StepError
-from watcher.workflows.jobs import qsub_argv
-from watcher.workflows.plan import FIRST_SUBMISSION, JobAction, Plan, needs_listing, plan
 
 LEASE = timedelta(minutes=5)
 LEASE_WAITS, LEASE_WAIT_STEP = 40, 0.25  # up to 10 s for a run of the same workflow
@@ -68,21 +61,21 @@ class CompleteError(Exception):
 
 @dataclass
 class Completer:
-    """Submits what a workflow lacks. `transfer` returns the Globus client (or raises)."""
+    """Moves a workflow on. `transfer` returns the Globus client (or raises)."""
 
     store: Store
     pbs: PbsCommands
     owner: str
     now: Callable[[], datetime]
     transfer: Callable[[], globus_sdk.TransferClient] | None = None
-    smtp: SmtpSettings | None = None  # a graph workflow's mails
+    smtp: SmtpSettings | None = None  # the workflow's mails
     user_email: str | None = None
 
     async def complete(self, workflow_id: str, *, listing: bool = False) -> list[str]:
         """Run the plan once; returns one line per thing done (empty: nothing was missing).
 
-        A graph workflow is advanced (`watcher.workflows.graph_run`); with `listing`, its live
-        jobs are looked for in one qstat listing and submitted again when PBS lost them."""
+        With `listing`, the live jobs are looked for in one qstat listing and submitted again
+        when PBS lost them (`watcher recover`)."""
         if not await self._wait_for_lease(workflow_id):
             with self.store.session(write=False) as session:
                 known = record.get(session, workflow_id) is not None
@@ -111,21 +104,7 @@ class Completer:
             wf = record.get(session, workflow_id)
             if wf is None:
                 raise CompleteError(f"no workflow '{workflow_id}'", retryable=False)
-            step, spec, progress, workdir = wf.step, dict(wf.spec), dict(wf.progress), wf.workdir
-        if spec.get("graph"):
-            return await self._graph(workflow_id, progress, listing)
-        doc = await self._listing() if needs_listing(progress) else None
-        todo: Plan = plan(workflow_id, step, spec, progress, doc)
-        done = [await self._job(workflow_id, action, workdir) for action in todo.jobs]
-        if todo.stage_in == "start":
-            done.append(f"stage-in task {await self._start_stage_in(workflow_id)}")
-        elif todo.stage_in == "graft":
-            task = await asyncio.to_thread(stagein.graft, self.store, workflow_id, self.now())
-            done.append(f"stage-in task {task} grafted")
-        return done
-
-    async def _graph(self, workflow_id: str, progress: dict[str, Any], listing: bool
-                     ) -> list[str]:
+            progress = dict(wf.progress)
         doc = await self._listing() if listing or graph_plan.needs_listing(progress) else None
         runner = GraphRunner(self.store, self.pbs, self.now, self.transfer, self.smtp,
                              self.user_email)
@@ -143,82 +122,6 @@ class Completer:
             raise CompleteError(f"PBS did not list its jobs: {result.describe()}",
                                 retryable=True)
         return doc
-
-    async def _job(self, workflow_id: str, action: JobAction, workdir: str) -> str:
-        if action.adopt is None:
-            await asyncio.to_thread(self._mark, workflow_id, action)
-            job_id = await self._qsub(workflow_id, action, workdir)
-            failpoint("workflow-after-qsub")  # a crash here leaves a tagged, unrecorded job
-        else:
-            job_id = action.adopt
-        await asyncio.to_thread(self._record_job, workflow_id, action, job_id)
-        held = " (held)" if action.hold else ""
-        if action.adopt is None and action.reason == FIRST_SUBMISSION:
-            return f"{action.step} job {job_id} submitted{held}"
-        return f"{action.step} job {job_id}{held}: {action.reason}"
-
-    async def _qsub(self, workflow_id: str, action: JobAction, workdir: str) -> str:
-        with self.store.session(write=False) as session:
-            wf = record.get(session, workflow_id)
-            assert wf is not None
-            argv = qsub_argv(wf.spec, wf.name, workflow_id, action.step, action.n,
-                             hold=action.hold)
-        result = await self.pbs.run("qsub", *argv, cwd=Path(workdir))
-        job_id = result.stdout.strip().splitlines()[0].strip() if result.stdout.strip() else ""
-        if result.ok and job_id:
-            return job_id
-        retry = result.ok or result.returncode is None or parse_qstat_stderr(
-            result.stderr).unreachable
-        raise CompleteError(f"{action.step} job not submitted: {result.describe()}",
-                            retryable=retry)
-
-    async def _start_stage_in(self, workflow_id: str) -> str:
-        if self.transfer is None:
-            raise CompleteError("the stage-in needs Globus: run `watcher login`",
-                                retryable=False)
-        try:
-            tc = self.transfer()
-            return await asyncio.to_thread(stagein.start, self.store, tc, workflow_id,
-                                           self.now())
-        except SubmitError as exc:
-            raise CompleteError(f"stage-in not started: {exc}", retryable=exc.retryable
-                                ) from exc
-        except (CredentialsExpired, globus_sdk.GlobusError) as exc:  # from the client factory
-            error = classify(exc)
-            raise CompleteError(f"stage-in not started: {error}", retryable=error.retryable
-                                ) from exc
-
-    def _mark(self, workflow_id: str, action: JobAction) -> None:
-        """Commit `submitting` before the qsub: a crash then leaves a tag to look for."""
-        with self.store.session() as session:
-            wf = record.get(session, workflow_id)
-            assert wf is not None
-            entry = wf.progress.get(action.step, {})
-            retries = int(entry.get("walltime_retries", 0)) + int(action.walltime_retry)
-            record.note(session, wf, action.step, status="submitting", n=action.n,
-                        walltime_retries=retries)
-
-    def _record_job(self, workflow_id: str, action: JobAction, job_id: str) -> None:
-        with self.store.session() as session:
-            wf = record.get(session, workflow_id)
-            assert wf is not None
-            jobs = list(wf.progress.get(action.step, {}).get("jobs") or [])
-            # A poll between the qsub and this record may have adopted the job already (the
-            # tracker follows WATCHER_WORKFLOW jobs): then it is known, not submitted again.
-            known = job_id in jobs
-            if not known:
-                jobs = [*jobs, job_id]
-            record.note(session, wf, action.step, jobs=jobs,
-                        status="held" if action.hold else "queued")
-            setattr(wf, f"{action.step}_job", job_id)
-            if known:
-                return
-            first = len(jobs) == 1
-            verb = "submitted" if first else "submitted again"
-            held = " (held)" if action.hold else ""
-            text = f"{action.step} {verb} as {job_id}{held}"
-            record.log(session, wf, self.now(), wf.step, text if first else
-                       f"{text}: {action.reason}")
 
     def _lease(self, workflow_id: str, take: bool) -> bool:
         if self._set_lease(workflow_id, take):

@@ -14,13 +14,15 @@ email: me@example.org
 ```
 
 A transfer step is one Globus task: `{from, to}` for one item or `items: [{from, to}, ...]`,
-every item between the same two endpoints (another pair is another step). A job step is a
+every item between the same two endpoints (another pair is another step), or `{task: ID}`, a
+transfer you started yourself, taken as the step as it is (grafted). A job step is a
 script (relative to the directory you submit from) and its qsub options; `-J` makes it an
 array. `retries` of a transfer is how often a FAILED task is started again as a new task with
 the same items; of a job, `{walltime: N, exit_codes: [..], times: M}`: a walltime kill (-29)
 is submitted again up to N times, an exit status listed in `exit_codes` up to M times (default
 1); a bare number means `{walltime: N}`. `on_failure` is one step or a mapping of named steps,
-started when the workflow has failed.
+started when the workflow has failed; `if_failed: [step, ...]` starts one only when one of those
+failed (a cleanup that must not run when only the stage-out failed, say).
 
 This module is pure: the models, and the checks a schema cannot say (names, cycles), each a
 `Problem` at a data path so the file reader can give its line and column.
@@ -61,13 +63,16 @@ class Item(BaseModel):
 
 
 class Transfer(BaseModel):
-    """One Globus task: a single `from`/`to` or a list of `items` between one endpoint pair."""
+    """One Globus task: a single `from`/`to` or a list of `items` between one endpoint pair,
+    or `task`: a transfer you started yourself, taken as the step (grafted, never restarted)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     source: Location | None = Field(default=None, alias="from")
     destination: Location | None = Field(default=None, alias="to")
     items: list[Item] = Field(default_factory=list)
+    task: str | None = Field(default=None, min_length=1, max_length=64,
+                             pattern=r"^[0-9a-fA-F-]+$")
 
     @field_validator("source", "destination", mode="before")
     @classmethod
@@ -77,6 +82,11 @@ class Transfer(BaseModel):
     @model_validator(mode="after")
     def _one_pair(self) -> Transfer:
         single = self.source is not None or self.destination is not None
+        if self.task is not None:
+            if single or self.items:
+                raise ValueError("a grafted transfer ('task') is that task: it takes no "
+                                 "'from', 'to' or 'items'")
+            return self
         if single and self.items:
             raise ValueError("give either 'from' and 'to' or 'items', not both")
         if single and (self.source is None or self.destination is None):
@@ -97,7 +107,10 @@ class Transfer(BaseModel):
         return list(self.items)
 
     def record(self) -> dict[str, Any]:
-        """The stored shape: what `transfer` takes (endpoints and items)."""
+        """The stored shape: what `transfer` takes (endpoints and items), or the grafted
+        `task`."""
+        if self.task is not None:
+            return {"task": self.task}
         items = self.all_items()
         return {"source_endpoint": items[0].source.endpoint,
                 "destination_endpoint": items[0].destination.endpoint,
@@ -125,8 +138,9 @@ class Step(BaseModel):
     qsub: list[str] = Field(default_factory=list)
     after: list[str] = Field(default_factory=list)
     retries: int | JobRetries = 0
+    if_failed: list[str] = Field(default_factory=list)
 
-    @field_validator("after", mode="before")
+    @field_validator("after", "if_failed", mode="before")
     @classmethod
     def _after_one(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
@@ -155,6 +169,9 @@ class Step(BaseModel):
             if isinstance(self.retries, JobRetries):
                 raise ValueError("a transfer's 'retries' is a number: how often a FAILED "
                                  "task is started again")
+            if self.transfer.task is not None and self.retries:
+                raise ValueError("a grafted transfer ('task') cannot be retried: watcher "
+                                 "does not know what it copies")
         return self
 
     @property
@@ -176,6 +193,8 @@ class Step(BaseModel):
     def record(self) -> dict[str, Any]:
         """The stored shape of the step (JSON): its kind, `after`, and transfer or job details."""
         data: dict[str, Any] = {"kind": self.kind, "after": list(self.after)}
+        if self.if_failed:
+            data["if_failed"] = list(self.if_failed)
         if self.transfer is not None:
             data["transfer"] = self.transfer.record()
             data["retries"] = int(self.retries) if isinstance(self.retries, int) else 0
@@ -246,6 +265,17 @@ def check(spec: GraphSpec) -> list[Problem]:
                     problems.append(Problem(where, f"'{name}' cannot come after itself"))
                 elif dep not in known:
                     problems.append(Problem(where, _unknown(dep, section, known, names)))
+    for name, step in spec.steps.items():
+        if step.if_failed:
+            problems.append(Problem(("steps", name, "if_failed"), "'if_failed' is for "
+                                    "on_failure steps: it names the steps whose failure "
+                                    "starts them"))
+    for name, step in failure.items():
+        path = ("on_failure",) if isinstance(spec.on_failure, Step) else ("on_failure", name)
+        for index, dep in enumerate(step.if_failed):
+            if dep not in names:
+                problems.append(Problem((*path, "if_failed", index),
+                                        f"no step '{dep}'{did_you_mean(dep, names)}"))
     problems.extend(_cycles(spec.steps))
     return problems
 

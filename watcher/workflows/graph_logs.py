@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from watcher.events import GLOBUS_TASK
 from watcher.store.models import EventRecord, Workflow
 from watcher.workflows import record
+from watcher.workflows.graph_plan import CANCELLED
 from watcher.workflows.show import when
 
 MAX_BYTES = 64 * 1024
@@ -72,8 +73,6 @@ def story(session: Session, wf: Workflow, jobs_raw: Mapping[str, Mapping[str, An
           max_bytes: int = MAX_BYTES) -> list[str]:
     """The text `watcher stage logs` prints."""
     lines = record.lines(session, wf.id)
-    if not (wf.spec or {}).get("graph"):
-        return _three_step(session, wf, lines, jobs_raw, max_bytes)
     per_step: dict[str, list[Entry]] = {}
     for line in lines:
         per_step.setdefault(line.step, []).append(Entry(line.at, line.text))
@@ -102,28 +101,12 @@ def story(session: Session, wf: Workflow, jobs_raw: Mapping[str, Mapping[str, An
                 out.append(f"--- job {job} {what}: {path} ---")
                 out.append(tail(path, max_bytes).rstrip("\n"))
         out.append("")
-    whole = per_step.get("workflow", []) + per_step.get(record.CANCELLED, [])
+    # lines about the whole workflow; `cancelled` heads those an earlier watcher wrote
+    whole = sorted(per_step.get(record.WHOLE, []) + per_step.get(CANCELLED, []),
+                   key=lambda item: item.at or wf.created_at)
     if whole:
         out.append("=== workflow ===")
         out += [f"{when(item.at)} UTC  {item.text}" for item in whole if item.at]
-    return out
-
-
-def _three_step(session: Session, wf: Workflow, lines: Any,
-                jobs_raw: Mapping[str, Mapping[str, Any]], max_bytes: int) -> list[str]:
-    """The three-step shape: its log, its transfers' events, then its jobs' output."""
-    items = [Entry(line.at, f"{line.step:<11}  {line.text}") for line in lines]
-    for task in (wf.stage_in_task, wf.stage_out_task):
-        if task:
-            items += _task_events(session, task)
-    items.sort(key=lambda item: item.at or wf.created_at)
-    out = [f"=== {wf.id} ({wf.name}) ===",
-           *(f"{when(item.at)} UTC  {item.text}" for item in items if item.at)]
-    for part, name in (("compute", wf.name), ("cleanup", f"{wf.name}-cleanup")):
-        for job in (wf.progress.get(part) or {}).get("jobs") or []:
-            for what, path in output_files(job, jobs_raw.get(job), wf.workdir, name):
-                out += [f"--- {part} job {job} {what}: {path} ---",
-                        tail(path, max_bytes).rstrip("\n")]
     return out
 
 

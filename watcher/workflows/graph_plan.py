@@ -13,7 +13,8 @@ Each step's progress entry has a `status`:
 `after:` steps has not succeeded, and released when they all have; a transfer step starts
 when its `after:` steps succeeded; a step whose `after:` failed is skipped (its held job
 deleted); a step to retry is submitted or started again. When no step is live the workflow
-is done (all succeeded) or failed: then its `on_failure` steps start, and one mail says why.
+is done (all succeeded) or failed: then its `on_failure` steps start (one with `if_failed:`
+only if one of those steps failed), and one mail says why.
 With a qstat listing (`watcher recover`), a live job PBS no longer knows is submitted again.
 """
 
@@ -124,6 +125,7 @@ def advance(workflow_id: str, state: str, spec: Mapping[str, Any],
             after_effects[name] = status
         if all(status in ENDED for status in after_effects.values()):
             if all(status == "succeeded" for status in after_effects.values()):
+                _not_needed(out, spec.get("on_failure") or {}, progress.get("on_failure") or {})
                 out.moves.append(Finish(DONE))
                 return out
             failure = spec.get("on_failure") or {}
@@ -136,7 +138,15 @@ def advance(workflow_id: str, state: str, spec: Mapping[str, Any],
     failure = spec.get("on_failure") or {}
     failure_entries: Mapping[str, Any] = progress.get("on_failure") or {}
     verdicts: dict[str, str] = {}
+    failed = {name for name, entry in entries.items() if entry.get("status") == "failed"}
     for name in order(failure):
+        wanted = failure[name].get("if_failed") or []
+        status = (failure_entries.get(name) or {}).get("status", "pending")
+        if wanted and not failed & set(wanted) and status not in ENDED:
+            out.moves.append(Skip("on_failure", name, f"runs only if {' or '.join(wanted)} "
+                                  "failed", job=_current(failure_entries.get(name) or {})))
+            verdicts[name] = "skipped"
+            continue
         verdicts[name] = _plan_step(out, workflow_id, "on_failure", name, failure,
                                     failure_entries, verdicts, doc)
     if all(status in ENDED for status in verdicts.values()):
@@ -193,6 +203,16 @@ def _plan_step(out: Plan, workflow_id: str, section: str, name: str,
     elif status == "held" and ready and current is not None:
         out.moves.append(Release(section, name, current))
     return status
+
+
+def _not_needed(out: Plan, failure: Mapping[str, Any], entries: Mapping[str, Any]) -> None:
+    """The workflow succeeded: an on_failure step's job already in PBS (held, as a workflow
+    recorded by an earlier watcher submitted its cleanup job) is deleted."""
+    for name in failure:
+        entry = entries.get(name) or {}
+        job = _current(entry)
+        if job is not None and entry.get("status") not in ENDED:
+            out.moves.append(Skip("on_failure", name, "the workflow succeeded", job=job))
 
 
 def _current(entry: Mapping[str, Any]) -> str | None:

@@ -16,7 +16,6 @@ from typing import Any
 
 from watcher.events import VANISHED, Event
 from watcher.workflows.graph_plan import ENDED
-from watcher.workflows.react import why_failed
 
 FINISHED_OK = 92  # substate: finished, and for an array every subjob exited 0
 
@@ -164,3 +163,11 @@ def _parse_iso(value: Any) -> datetime | None:
     except ValueError:
         return None
     return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def why_failed(attrs: Mapping[str, Any]) -> str:
+    """A failed task's reason in a few words: its fatal error, else its nice status."""
+    fatal = attrs.get("fatal_error") or {}
+    if isinstance(fatal, Mapping) and (fatal.get("code") or fatal.get("description")):
+        return f"{fatal.get('code') or 'error'}: {fatal.get('description') or ''}".rstrip(": ")
+    return str(attrs.get("nice_status") or "unknown reason")

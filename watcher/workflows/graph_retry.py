@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from watcher.store.models import Workflow
-from watcher.workflows import graph_record
+from watcher.workflows import record
 from watcher.workflows.graph import dependants
 from watcher.workflows.graph_plan import CANCELLED, FAILED, RUNNING
 
@@ -29,9 +29,6 @@ class RetryRefused(Exception):
 
 def reopen(session: Session, wf: Workflow, names: Sequence[str], now: datetime) -> list[str]:
     """Put the steps to run again back to pending; returns their names."""
-    if not graph_record.is_graph_record(wf):
-        raise RetryRefused(f"{wf.id} is not a graph workflow: use `watcher recover {wf.id}` "
-                           "or submit it again")
     if wf.step not in (FAILED, CANCELLED):
         raise RetryRefused(f"workflow {wf.id} is {wf.step}: only a failed or cancelled "
                            "workflow is retried (`watcher stage cancel` it first)")
@@ -55,15 +52,15 @@ def reopen(session: Session, wf: Workflow, names: Sequence[str], now: datetime) 
     if not again_list:
         raise RetryRefused(f"every step of {wf.id} succeeded: nothing to retry")
     for name in again_list:
-        graph_record.note(session, wf, "steps", name, status="pending", reason=None,
+        record.note(session, wf, "steps", name, status="pending", reason=None,
                           retries_used={}, exit_status=None, ended_at=None)
     for name in wf.spec.get("on_failure") or {}:
-        graph_record.note(session, wf, "on_failure", name, status="pending", reason=None,
+        record.note(session, wf, "on_failure", name, status="pending", reason=None,
                           retries_used={})
     round_ = int(wf.progress.get("round", 1)) + 1
     wf.progress = {**wf.progress, "round": round_, "mailed": []}
     wf.step, wf.finished_at, wf.updated_at = RUNNING, None, now
     session.add(wf)
-    graph_record.log(session, wf, now, graph_record.WHOLE,
+    record.log(session, wf, now, record.WHOLE,
                      f"retry (round {round_}): running again {', '.join(again_list)}")
     return again_list

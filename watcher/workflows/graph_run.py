@@ -40,7 +40,8 @@ from watcher.pbs.submit_args import QsubArgs, parse_submit_arguments, set_variab
 from watcher.store.db import Store
 from watcher.store.facts import get_fact, put_fact
 from watcher.store.models import Workflow
-from watcher.workflows import graph_record, record
+from watcher.store.watch import watch
+from watcher.workflows import record
 from watcher.workflows.graph_plan import (
     DONE,
     FAILED,
@@ -147,7 +148,7 @@ class GraphRunner:
         with self.store.session(write=False) as session:
             wf = _get(session, workflow_id)
             todo = [(section, name, entry["jobs"][-1])
-                    for section in graph_record.SECTIONS
+                    for section in record.SECTIONS
                     for name, entry in (wf.progress.get(section) or {}).items()
                     if entry.get("status") == "failed" and entry.get("jobs")
                     and (wf.spec[section][name].get("array")) and "subjobs" not in entry]
@@ -213,7 +214,7 @@ class GraphRunner:
     def _mark_job(self, workflow_id: str, move: Submit) -> tuple[list[str], str]:
         with self.store.session() as session:
             wf = _get(session, workflow_id)
-            graph_record.note(session, wf, move.section, move.step, status="submitting",
+            record.note(session, wf, move.section, move.step, status="submitting",
                               n=move.n)
             step = wf.spec[move.section][move.step]
             return step_argv(step, wf.name, workflow_id, move.step, move.n,
@@ -227,12 +228,15 @@ class GraphRunner:
             known = job_id in jobs  # a poll between qsub and here learnt it already
             status = entry.get("status") if known and entry.get("status") not in (
                 "submitting", None) else ("held" if move.hold else "queued")
-            graph_record.note(session, wf, move.section, move.step, n=move.n, status=status,
+            record.note(session, wf, move.section, move.step, n=move.n, status=status,
                               jobs=jobs if known else [*jobs, job_id])
             self._running(session, wf)
-            graph_record.log(session, wf, self.now(), move.step, text)
+            record.log(session, wf, self.now(), move.step, text)
 
     async def _start(self, workflow_id: str, move: Start) -> str:
+        grafted = await asyncio.to_thread(self._graft, workflow_id, move)
+        if grafted is not None:
+            return f"{move.step} task {grafted} grafted"
         if self.transfer is None:
             raise StepError(f"{move.step} needs Globus: run `watcher login`", retryable=False)
         try:
@@ -241,8 +245,7 @@ class GraphRunner:
             error = classify(exc)
             raise StepError(f"{move.step} not started: {error}", retryable=error.retryable
                             ) from exc
-        spec = await asyncio.to_thread(self._mark_task, workflow_id, move)
-        key = transfer_key(workflow_id, move.step, move.attempt)
+        spec, key = await asyncio.to_thread(self._mark_task, workflow_id, move)
 
         def data_for(submission_id: str) -> globus_sdk.TransferData:
             data = globus_sdk.TransferData(
@@ -268,12 +271,39 @@ class GraphRunner:
                                 f"started: Globus task {done.task_id}{again}")
         return f"{move.step} task {done.task_id} started{again}"
 
-    def _mark_task(self, workflow_id: str, move: Start) -> dict[str, Any]:
+    def _graft(self, workflow_id: str, move: Start) -> str | None:
+        """Take the transfer the user started as the step (None: the step is no graft).
+        Idempotent: grafting again records nothing new."""
         with self.store.session() as session:
             wf = _get(session, workflow_id)
-            graph_record.note(session, wf, move.section, move.step, status="submitting",
+            task = wf.spec[move.section][move.step]["transfer"].get("task")
+            if task is None:
+                return None
+            entry = wf.progress[move.section].get(move.step) or {}
+            if task in (entry.get("tasks") or []):
+                return str(task)
+            record.note(session, wf, move.section, move.step, status="active",
+                              attempt=move.attempt, tasks=[task],
+                              started_at=self.now().isoformat())
+            watch(session, "globus", task, workflow=workflow_id, step=move.step)
+            put_fact(session, record.grafted_key(task),
+                     {"workflow": workflow_id, "step": move.step})
+            self._running(session, wf)
+            record.log(session, wf, self.now(), move.step,
+                             f"grafted: Globus task {task} (a transfer you started)")
+            return str(task)
+
+    def _mark_task(self, workflow_id: str, move: Start) -> tuple[dict[str, Any], str]:
+        """Commit `submitting` before the start; returns the transfer and its once-key (a
+        start interrupted under an upgraded record's old key is asked again under that)."""
+        with self.store.session() as session:
+            wf = _get(session, workflow_id)
+            entry = wf.progress[move.section].get(move.step) or {}
+            key = str(entry.get("intent_key") or transfer_key(workflow_id, move.step,
+                                                               move.attempt))
+            record.note(session, wf, move.section, move.step, status="submitting",
                               attempt=move.attempt)
-            return dict(wf.spec[move.section][move.step]["transfer"])
+            return dict(wf.spec[move.section][move.step]["transfer"]), key
 
     def _record_task(self, workflow_id: str, move: Start, task_id: str, text: str) -> None:
         with self.store.session() as session:
@@ -283,22 +313,22 @@ class GraphRunner:
             known = task_id in tasks
             status = entry.get("status") if known and entry.get("status") != "submitting" \
                 else "active"
-            graph_record.note(session, wf, move.section, move.step, status=status,
-                              tasks=tasks if known else [*tasks, task_id],
+            record.note(session, wf, move.section, move.step, status=status,
+                              tasks=tasks if known else [*tasks, task_id], intent_key=None,
                               started_at=entry.get("started_at") or self.now().isoformat())
             self._running(session, wf)
-            graph_record.log(session, wf, self.now(), move.step, text)
+            record.log(session, wf, self.now(), move.step, text)
 
     def _running(self, session: Any, wf: Workflow) -> None:
         if wf.step == record.SUBMITTED:
-            graph_record.set_state(session, wf, "running", self.now())
+            record.set_state(session, wf, "running", self.now())
 
     def _write(self, workflow_id: str, section: str, name: str, changes: dict[str, Any],
                text: str) -> None:
         with self.store.session() as session:
             wf = _get(session, workflow_id)
-            graph_record.note(session, wf, section, name, **changes)
-            graph_record.log(session, wf, self.now(), name, text)
+            record.note(session, wf, section, name, **changes)
+            record.log(session, wf, self.now(), name, text)
 
     async def _finish(self, workflow_id: str, move: Finish) -> str:
         summary = await asyncio.to_thread(self._set_state, workflow_id, move.state)
@@ -317,8 +347,8 @@ class GraphRunner:
                     FAILED: "failed: " + "; ".join(failures(wf))}[state]
             if state == FAILED and wf.step == FAILING:
                 text = "on_failure finished; the workflow failed"
-            graph_record.set_state(session, wf, state, self.now())
-            graph_record.log(session, wf, self.now(), graph_record.WHOLE, text)
+            record.set_state(session, wf, state, self.now())
+            record.log(session, wf, self.now(), record.WHOLE, text)
             return f"workflow {text}"
 
     async def _mail(self, workflow_id: str, kind: str) -> None:
@@ -358,8 +388,8 @@ class GraphRunner:
     def _mailed(self, workflow_id: str, kind: str, text: str) -> None:
         with self.store.session() as session:
             wf = _get(session, workflow_id)
-            graph_record.mark_mailed(session, wf, kind)
-            graph_record.log(session, wf, self.now(), graph_record.WHOLE, text)
+            record.mark_mailed(session, wf, kind)
+            record.log(session, wf, self.now(), record.WHOLE, text)
 
 
 def failures(wf: Workflow) -> list[str]:

@@ -2,7 +2,8 @@
 
 `track` (called by `watcher.workflows.tracker.track`, in the transaction that records the
 events) finds the step an event is about and applies `graph_react`. A job is found by its
-WATCHER_WORKFLOW / WATCHER_STEP variables, a transfer by its `watcher <workflow> <step>` label;
+WATCHER_WORKFLOW / WATCHER_STEP variables, a transfer by its `watcher <workflow> <step>` label
+(a grafted one, started by the user, by the fact its graft wrote);
 only the step's current job or task moves it (an earlier job's news is history). A job or task
 of a step whose submission was interrupted (`submitting`) and carries that submission's tag is
 learnt as the step's current one, so a crash between a qsub and its record loses nothing.
@@ -18,11 +19,13 @@ from sqlmodel import Session
 
 from watcher.events import GLOBUS_TASK, PBS_JOB, Event
 from watcher.pbs.lineage import INTENT
+from watcher.store.facts import get_fact
 from watcher.store.models import Workflow
-from watcher.workflows import graph_record, record
+from watcher.workflows import record
 from watcher.workflows.graph_react import StepReaction, react_job, react_task
 from watcher.workflows.jobs import submission_tag, workflow_of
 
+SECTIONS = record.SECTIONS
 LABEL = re.compile(r"^watcher (wf-[0-9a-f]{6}) (\S+)$")
 
 
@@ -31,19 +34,14 @@ def label(workflow_id: str, step: str) -> str:
     return f"watcher {workflow_id} {step}"
 
 
-def is_graph(wf: Workflow | None) -> bool:
-    """Whether `wf` is a graph workflow; False for None (no workflow)."""
-    return wf is not None and bool((wf.spec or {}).get("graph"))
-
-
 def resolve(session: Session, event: Event, *, learn: bool = False
             ) -> tuple[Workflow, str, str] | None:
-    """(workflow, section, step) of a graph workflow's current job or task, or None."""
+    """(workflow, section, step) of a workflow's current job or task, or None."""
     found = _candidate(session, event)
     if found is None:
         return None
     wf, name = found
-    section = graph_record.section_of(wf, name)
+    section = record.section_of(wf, name)
     if section is None:
         return None
     entry = wf.progress.get(section, {}).get(name) or {}
@@ -57,7 +55,7 @@ def resolve(session: Session, event: Event, *, learn: bool = False
         tag = ((event.current or {}).get("variables") or {}).get(INTENT)
         if tag != submission_tag(wf.id, name, int(entry.get("n", 0))):
             return None
-    graph_record.note(session, wf, section, name, **{key: [*ids, event.subject]})
+    record.note(session, wf, section, name, **{key: [*ids, event.subject]})
     return wf, section, name
 
 
@@ -67,14 +65,19 @@ def _candidate(session: Session, event: Event) -> tuple[Workflow, str] | None:
         if tags is None:
             return None
         wf = record.get(session, tags[0])
-        return (wf, tags[1]) if wf is not None and is_graph(wf) else None
+        return (wf, tags[1]) if wf is not None else None
     if event.kind == GLOBUS_TASK:
         text = (event.current or event.previous or {}).get("label") or ""
         match = LABEL.match(str(text))
-        if match is None:
-            return None
-        wf = record.get(session, match.group(1))
-        return (wf, match.group(2)) if wf is not None and is_graph(wf) else None
+        if match is not None:
+            workflow_id, step = match.group(1), match.group(2)
+        else:
+            owner = get_fact(session, record.grafted_key(event.subject))
+            if not owner:
+                return None
+            workflow_id, step = str(owner["workflow"]), str(owner["step"])
+        wf = record.get(session, workflow_id)
+        return (wf, step) if wf is not None else None
     return None
 
 
@@ -89,7 +92,7 @@ def track(session: Session, event: Event, now: datetime) -> bool:
     reaction: StepReaction = (react_job(step, entry, event) if event.kind == PBS_JOB
                               else react_task(step, entry, event))
     if reaction.changes:
-        graph_record.note(session, wf, section, name, **reaction.changes)
+        record.note(session, wf, section, name, **reaction.changes)
     for at, text in reaction.lines:
-        graph_record.log(session, wf, at or now, name, text)
+        record.log(session, wf, at or now, name, text)
     return True

@@ -1,7 +1,7 @@
-"""The qsub command line of a workflow's compute and cleanup jobs (pure).
+"""How a workflow's jobs are tagged, and found again by their tags (pure).
 
 Each job carries its workflow in its own environment (`-v WATCHER_WORKFLOW=wf-…,
-WATCHER_STEP=compute|cleanup`), so the staging rules select it by `variables:` whatever its id,
+WATCHER_STEP=<step>`), so the staging rules select it by `variables:` whatever its id,
 and `WATCHER_INTENT=<workflow>:<step>:<n>` names the n-th submission of that step: after a crash
 between qsub and the record of its job id, `qstat` shows whether that submission got through
 (the same tag lookup `resubmit` does), so a step is never submitted twice.
@@ -10,43 +10,19 @@ between qsub and the record of its job id, `qstat` shows whether that submission
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from watcher.pbs.lineage import INTENT
 from watcher.pbs.parse import QstatDocument
 from watcher.pbs.snapshot import JobSnapshot
-from watcher.pbs.submit_args import QsubArgs, parse_submit_arguments, set_variables
 
 WORKFLOW_VAR = "WATCHER_WORKFLOW"
 STEP_VAR = "WATCHER_STEP"
-# What the cleanup job keeps of the compute job's options: where it is charged and queued,
-# not the resources (a cleanup needs no hundred nodes).
-_CLEANUP_KEEPS = ("A", "q", "P")
 
 
 def submission_tag(workflow_id: str, step: str, n: int) -> str:
     """The WATCHER_INTENT value of the n-th submission of a step (1 for the first)."""
     return f"{workflow_id}:{step}:{n}"
-
-
-def qsub_argv(spec: Mapping[str, Any], name: str, workflow_id: str, step: str, n: int, *,
-              hold: bool) -> list[str]:
-    """The qsub arguments (argument list, no program name) for submission `n` of `step`."""
-    options = parse_submit_arguments(" ".join(spec.get("qsub_args") or [])).options
-    if step == "cleanup":
-        options = tuple(o for o in options if o[0] in _CLEANUP_KEEPS)
-        script, job_name = spec["cleanup"], f"{name}-cleanup"
-    else:
-        script, job_name = spec["script"], name
-    args = QsubArgs(options).without("h", "z")
-    if hold:
-        args = args.plus("h")
-    if not args.has("N"):
-        args = args.plus("N", job_name[:230])
-    tags = {WORKFLOW_VAR: workflow_id, STEP_VAR: step,
-            INTENT: submission_tag(workflow_id, step, n)}
-    return replace(set_variables(args, tags), script=script).argv()
 
 
 def tagged_job(

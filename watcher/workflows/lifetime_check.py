@@ -19,11 +19,12 @@ from sqlmodel import Session, select
 from watcher.globus.login_info import LoginInfo, read_login
 from watcher.globus.report import REFRESH_UNUSED_LIFETIME
 from watcher.globus.settings import GlobusSettings
-from watcher.store.models import Snapshot, Workflow
+from watcher.store.models import Snapshot
+from watcher.workflows import record
 from watcher.workflows.graph import GraphSpec
 from watcher.workflows.graph import Transfer as GraphTransfer
+from watcher.workflows.graph_plan import ENDED
 from watcher.workflows.lifetime import Lapse, Span, chain_to_last_start, transfer_time, walltime
-from watcher.workflows.spec import WorkflowSpec
 
 _ASKED = (globus_sdk.GlobusAPIError, globus_sdk.NetworkError)
 
@@ -57,25 +58,6 @@ def credential_lapses(tc: globus_sdk.TransferClient | None, info: LoginInfo | No
                 "measured: its document's expires_in",
                 "renew its credentials in the Globus web app before then"))
     return lapses
-
-
-def expected_span(tc: globus_sdk.TransferClient | None, session: Session,
-                  spec: WorkflowSpec, queue_wait: timedelta) -> Span:
-    """Queue wait (stated) + walltime (asked) + stage-in (its size over the pair's rate)."""
-    wall = walltime(spec.qsub_args)
-    parts: list[tuple[str, timedelta | None, str]] = [
-        ("queue wait", queue_wait, "--queue-wait, as you stated it"),
-        ("walltime", wall, "asked with -l walltime" if wall else "no -l walltime given")]
-    stage_in = spec.stage_in_transfer()
-    if stage_in is not None:
-        size = _listed_size(tc, stage_in.source_endpoint,
-                            [str(item["source"]) for item in stage_in.items])
-        rate = recent_rate(session, stage_in.source_endpoint, stage_in.destination_endpoint)
-        speed = f"{rate:.0f} B/s measured on your recent transfers" if rate else "no known rate"
-        how = (f"{size} bytes listed over {speed}" if size is not None
-               else "its size could not be listed")
-        parts.append(("stage-in", transfer_time(size, rate), how))
-    return Span(tuple(parts))
 
 
 def recent_rate(session: Session, source: str, destination: str, last: int = 10
@@ -133,16 +115,22 @@ def _listed_size(tc: globus_sdk.TransferClient | None, endpoint: str,
     return total
 
 
-_OVER = ("stage-out", "done", "failed", "cleanup")
+_OVER = ("done", "failed", "failing", "cancelled")
 
 
 def workflow_credentials(session: Session, settings: GlobusSettings, workflow_id: str,
                          now: datetime) -> str | None:
-    """For a workflow not yet at its stage-out: whether the refresh token (estimated, from its
-    measured last use) lapses before now + the walltime the workflow asked for. No network:
-    collections' own timeouts are checked at `watcher stage submit`."""
-    wf = session.get(Workflow, workflow_id)
+    """For a workflow with a transfer still to start: whether the refresh token (estimated,
+    from its measured last use) lapses before now + the walltimes of its job steps not yet
+    ended (an upper bound of the wait). No network: collections' own timeouts are checked at
+    `watcher stage submit`."""
+    wf = record.get(session, workflow_id)
     if wf is None or wf.step in _OVER:
+        return None
+    steps, entries = wf.spec.get("steps") or {}, wf.progress.get("steps") or {}
+    status = {name: str((entries.get(name) or {}).get("status") or "pending") for name in steps}
+    if not any(step["kind"] == "transfer" and status[name] == "pending"
+               for name, step in steps.items()):
         return None
     try:
         info = read_login(settings.token_db)
@@ -151,10 +139,12 @@ def workflow_credentials(session: Session, settings: GlobusSettings, workflow_id
     if info is None:
         return None
     lapses_at = info.last_used_at + REFRESH_UNUSED_LIFETIME
-    due = now + (walltime(list(wf.spec.get("qsub_args") or [])) or timedelta())
-    if lapses_at < due:
-        return (f"refresh token lapses {lapses_at:%Y-%m-%d} (estimated) before the expected "
-                f"stage-out: keep `watcher run` running or run `watcher login`")
+    wait = sum((walltime(list(step.get("qsub") or [])) or timedelta()
+                for name, step in steps.items()
+                if step["kind"] == "job" and status[name] not in ENDED), timedelta())
+    if lapses_at < now + wait:
+        return (f"refresh token lapses {lapses_at:%Y-%m-%d} (estimated) before the last "
+                f"transfer is due: keep `watcher run` running or run `watcher login`")
     return f"ok until {lapses_at:%Y-%m-%d} (refresh token, estimated)"
 
 
@@ -171,6 +161,8 @@ def graph_span(tc: globus_sdk.TransferClient | None, session: Session, spec: Gra
         if step.job is not None:
             length[name] = walltime(step.qsub)
             how[name] = "its -l walltime" if length[name] else "no -l walltime given"
+        elif step.transfer is not None and step.transfer.task is not None:
+            length[name], how[name] = None, "a transfer you started"
         elif step.transfer is not None and not step.after:
             length[name], how[name] = _transfer_estimate(tc, session, step.transfer)
         else:

@@ -1,29 +1,36 @@
-"""The workflow record in the store: create it, find it, note progress, append to its log.
+"""The workflow record in the store: create it, find it, note its steps' progress, log.
+
+`spec` is `GraphSpec.to_record()` (`graph: true`, `steps`, `on_failure`); `progress` holds one
+entry per step under `steps` and `on_failure` (see `watcher.workflows.graph_plan` for the
+statuses), and `mailed`, the kinds of mail already sent. The record's `step` is the workflow's
+state: `submitted`, `running`, `failing` (its on_failure steps run), `done`, `failed` or
+`cancelled`. Log lines are headed by the step they are about (`workflow` for the whole).
 
 Every function works inside the caller's session, so a change to a workflow commits with
-whatever caused it (the events of a poll, a qsub's job id). `progress` is a JSON column:
-it is replaced, never mutated in place (SQLAlchemy would not see an in-place change).
+whatever caused it (the events of a poll, a qsub's job id). JSON columns are replaced, never
+mutated in place (SQLAlchemy would not see an in-place change). A record written by a watcher
+before the one engine is upgraded as it is read (`watcher.workflows.upgrade`).
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
+from watcher.store.facts import put_fact
 from watcher.store.models import Workflow, WorkflowLog
-from watcher.workflows.spec import WorkflowSpec
+from watcher.workflows.graph import GraphSpec
+from watcher.workflows.graph_plan import CANCELLED, DONE, FAILED, FINAL
+from watcher.workflows.upgrade import is_old, upgrade
 
-# Sub-steps, and the step names of the log (submitted → credentials → stage-in → running →
-# stage-out → done; or failed, after cleanup).
-SUBMITTED, CREDENTIALS, STAGE_IN, RUNNING, STAGE_OUT = (
-    "submitted", "credentials", "stage-in", "running", "stage-out")
-DONE, FAILED, CLEANUP = "done", "failed", "cleanup"
-CANCELLED = "cancelled"  # by the user (`watcher stage cancel`, the API): an end, not a failure
+SUBMITTED = "submitted"
 ENDED = (DONE, FAILED, CANCELLED)
+WHOLE = "workflow"  # the log's header for lines about the whole workflow
+SECTIONS = ("steps", "on_failure")
 PREFIX = "wf-"
 
 
@@ -35,55 +42,109 @@ def new_id(session: Session) -> str:
             return candidate
 
 
-def create(session: Session, spec: WorkflowSpec, workdir: str, now: datetime) -> Workflow:
-    """Record a new workflow: nothing submitted yet, every sub-step pending."""
-    progress: dict[str, Any] = {"compute": {"status": "pending", "n": 0, "jobs": []},
-                                "stage_in": {"status": "pending"}}
-    if spec.cleanup:
-        progress["cleanup"] = {"status": "pending", "n": 0, "jobs": []}
-    if spec.stage_in_task:
-        progress["stage_in"] = {"status": "grafting"}
-    wf = Workflow(id=new_id(session), name=spec.name or _stem(spec.script), created_at=now,
-                  updated_at=now, workdir=workdir, spec=spec.to_record(), progress=progress)
+def create(session: Session, spec: GraphSpec, workdir: str, now: datetime,
+           email: str | None = None) -> Workflow:
+    """Record a new workflow: every step pending, nothing submitted. `email` is where news
+    goes when the spec names no address (the settings' `user_email`)."""
+    data = spec.to_record()
+    data["email"] = data.get("email") or email
+    progress: dict[str, Any] = {
+        section: {name: _fresh(step) for name, step in data[section].items()}
+        for section in SECTIONS}
+    progress["mailed"] = []
+    wf = Workflow(id=new_id(session), name=spec.name, created_at=now, updated_at=now,
+                  workdir=workdir, spec=data, progress=progress, step=SUBMITTED)
     session.add(wf)
     session.flush()
-    log(session, wf, now, SUBMITTED, f"workflow {wf.id} recorded ({wf.name})")
+    steps = ", ".join(data["steps"])
+    log(session, wf, now, WHOLE, f"workflow {wf.id} recorded ({wf.name}): steps {steps}")
     return wf
 
 
-def _stem(script: str) -> str:
-    return script.rstrip("/").rsplit("/", 1)[-1].rsplit(".", 1)[0] or "workflow"
+def _fresh(step: Mapping[str, Any]) -> dict[str, Any]:
+    if step["kind"] == "job":
+        return {"kind": "job", "status": "pending", "n": 0, "jobs": []}
+    return {"kind": "transfer", "status": "pending", "attempt": 0, "tasks": []}
 
 
 def get(session: Session, workflow_id: str) -> Workflow | None:
     """The workflow with this id, or None if the store has none."""
-    return session.get(Workflow, workflow_id)
+    return _current(session, session.get(Workflow, workflow_id))
 
 
-def by_task(session: Session, task_id: str) -> Workflow | None:
-    """The workflow whose stage-in or stage-out transfer is `task_id`."""
-    return session.exec(select(Workflow).where(or_(
-        col(Workflow.stage_in_task) == task_id, col(Workflow.stage_out_task) == task_id))).first()
+def _current(session: Session, wf: Workflow | None) -> Workflow | None:
+    """`wf`, upgraded if an earlier watcher recorded it: in a write session for good (with
+    its next commit), in a read-only one as a copy that is never written."""
+    if wf is None or not is_old(wf.spec or {}):
+        return wf
+    state, spec, progress = upgrade(wf.id, wf.step, wf.spec, wf.progress)
+    if not session.info.get("write", True):
+        return Workflow(**{**wf.model_dump(), "step": state, "spec": spec,
+                           "progress": progress})
+    wf.step, wf.spec, wf.progress = state, spec, progress
+    graft = spec["steps"]["stage-in"]["transfer"].get("task")
+    if graft and progress["steps"]["stage-in"]["tasks"]:
+        put_fact(session, grafted_key(graft), {"workflow": wf.id, "step": "stage-in"})
+    session.add(wf)
+    log(session, wf, wf.updated_at, WHOLE, "recorded by an earlier watcher: now run as the "
+                                           "graph stage-in -> compute -> stage-out")
+    return wf
 
 
-def log(session: Session, wf: Workflow, at: datetime, step: str, text: str) -> None:
-    """Append one line to the step log; `step` also becomes the workflow's current step,
-    unless the workflow has ended (later lines, such as a cleanup job deleted, are news only)."""
-    session.add(WorkflowLog(workflow_id=wf.id, at=at, step=step, text=text))
-    if wf.step not in ENDED:
-        wf.step = step
+def grafted_key(task_id: str) -> str:
+    """The fact naming the workflow step a grafted task (one the user started) belongs to:
+    its label is the user's, so it cannot say."""
+    return f"workflow-task:{task_id}"
+
+
+def section_of(wf: Workflow, name: str) -> str | None:
+    """Whether `name` is a step (`steps`) or an on_failure step, or neither (None)."""
+    for section in SECTIONS:
+        if name in (wf.spec.get(section) or {}):
+            return section
+    return None
+
+
+def note(session: Session, wf: Workflow, section: str, name: str, **changes: Any
+         ) -> dict[str, Any]:
+    """Update one step's entry (new dicts, so the JSON column is written)."""
+    part = dict(wf.progress.get(section) or {})
+    entry = {**(part.get(name) or {}), **changes}
+    part[name] = entry
+    wf.progress = {**wf.progress, section: part}
+    session.add(wf)
+    return entry
+
+
+def note_whole(session: Session, wf: Workflow, key: str, **changes: Any) -> None:
+    """Update an entry about the whole workflow (`cancel`: its reason and what is left)."""
+    wf.progress = {**wf.progress, key: {**(wf.progress.get(key) or {}), **changes}}
+    session.add(wf)
+
+
+def set_state(session: Session, wf: Workflow, state: str, at: datetime) -> None:
+    """Move the whole workflow to `state` (a final state sets `finished_at`)."""
+    if wf.step in FINAL:
+        return
+    wf.step = state
     wf.updated_at = at
-    if step in ENDED and wf.finished_at is None:
+    if state in FINAL and wf.finished_at is None:
         wf.finished_at = at
     session.add(wf)
 
 
-def note(session: Session, wf: Workflow, part: str, **changes: Any) -> dict[str, Any]:
-    """Update one sub-step's progress entry (a new dict, so the JSON column is written)."""
-    entry = {**wf.progress.get(part, {}), **changes}
-    wf.progress = {**wf.progress, part: entry}
+def mark_mailed(session: Session, wf: Workflow, kind: str) -> None:
+    """Record that the `kind` mail went out this round, so it is not sent twice."""
+    wf.progress = {**wf.progress, "mailed": [*(wf.progress.get("mailed") or []), kind]}
     session.add(wf)
-    return entry
+
+
+def log(session: Session, wf: Workflow, at: datetime, header: str, text: str) -> None:
+    """One line of the step log under `header` (a step's name, or `workflow`)."""
+    session.add(WorkflowLog(workflow_id=wf.id, at=at, step=header, text=text))
+    if at > wf.updated_at:
+        wf.updated_at = at
+    session.add(wf)
 
 
 def lines(session: Session, workflow_id: str) -> Sequence[WorkflowLog]:
@@ -94,5 +155,6 @@ def lines(session: Session, workflow_id: str) -> Sequence[WorkflowLog]:
 
 def recent(session: Session, limit: int = 20) -> Sequence[Workflow]:
     """The most recently changed workflows, newest first."""
-    return session.exec(select(Workflow).order_by(col(Workflow.updated_at).desc())
-                        .limit(limit)).all()
+    found = session.exec(select(Workflow).order_by(col(Workflow.updated_at).desc())
+                         .limit(limit)).all()
+    return [wf for wf in (_current(session, wf) for wf in found) if wf is not None]

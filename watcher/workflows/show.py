@@ -19,27 +19,13 @@ def when(at: datetime) -> str:
 
 
 def log_line(line: WorkflowLog) -> str:
-    """`2026-05-01 12:00:03 UTC  stage-in     stage-in started: Globus task …`."""
+    """`2026-05-01 12:00:03 UTC  stage-in     started: Globus task …`."""
     return f"{when(line.at)} UTC  {line.step:<11}  {line.text}"
 
 
 def header(wf: Workflow) -> str:
-    """One line: id, name, step, the job and task ids (a graph: its step summary), workdir."""
-    if is_graph(wf):
-        return (f"Workflow {wf.id} ({wf.name}), now {wf.step}: {step_summary(wf)}; "
-                f"in {wf.workdir}")
-    ids = [f"compute {wf.compute_job or '-'}"]
-    if wf.cleanup_job:
-        ids.append(f"cleanup {wf.cleanup_job}")
-    ids.append(f"stage-in {wf.stage_in_task or '-'}")
-    if wf.stage_out_task:
-        ids.append(f"stage-out {wf.stage_out_task}")
-    return f"Workflow {wf.id} ({wf.name}), now {wf.step}: {', '.join(ids)}; in {wf.workdir}"
-
-
-def is_graph(wf: Workflow) -> bool:
-    """Whether the workflow belongs to the graph engine (its spec says `graph`)."""
-    return bool((wf.spec or {}).get("graph"))
+    """One line: id, name, state, the step summary, workdir."""
+    return f"Workflow {wf.id} ({wf.name}), now {wf.step}: {step_summary(wf)}; in {wf.workdir}"
 
 
 def graph_steps(wf: Workflow) -> list[dict[str, Any]]:
@@ -111,16 +97,30 @@ def age(since: datetime, now: datetime) -> str:
     return format_duration(timedelta(seconds=max(0, int((now - since).total_seconds()))))
 
 
+def current_ids(wf: Workflow) -> tuple[dict[str, str], dict[str, str]]:
+    """Each step's current job and current task (its latest), by step name."""
+    jobs, tasks = {}, {}
+    for section in record.SECTIONS:
+        for name, entry in (wf.progress.get(section) or {}).items():
+            if entry.get("jobs"):
+                jobs[name] = str(entry["jobs"][-1])
+            if entry.get("tasks"):
+                tasks[name] = str(entry["tasks"][-1])
+    return jobs, tasks
+
+
+def workflow_row(session: Session, wf: Workflow, now: datetime) -> dict[str, Any]:
+    """One workflow as `watcher status` lists it: id, name, state, age, its steps' summary and
+    current ids, and the last log line."""
+    lines = record.lines(session, wf.id)
+    last = lines[-1] if lines else None
+    jobs, tasks = current_ids(wf)
+    return {"id": wf.id, "name": wf.name, "step": wf.step, "age": age(wf.created_at, now),
+            "created_at": wf.created_at, "summary": step_summary(wf), "jobs": jobs,
+            "tasks": tasks, "last_event": last.text if last else None,
+            "last_event_at": last.at if last else None}
+
+
 def workflow_rows(session: Session, now: datetime, limit: int = 20) -> list[dict[str, Any]]:
-    """The most recently active workflows: id, name, step, age and the last log line."""
-    rows = []
-    for wf in record.recent(session, limit):
-        lines = record.lines(session, wf.id)
-        last = lines[-1] if lines else None
-        rows.append({"id": wf.id, "name": wf.name, "step": wf.step,
-                     "age": age(wf.created_at, now), "created_at": wf.created_at,
-                     "compute_job": wf.compute_job, "stage_in_task": wf.stage_in_task,
-                     "summary": step_summary(wf) if is_graph(wf) else None,
-                     "last_event": last.text if last else None,
-                     "last_event_at": last.at if last else None})
-    return rows
+    """The most recently active workflows, newest first (`workflow_row` each)."""
+    return [workflow_row(session, wf, now) for wf in record.recent(session, limit)]

@@ -1,4 +1,5 @@
-"""What a staged workflow is made of: the spec `watcher stage submit` records.
+"""The three-step shape of a staged workflow, as `watcher stage submit`'s options or a file
+with `script:` give it (it runs as a graph: `watcher.workflows.three_step`).
 
 ```yaml
 # wf.yaml, for `watcher stage submit -f wf.yaml`
@@ -9,7 +10,7 @@ stage_in:                          # or: stage_in_task: <task id of a transfer y
   - {from: "SRC_EP:/data/in/", to: "DST_EP:/scratch/run-42/in/"}
 stage_out:
   - {from: "DST_EP:/scratch/run-42/out/", to: "SRC_EP:/data/out/run-42/"}
-cleanup: cleanup.sh                # runs when the workflow fails
+cleanup: cleanup.sh                # runs when the stage-in or compute failed
 email: me@example.org              # default: user_email from config.yaml
 walltime_retries: 1                # how often a walltime kill (-29) is resubmitted
 ```
@@ -65,30 +66,18 @@ class Pair(BaseModel):
         return Location.parse(value) if isinstance(value, str) else value
 
 
-class TransferSpec(BaseModel):
-    """One Globus transfer: two endpoints and the items between them (as `transfer` takes)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    source_endpoint: str
-    destination_endpoint: str
-    items: list[dict[str, object]]
-
-    @classmethod
-    def of(cls, pairs: list[Pair], what: str) -> TransferSpec:
-        """One transfer of `pairs`; ValueError (naming `what`) if their endpoints differ."""
-        ends = {(p.source.endpoint, p.destination.endpoint) for p in pairs}
-        if len(ends) > 1:
-            raise ValueError(f"every {what} pair must use the same two endpoints (one Globus "
-                             f"transfer) but got {len(ends)} endpoint pairs")
-        src, dst = ends.pop()
-        items = [{"source": p.source.path, "destination": p.destination.path,
-                  "recursive": p.source.path.endswith("/")} for p in pairs]
-        return cls(source_endpoint=src, destination_endpoint=dst, items=items)
+def check_one_pair(pairs: list[Pair], what: str) -> None:
+    """ValueError (naming `what`) unless every pair goes between the same two endpoints: one
+    Globus transfer has one source and one destination endpoint."""
+    ends = {(p.source.endpoint, p.destination.endpoint) for p in pairs}
+    if len(ends) > 1:
+        raise ValueError(f"every {what} pair must use the same two endpoints (one Globus "
+                         f"transfer) but got {len(ends)} endpoint pairs")
 
 
 class WorkflowSpec(BaseModel):
-    """Everything needed to submit, resubmit and finish one staged workflow."""
+    """The three-step shape as given (options or a `script:` file); it runs as the graph
+    `watcher.workflows.three_step.as_graph` makes of it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -96,7 +85,8 @@ class WorkflowSpec(BaseModel):
     script: str = Field(min_length=1)
     qsub_args: list[str] = Field(default_factory=list)
     stage_in: list[Pair] = Field(default_factory=list)
-    stage_in_task: str | None = Field(default=None, min_length=1)
+    stage_in_task: str | None = Field(default=None, min_length=1, max_length=64,
+                                      pattern=r"^[0-9a-fA-F-]+$")
     stage_out: list[Pair] = Field(default_factory=list)
     cleanup: str | None = Field(default=None, min_length=1)
     email: str | None = Field(default=None, min_length=3)
@@ -118,6 +108,11 @@ class WorkflowSpec(BaseModel):
             if arg in ("-I", "-z") or (arg.startswith("-") and arg[1:2] in ("I", "z")):
                 raise ValueError(f"'{arg}' cannot be used: the watcher needs qsub to print "
                                  "the job id and the job to run in batch")
+        for before, arg in zip(["", *args], args, strict=False):
+            if (arg.startswith("-W") or before == "-W") and arg.lstrip("-W").startswith(
+                    "depend"):
+                raise ValueError("'-W depend' cannot be used: the watcher releases compute "
+                                 "itself once the stage-in is in")
         return args
 
     @model_validator(mode="after")
@@ -127,24 +122,5 @@ class WorkflowSpec(BaseModel):
                              "'stage_in_task' (a transfer already started)")
         for pairs, what in ((self.stage_in, "stage_in"), (self.stage_out, "stage_out")):
             if pairs:
-                TransferSpec.of(pairs, what)
+                check_one_pair(pairs, what)
         return self
-
-    def stage_in_transfer(self) -> TransferSpec | None:
-        """The stage-in as one Globus transfer, or None without `stage_in`."""
-        return TransferSpec.of(self.stage_in, "stage_in") if self.stage_in else None
-
-    def stage_out_transfer(self) -> TransferSpec | None:
-        """The stage-out as one Globus transfer, or None without `stage_out`."""
-        return TransferSpec.of(self.stage_out, "stage_out") if self.stage_out else None
-
-    def to_record(self) -> dict[str, object]:
-        """The spec as stored (JSON), with the transfers already in `transfer`'s shape."""
-        data = self.model_dump(mode="json", by_alias=True)
-        data["stage_in_transfer"] = _dump(self.stage_in_transfer())
-        data["stage_out_transfer"] = _dump(self.stage_out_transfer())
-        return data
-
-
-def _dump(spec: TransferSpec | None) -> dict[str, object] | None:
-    return None if spec is None else spec.model_dump(mode="json")

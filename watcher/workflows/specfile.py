@@ -2,7 +2,8 @@
 the line and the field, in the voice of rule files (`file:line:col: field: message`).
 
 A file with `steps:` is a graph (`watcher.workflows.graph`); one with `script:` is the
-three-step shape of `watcher stage submit`'s options (`watcher.workflows.spec`)."""
+three-step shape of `watcher stage submit`'s options (`watcher.workflows.spec`), read as the
+graph it is (`watcher.workflows.three_step`)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from watcher.lang.marks import Marks, compose
 from watcher.lang.validation import problems_from
 from watcher.workflows.graph import GraphSpec, check
 from watcher.workflows.spec import WorkflowSpec
+from watcher.workflows.three_step import as_graph
 
 
 class SpecFileError(Exception):
@@ -28,27 +30,9 @@ class SpecFileError(Exception):
         self.errors = errors
 
 
-def load_spec_file(path: Path) -> WorkflowSpec:
-    """The three-step spec in `path`; raises `SpecFileError` listing every problem found."""
-    return _three_step(load_workflow_file(path), path)
-
-
-def load_spec_text(text: str, path: Path) -> WorkflowSpec:
-    """The three-step spec in `text`, its errors named after `path` (an HTTP submission has
-    no file)."""
-    return _three_step(load_workflow_text(text, path), path)
-
-
-def _three_step(spec: WorkflowSpec | GraphSpec, path: Path) -> WorkflowSpec:
-    if isinstance(spec, GraphSpec):
-        raise SpecFileError([RuleError(path, 1, 1, "steps", "a graph workflow (steps:), not "
-                                                             "the three-step shape")])
-    return spec
-
-
-def load_workflow_file(path: Path) -> WorkflowSpec | GraphSpec:
-    """The workflow in `path`, a graph (`steps:`) or the three-step shape; raises
-    `SpecFileError` listing every problem found."""
+def load_workflow_file(path: Path) -> GraphSpec:
+    """The workflow in `path`, a graph (`steps:`) or the three-step shape (`script:`, made
+    its graph); raises `SpecFileError` listing every problem found."""
     try:
         text = path.read_text()
     except OSError as exc:
@@ -57,8 +41,9 @@ def load_workflow_file(path: Path) -> WorkflowSpec | GraphSpec:
     return load_workflow_text(text, path)
 
 
-def load_workflow_text(text: str, path: Path) -> WorkflowSpec | GraphSpec:
-    """The workflow in `text`, its errors named after `path`."""
+def load_workflow_text(text: str, path: Path) -> GraphSpec:
+    """The workflow in `text`, its errors named after `path` (an HTTP submission has no
+    file)."""
     try:
         data, marks = compose(text)
     except yaml.MarkedYAMLError as exc:
@@ -78,11 +63,12 @@ def load_workflow_text(text: str, path: Path) -> WorkflowSpec | GraphSpec:
         spec = model.model_validate(data)
     except ValidationError as exc:
         raise SpecFileError(_errors(path, marks, _untagged(exc, model))) from exc
-    if isinstance(spec, GraphSpec):
-        problems = check(spec)
-        if problems:
-            raise SpecFileError(sorted(_errors(path, marks, problems),
-                                       key=lambda error: (error.line or 0, error.col or 0)))
+    if isinstance(spec, WorkflowSpec):
+        return as_graph(spec)
+    problems = check(spec)
+    if problems:
+        raise SpecFileError(sorted(_errors(path, marks, problems),
+                                   key=lambda error: (error.line or 0, error.col or 0)))
     return spec
 
 
