@@ -1,4 +1,4 @@
-"""Workflow specs: options and files are checked before anything is submitted."""
+"""Three-step specs: options and files are checked before anything is submitted."""
 
 from __future__ import annotations
 
@@ -8,37 +8,27 @@ import pytest
 from pydantic import ValidationError
 
 from watcher.workflows.spec import Location, WorkflowSpec
-from watcher.workflows.specfile import SpecFileError, load_spec_file
+from watcher.workflows.specfile import SpecFileError, load_workflow_file
 
 DATA = Path(__file__).parent / "testdata"
 SRC, DST = "aaaa-1", "bbbb-2"
+TASK = "5b0e2d1c-6d04-11e5-ba46-22000b92c6ec"
 
 
 def spec(**fields: object) -> WorkflowSpec:
     return WorkflowSpec.model_validate({"script": "c.sh", **fields})
 
 
-def test_pairs_become_one_transfer_with_directories_recursive() -> None:
-    wf = spec(stage_in=[{"from": f"{SRC}:/in/", "to": f"{DST}:/run/in/"},
-                        {"from": f"{SRC}:/extra.dat", "to": f"{DST}:/run/extra.dat"}])
-    record = wf.to_record()
-    assert record["stage_in_transfer"] == {
-        "source_endpoint": SRC, "destination_endpoint": DST,
-        "items": [{"source": "/in/", "destination": "/run/in/", "recursive": True},
-                  {"source": "/extra.dat", "destination": "/run/extra.dat",
-                   "recursive": False}]}
-    assert record["stage_out_transfer"] is None
-
-
 @pytest.mark.parametrize(("fields", "message"), [
     ({}, "expected exactly one of 'stage_in'"),
-    ({"stage_in_task": "T", "stage_in": [{"from": f"{SRC}:/a", "to": f"{DST}:/b"}]},
+    ({"stage_in_task": TASK, "stage_in": [{"from": f"{SRC}:/a", "to": f"{DST}:/b"}]},
      "expected exactly one of 'stage_in'"),
+    ({"stage_in_task": "T 1"}, "should match pattern"),
     ({"stage_in": [{"from": f"{SRC}:/a", "to": f"{DST}:/b"},
                    {"from": f"{DST}:/a", "to": f"{SRC}:/b"}]}, "same two endpoints"),
-    ({"stage_in_task": "T", "qsub_args": ["-z"]}, "'-z' cannot be used"),
-    ({"stage_in_task": "T", "qsub_args": ["-N", "a b"]}, "cannot hold whitespace"),
-    ({"stage_in_task": "T", "name": "a b"}, "expected letters, digits"),
+    ({"stage_in_task": TASK, "qsub_args": ["-z"]}, "'-z' cannot be used"),
+    ({"stage_in_task": TASK, "qsub_args": ["-N", "a b"]}, "cannot hold whitespace"),
+    ({"stage_in_task": TASK, "name": "a b"}, "expected letters, digits"),
 ])
 def test_bad_specs_are_refused(fields: dict, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
@@ -54,7 +44,7 @@ def test_locations_need_an_endpoint_id_and_a_path(text: str) -> None:
 def test_a_file_error_names_file_line_and_field(tmp_path: Path) -> None:
     path = DATA / "bad-wf.yaml"
     with pytest.raises(SpecFileError) as caught:
-        load_spec_file(path)
+        load_workflow_file(path)
     assert str(caught.value).splitlines() == [
         f"{path}:1:7: name: expected letters, digits, '.', '-' and '_' but got 'run 42'",
         f"{path}:4:5: stage_in[0]: missing required key 'to'",
@@ -67,14 +57,16 @@ def test_a_file_error_names_file_line_and_field(tmp_path: Path) -> None:
 
 def test_a_good_file_loads(tmp_path: Path) -> None:
     path = tmp_path / "wf.yaml"
-    path.write_text(f"script: c.sh\nstage_in_task: T1\nstage_out:\n"
+    path.write_text(f"script: c.sh\nstage_in_task: {TASK}\nstage_out:\n"
                     f"  - {{from: '{DST}:/out/', to: '{SRC}:/res/'}}\nemail: a@b.org\n")
-    loaded = load_spec_file(path)
-    assert (loaded.stage_in_task, loaded.email) == ("T1", "a@b.org")
+    loaded = load_workflow_file(path)  # the three steps, as their graph
+    assert loaded.steps["stage-in"].transfer is not None
+    assert (loaded.steps["stage-in"].transfer.task, loaded.email) == (TASK, "a@b.org")
+    assert loaded.steps["stage-out"].after == ["compute"]
 
 
 def test_yaml_that_is_not_a_mapping(tmp_path: Path) -> None:
     path = tmp_path / "wf.yaml"
     path.write_text("- a\n")
     with pytest.raises(SpecFileError, match="expected a mapping of workflow fields"):
-        load_spec_file(path)
+        load_workflow_file(path)

@@ -416,8 +416,15 @@ def mail_text(session: Any, wf: Workflow, kind: str) -> tuple[str, str]:
         head = f"Workflow {wf.id} ({wf.name}) failed:\n{reasons}"
         if skipped:
             head += f"\nNot run (they come after it): {', '.join(skipped)}."
-        if wf.spec.get("on_failure"):
-            head += f"\nStarted on_failure: {', '.join(wf.spec['on_failure'])}."
+        starting = [name for name, step in (wf.spec.get("on_failure") or {}).items()
+                    if not step.get("if_failed") or set(step["if_failed"]) & set(failed)]
+        if starting:
+            head += f"\nStarted on_failure: {', '.join(starting)}."
+        for name, step in (wf.spec.get("on_failure") or {}).items():
+            if name not in starting:
+                head += (f"\nNot started: {name} (it runs only if "
+                         f"{' or '.join(step['if_failed'])} failed); what the steps made is "
+                         f"still in {wf.workdir}.")
         head += f"\nRun `watcher stage retry {wf.id}` to run again what did not succeed."
     log = "\n".join(log_line(line) for line in record.lines(session, wf.id))
     return subject, f"{head}\n\n{log}\n\n-- \nSent by watcher.\n"
