@@ -8,6 +8,7 @@ import json
 from watcher.pbs.parse import parse_qstat_json
 from watcher.workflows.jobs import tagged_job, workflow_of
 
+
 def test_a_submission_is_found_by_its_tag_only() -> None:
     def job(intent: str) -> dict:
         return {"Job_Name": "run", "Job_Owner": "me@h", "queue": "q", "job_state": "H",
