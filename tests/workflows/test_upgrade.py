@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-
 from watcher.workflows.upgrade import upgrade
 
 AT = datetime(2026, 5, 1, 12, tzinfo=UTC)
