@@ -209,6 +209,8 @@ class GraphRunner:
         held = " (held)" if move.hold else ""
         first = move.reason == FIRST
         text = (f"submitted as {job_id}{held}" if first
+                else f"job {job_id}{held} adopted: {move.reason}, PBS has it (not submitted "
+                     "again)" if move.adopt is not None
                 else f"submitted again as {job_id}{held}: {move.reason}")
         await asyncio.to_thread(self._record_job, workflow_id, move, job_id, text)
         return f"{move.step} job {job_id} submitted{held}" if first else \
