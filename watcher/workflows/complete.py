@@ -86,7 +86,7 @@ class Completer:
         if not await self._wait_for_lease(workflow_id):
             with self.store.session(write=False) as session:
                 known = record.get(session, workflow_id) is not None
-            raise CompleteError(f"another recovery of {workflow_id} is running" if known
+            raise CompleteError(f"another run of {workflow_id} is under way" if known
                                 else f"no workflow '{workflow_id}'", retryable=known)
         try:
             return await self._complete(workflow_id, listing)

@@ -72,7 +72,8 @@ class Transfer(BaseModel):
     destination: Location | None = Field(default=None, alias="to")
     items: list[Item] = Field(default_factory=list)
     task: str | None = Field(default=None, min_length=1, max_length=64,
-                             pattern=r"^[0-9a-fA-F-]+$")
+                             pattern=r"^[0-9a-fA-F-]+$",
+                             description="a Globus task you started: taken as the step as it is")
 
     @field_validator("source", "destination", mode="before")
     @classmethod
@@ -138,7 +139,8 @@ class Step(BaseModel):
     qsub: list[str] = Field(default_factory=list)
     after: list[str] = Field(default_factory=list)
     retries: int | JobRetries = 0
-    if_failed: list[str] = Field(default_factory=list)
+    if_failed: list[str] = Field(default_factory=list, description=(
+        "on_failure steps only: start only if one of these steps failed"))
 
     @field_validator("after", "if_failed", mode="before")
     @classmethod

@@ -220,7 +220,7 @@ class GraphRunner:
         with self.store.session() as session:
             wf = _get(session, workflow_id)
             record.note(session, wf, move.section, move.step, status="submitting",
-                              n=move.n)
+                        n=move.n)
             step = wf.spec[move.section][move.step]
             return step_argv(step, wf.name, workflow_id, move.step, move.n,
                              hold=move.hold), wf.workdir
@@ -234,7 +234,7 @@ class GraphRunner:
             status = entry.get("status") if known and entry.get("status") not in (
                 "submitting", None) else ("held" if move.hold else "queued")
             record.note(session, wf, move.section, move.step, n=move.n, status=status,
-                              jobs=jobs if known else [*jobs, job_id])
+                        jobs=jobs if known else [*jobs, job_id])
             self._running(session, wf)
             record.log(session, wf, self.now(), move.step, text)
 
@@ -288,14 +288,14 @@ class GraphRunner:
             if task in (entry.get("tasks") or []):
                 return str(task)
             record.note(session, wf, move.section, move.step, status="active",
-                              attempt=move.attempt, tasks=[task],
-                              started_at=self.now().isoformat())
+                        attempt=move.attempt, tasks=[task],
+                        started_at=self.now().isoformat())
             watch(session, "globus", task, workflow=workflow_id, step=move.step)
             put_fact(session, record.grafted_key(task),
                      {"workflow": workflow_id, "step": move.step})
             self._running(session, wf)
             record.log(session, wf, self.now(), move.step,
-                             f"grafted: Globus task {task} (a transfer you started)")
+                       f"grafted: Globus task {task} (a transfer you started)")
             return str(task)
 
     def _mark_task(self, workflow_id: str, move: Start) -> tuple[dict[str, Any], str]:
@@ -307,7 +307,7 @@ class GraphRunner:
             key = str(entry.get("intent_key") or transfer_key(workflow_id, move.step,
                                                                move.attempt))
             record.note(session, wf, move.section, move.step, status="submitting",
-                              attempt=move.attempt)
+                        attempt=move.attempt)
             return dict(wf.spec[move.section][move.step]["transfer"]), key
 
     def _record_task(self, workflow_id: str, move: Start, task_id: str, text: str) -> None:
@@ -319,8 +319,8 @@ class GraphRunner:
             status = entry.get("status") if known and entry.get("status") != "submitting" \
                 else "active"
             record.note(session, wf, move.section, move.step, status=status,
-                              tasks=tasks if known else [*tasks, task_id], intent_key=None,
-                              started_at=entry.get("started_at") or self.now().isoformat())
+                        tasks=tasks if known else [*tasks, task_id], intent_key=None,
+                        started_at=entry.get("started_at") or self.now().isoformat())
             self._running(session, wf)
             record.log(session, wf, self.now(), move.step, text)
 
