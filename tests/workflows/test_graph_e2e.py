@@ -250,6 +250,35 @@ def test_a_walltime_kill_of_a_job_step_is_submitted_again_then_the_graph_goes_on
                for line in world.log(wf))
 
 
+SLOW = """#!/bin/sh
+cd "$PBS_O_WORKDIR"
+sleep 2
+mkdir -p out
+tr a-z A-Z < mid.txt > out/result.txt
+"""
+
+
+def test_a_walltime_retry_can_ask_for_more_walltime(world: Staging) -> None:
+    """A job that needs 2 s under a 1 s walltime: killed, then submitted again asking for
+    three times as much (walltime_factor: 3), which is enough."""
+    ep3, root = third_endpoint(world)
+    scripts(world)
+    (world.run_dir / "slow.sh").write_text(SLOW)
+    (world.run_dir / "slow.sh").chmod(0o755)
+    wf = submit(world, graph(world, ep3, steps={"sim": {
+        "job": "slow.sh", "qsub": ["-l", "walltime=00:00:01"],
+        "retries": {"walltime": 1, "walltime_factor": 3}}}))
+    world.cycle_until(lambda: world.workflow(wf).step == "done", timeout=40)
+    first, second = steps(world, wf)["sim"]["jobs"]
+    jobs = world.sim.qstat_json(first, second)["Jobs"]
+    assert jobs[first]["Exit_status"] == -29
+    assert jobs[first]["Resource_List"]["walltime"] == "00:00:01"
+    assert (jobs[second]["Exit_status"], jobs[second]["Resource_List"]["walltime"]) == (
+        0, "00:00:03")
+    assert any(line.endswith("(asking for walltime 00:00:03)") for line in world.log(wf))
+    assert (root / "shared" / "result.txt").exists()
+
+
 def test_a_submission_cut_short_is_made_once_even_with_a_listing_in_hand(
         world: Staging) -> None:
     """A qsub that failed (PBS down mid-retry) leaves the step `submitting`; the next run
