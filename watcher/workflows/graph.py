@@ -163,6 +163,9 @@ class Step(BaseModel):
     def _one_kind(self) -> Step:
         if (self.transfer is None) == (self.job is None):
             raise ValueError("a step is exactly one of 'transfer' and 'job'")
+        if self.job is not None and self.is_array and self.job_retries().walltime:
+            raise ValueError("an array is not retried on walltime: PBS kills a subjob, not "
+                             "the array (its exit status is then 2: use exit_codes: [2])")
         if self.job is not None and self.job_retries().walltime_factor > 1 and (
                 walltime(self.qsub) is None):
             raise ValueError("'walltime_factor' needs the walltime in 'qsub' (-l "

@@ -142,7 +142,16 @@ class WorkflowSpec(BaseModel):
         for pairs, what in ((self.stage_in, "stage_in"), (self.stage_out, "stage_out")):
             if pairs:
                 check_one_pair(pairs, what)
+        if self.is_array and (self.walltime_factor > 1 or (
+                self.walltime_retries and "walltime_retries" in self.model_fields_set)):
+            raise ValueError("an array is not retried on walltime: PBS kills a subjob, not "
+                             "the array")
         if self.walltime_factor > 1 and walltime(self.qsub_args) is None:
             raise ValueError("'walltime_factor' needs the walltime among the qsub arguments "
                              "(-l walltime=HH:MM:SS): watcher cannot know the queue's default")
         return self
+
+    @property
+    def is_array(self) -> bool:
+        """Whether compute is an array job (`-J`)."""
+        return any(arg.startswith("-J") for arg in self.qsub_args)

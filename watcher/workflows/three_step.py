@@ -44,7 +44,8 @@ def as_graph(spec: WorkflowSpec) -> GraphSpec:
                 else _transfer(spec.stage_in))
     steps = {STAGE_IN: Step(transfer=stage_in),
              COMPUTE: Step(job=spec.script, qsub=compute.argv(), after=[STAGE_IN],
-                           retries=JobRetries(walltime=spec.walltime_retries,
+                           retries=JobRetries(walltime=0 if spec.is_array
+                                              else spec.walltime_retries,
                                               walltime_factor=spec.walltime_factor))}
     if spec.stage_out:
         steps[STAGE_OUT] = Step(transfer=_transfer(spec.stage_out), after=[COMPUTE])
