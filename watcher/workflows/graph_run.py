@@ -150,6 +150,9 @@ class GraphRunner:
             with self.store.session(write=False) as session:
                 wf = _get(session, workflow_id)
                 plan = advance(workflow_id, wf.step, wf.spec, wf.progress, doc)
+            # The listing predates this run's own submissions: it judges the first plan only
+            # (later, a job submitted just now would look gone from PBS and be submitted again).
+            doc = None
             if plan.empty:
                 break
             for move in plan.moves:
