@@ -157,9 +157,6 @@ class GraphRunner:
                 break
             for move in plan.moves:
                 done.append(await self._do(workflow_id, move))
-            # The listing predates the jobs just submitted: read again, it would show them
-            # gone and they would be submitted again. The first plan used all it could tell.
-            doc = None
         return [line for line in done if line]
 
     async def _owed_mail(self, workflow_id: str) -> None:
