@@ -119,6 +119,8 @@ def test_pbs_down_mid_submit_then_resume_finishes_without_doubles(world: Staging
     assert resumed.exit_code == 0, resumed.output
     [job] = compute_jobs(world, wf)  # one job: the resume's, submitted once
     assert f"compute job {job} (held): submission interrupted" in resumed.output
+    assert [line for line in world.log(wf) if line.startswith("compute: ")] == [
+        f"compute: submitted as {job} (held): an interrupted submission had left no job in PBS"]
     again = world.cli("stage", "submit", "--resume", wf, "--json")
     assert json.loads(again.stdout) == {"workflow": wf, "done": []}
     assert compute_jobs(world, wf) == [job] and len(world.globus.emu.tasks()) == 1

@@ -53,6 +53,7 @@ from watcher.workflows.graph_plan import (
     FAILED,
     FAILING,
     FIRST,
+    INTERRUPTED,
     Finish,
     Move,
     Release,
@@ -233,6 +234,8 @@ class GraphRunner:
         text = (f"submitted as {job_id}{held}" if first
                 else f"job {job_id}{held} adopted: {move.reason}, PBS has it (not submitted "
                      "again)" if move.adopt is not None
+                else f"submitted as {job_id}{held}: an interrupted submission had left no job "
+                     "in PBS" if move.reason == INTERRUPTED
                 else f"submitted again as {job_id}{held}: {move.reason}")
         if longer is not None:
             text += f" (asking for walltime {longer})"
