@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import col, select
@@ -25,7 +25,7 @@ from tests.workflows._staging import FIXTURES, Staging
 from tests.workflows.test_cli import workflow_jobs
 from watcher.actions import ACTIONS
 from watcher.actions.base import ActionContext, Outcome, Services
-from watcher.store.models import Intent
+from watcher.store.models import Intent, Workflow
 from watcher.workflows.show import current_ids
 
 emu, globus, sim, make_service, sink, settings, world = FIXTURES
@@ -216,3 +216,31 @@ def test_no_store_is_refused_for_good_and_says_so(world: Staging) -> None:
     assert not outcome.ok and not outcome.retryable
     assert outcome.detail.startswith("no store"), outcome.detail
     assert len(workflow_jobs(world, wf)) == 1 and world.workflow(wf).step == "running"
+
+
+def test_a_firing_waits_while_the_workflows_lease_is_held_even_under_its_own_key(
+        world: Staging) -> None:
+    """A run of the workflow holds its lease (named as a run of this very firing once was:
+    its key): the firing's run does not enter, it waits its turn and then says so, to be
+    retried; nothing is started meanwhile."""
+    seen: set[str] = set()
+    wf = world.submit(*world.stage_in_args())
+    run(world, *fired(world, seen, "workflow-transfer-ended"))
+    [ended] = fired(world, seen, "workflow-job-ended")
+    with world.service.store.session() as session:
+        held = session.get(Workflow, wf)
+        assert held is not None
+        held.lease_owner, held.lease_until = ended.key, datetime.now(UTC) + timedelta(minutes=5)
+        session.add(held)
+    [outcome] = run(world, ended)
+    assert not outcome.ok and outcome.retryable
+    assert outcome.detail == f"another run of {wf} is under way"
+    assert len(world.globus.emu.tasks()) == 1  # no stage-out yet
+    with world.service.store.session() as session:
+        held = session.get(Workflow, wf)
+        assert held is not None
+        held.lease_owner, held.lease_until = None, None  # that run ended
+        session.add(held)
+    [after] = run(world, ended)  # the ledger's retry
+    assert after.ok and "stage-out task" in after.detail, after.detail
+    assert len(world.globus.emu.tasks()) == 2
