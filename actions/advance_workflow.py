@@ -39,9 +39,16 @@ async def execute(ctx: ActionContext, params: Params) -> Outcome:
     if is_template(params.workflow):
         return Outcome.failed("no workflow: the event is not about a workflow's job or "
                               "transfer", retryable=False)
-    from watcher.workflows.complete import CompleteError, Completer  # late: watcher.actions.base
+    from watcher.workflows.complete import (  # late: watcher.actions.base
+        CompleteError,
+        Completer,
+        run_owner,
+    )
 
-    completer = Completer(store, ctx.pbs, owner=ctx.idempotency_key, now=lambda: ctx.now,
+    # Its own lease holder name, not the firing's key: a retry of this firing that overlaps
+    # it (the ledger's lease on it lapsed) must wait its turn too, or both would act.
+    completer = Completer(store, ctx.pbs, owner=run_owner(ctx.idempotency_key),
+                          now=lambda: ctx.now,
                           transfer=(lambda: transfer) if transfer is not None else None,
                           smtp=ctx.services.smtp)
     try:

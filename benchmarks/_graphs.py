@@ -167,7 +167,7 @@ def _seed(db: Any, sim: PbsSim, spec: GraphSpec, n: int, workdir: Path, ep: dict
             for step in INPUTS:
                 task = tasks[(wf_id, step)]
                 record.note(session, wf, "steps", step, status="active", attempt=1,
-                                  tasks=[task], started_at=now.isoformat())
+                            tasks=[task], started_at=now.isoformat())
                 watch(session, "globus", task, workflow=wf_id, step=step)
                 record.log(session, wf, now, step, f"started: Globus task {task}")
             for step in JOBS:

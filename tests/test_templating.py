@@ -39,7 +39,7 @@ def test_undefined_names_the_field() -> None:
 
 def test_undefined_top_level_name() -> None:
     with pytest.raises(TemplateError, match="'workflow' is undefined"):
-        render("{{ workflow.compute_job }}", CONTEXT, "do[0].qrls.job")
+        render("{{ workflow.jobs.compute }}", CONTEXT, "do[0].qrls.job")
 
 
 @pytest.mark.parametrize("template", [
@@ -82,13 +82,13 @@ def test_build_context_for_a_pbs_event() -> None:
     at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     event = Event(PBS_JOB, "12.srv", at, previous={"state": "R"}, current={"state": "F"})
     context = build_context(rule="r", event=event, now=at, user={"name": "alice"},
-                            vars={"a": 1}, workflow={"compute_job": "13.srv"})
+                            vars={"a": 1}, workflow={"jobs": {"compute": "13.srv"}})
     assert context == {
         "rule": "r",
         "event": {"kind": PBS_JOB, "subject": "12.srv", "change": "changed", "at": at,
                   "attrs": {"state": "F"}, "data": {}},
         "previous": {"state": "R"}, "job": {"state": "F"}, "user": {"name": "alice"},
-        "vars": {"a": 1}, "now": at, "workflow": {"compute_job": "13.srv"}}
+        "vars": {"a": 1}, "now": at, "workflow": {"jobs": {"compute": "13.srv"}}}
     assert render("{{ event.subject }} {{ previous.state }}->{{ job.state }}", context) == \
         "12.srv R->F"
 

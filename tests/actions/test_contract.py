@@ -22,12 +22,10 @@ SAMPLES = {
     "email": {"to": "me@example.org", "subject": "s", "body": "b"},
     "resubmit": {"job": "1.srv"},
     "transfer": TRANSFER, "stage_out": TRANSFER,
-    "recover_workflow": {"workflow": "wf-1"}, "advance_workflow": {"workflow": "wf-1"},
-    "stage_out_workflow": {"workflow": "wf-1"},
+    "advance_workflow": {"workflow": "wf-1"},
 }
 # Actions whose service is missing in the context below: that is permanent (not retried).
-NEEDS_A_SERVICE = {"email", "transfer", "stage_out", "recover_workflow", "stage_out_workflow",
-                   "advance_workflow"}
+NEEDS_A_SERVICE = {"email", "transfer", "stage_out", "advance_workflow"}
 
 
 def test_every_action_has_a_sample():

@@ -1,136 +1,220 @@
-"""`recover_workflow` and `stage_out_workflow` against the PBS simulator, the Globus emulator
-and a real store: what each submits, that running one again submits nothing twice, and that
-a workflow that is not there (or has no stage-out) is a permanent failure."""
+"""`advance_workflow` as the staging rules run it, on the PBS simulator, the Globus emulator,
+an SMTP sink and a real store: the service observes PBS and Globus and commits what it sees
+(the tracker writes each step's news, the shipped staging rules fire and queue their
+`advance_workflow` intents), and the test runs each intent through the action itself, with
+the intent's key and the service's services, as the ledger would; so it can run one twice,
+or two at once.
+
+What the two removed actions did (`recover_workflow`: submit again what a lost queue took;
+`stage_out_workflow`: start the stage-out once) is this one action's: a lost job is submitted
+again once even when two firings race for the workflow's lease, a walltime kill is submitted
+again, the stage-out starts exactly once after compute's exit 0, and a missing store or
+workflow is a permanent failure that says which."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
-from tests.globus._world import Globus, emu, globus
-from tests.service.conftest import sim
+from tests.workflows._staging import FIXTURES, Staging
+from tests.workflows.test_cli import workflow_jobs
 from watcher.actions import ACTIONS
 from watcher.actions.base import ActionContext, Outcome, Services
-from watcher.globus.clients import build_clients
-from watcher.sim.pbs.testing import PbsSim
-from watcher.store.db import Store, open_store
-from watcher.store.models import Workflow, WorkflowLog
-from watcher.workflows import record
-from watcher.workflows.spec import WorkflowSpec
+from watcher.store.models import Intent
+from watcher.workflows.show import current_ids
 
-FIXTURES = (emu, globus, sim)
-NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-SCRIPT = "#!/bin/sh\nsleep 600\n"
+emu, globus, sim, make_service, sink, settings, world = FIXTURES
+ADVANCE = ACTIONS["advance_workflow"]
+SLOW = """#!/bin/sh
+sleep 30
+"""
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(f"sqlite:///{tmp_path / 'watcher.db'}")
-    yield opened
-    opened.close()
+def observe(world: Staging) -> None:
+    """One poll of every source that is due, committed (events, tracker, firings, intents)
+    without running the intents: the test runs them."""
+    service = world.service
+    for source in service.sources:
+        if source.due():
+            obs = asyncio.run(source.poll())
+            service.commit_observation(source, obs)
 
 
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / "compute.sh").write_text(SCRIPT)
-    return run
+def pending(world: Staging, seen: set[str]) -> list[Intent]:
+    """The advance_workflow intents the staging rules queued since `seen` (which grows)."""
+    with world.service.store.session(write=False) as session:
+        found = [intent for intent in session.exec(
+            select(Intent).where(col(Intent.action_type) == "advance_workflow")
+            .order_by(col(Intent.id))).all() if intent.key not in seen]
+    seen.update(intent.key for intent in found)
+    return found
 
 
-def _workflow(store: Store, globus: Globus, workdir: Path, *, stage_out: bool = True) -> str:
-    (globus.src_dir / "in").mkdir(exist_ok=True)
-    (globus.src_dir / "in" / "data.txt").write_text("x\n")
-    spec = WorkflowSpec.model_validate({
-        "name": "wa", "script": "compute.sh",
-        "stage_in": [{"from": f"{globus.src}:/in/", "to": f"{globus.dst}:/run/in/"}],
-        "stage_out": [{"from": f"{globus.dst}:/run/in/", "to": f"{globus.src}:/back/"}]
-        if stage_out else []})
-    with store.session() as session:
-        return record.create(session, spec, str(workdir), NOW).id
+def fired(world: Staging, seen: set[str], *rules: str, timeout: float = 20.0,
+          before: Callable[[], None] = lambda: None) -> list[Intent]:
+    """Observe until the staging rules `rules` have each queued an intent; those intents."""
+    deadline = time.monotonic() + timeout
+    got: list[Intent] = []
+    while time.monotonic() < deadline:
+        before()
+        observe(world)
+        got += pending(world, seen)
+        if set(rules) <= {intent.rule for intent in got}:
+            return got
+        time.sleep(0.1)
+    raise AssertionError(f"{rules} did not fire; got {[i.key for i in got]}")
 
 
-def _run(name: str, store: Store | None, sim: PbsSim, globus: Globus, key: str,
-         **params: Any) -> Outcome:
-    transfer = build_clients(globus.settings).transfer
-    ctx = ActionContext(sim.commands, key, "rule", NOW, Services(store=store, transfer=transfer))
-    action = ACTIONS[name]
-    return asyncio.run(action.execute(ctx, action.params.model_validate(params)))
+async def _execute(world: Staging, intent: Intent, services: Services | None = None
+                   ) -> Outcome:
+    runner = world.service.runner
+    ctx = ActionContext(runner.pbs, intent.key, intent.rule, datetime.now(UTC),
+                        runner.services if services is None else services)
+    return await ADVANCE.execute(ctx, ADVANCE.params.model_validate(intent.params))
 
 
-def _live_jobs(sim: PbsSim) -> list[str]:
-    jobs = sim.qstat_json().get("Jobs", {})
-    return sorted(job_id for job_id, job in jobs.items() if job["job_state"] not in "FX")
+def run(world: Staging, *intents: Intent) -> list[Outcome]:
+    """Run the intents' actions at once (concurrently), as two ledger workers would."""
+    async def together() -> list[Outcome]:
+        return list(await asyncio.gather(*(_execute(world, i) for i in intents)))
+    return asyncio.run(together())
 
 
-def _workflow_row(store: Store, workflow_id: str) -> tuple[Workflow, list[str]]:
-    with store.session(write=False) as session:
-        wf = session.get(Workflow, workflow_id)
-        lines = list(session.exec(select(WorkflowLog.text).where(
-            WorkflowLog.workflow_id == workflow_id)))
-    assert wf is not None
-    return wf, lines
+def steps_log(world: Staging, wf: str) -> list[str]:
+    return world.log(wf)
 
 
-def test_recover_submits_what_is_missing_once_and_again_after_a_lost_queue(
-        store: Store, sim: PbsSim, globus: Globus, workdir: Path) -> None:
-    wf = _workflow(store, globus, workdir)
-    first = _run("recover_workflow", store, sim, globus, "r|1", workflow=wf)
-    assert first.ok and first.facts["submitted"], first.detail
-    [job] = _live_jobs(sim)
-    tasks = len(globus.emu.tasks())
-    assert tasks == 1  # the stage-in
-    again = _run("recover_workflow", store, sim, globus, "r|2", workflow=wf)
-    assert again.ok and again.detail == f"{wf}: nothing to recover"
-    assert _live_jobs(sim) == [job]
-    assert sim.wipe() == 1  # the queue is lost
-    lost = _run("recover_workflow", store, sim, globus, "r|3", workflow=wf)
-    assert lost.ok and lost.facts["submitted"], lost.detail
-    [new_job] = _live_jobs(sim)
-    assert new_job != job and len(globus.emu.tasks()) == tasks  # never a second stage-in
+def test_a_lost_job_is_submitted_again_once_when_two_firings_race(world: Staging) -> None:
+    seen: set[str] = set()
+    wf = world.submit(*world.stage_in_args(), script="compute.sh")
+    [job] = workflow_jobs(world, wf)
+    observe(world)  # the watcher has seen compute, held, before the queue is lost
+    assert world.job_state(job) == "H"
+    assert world.sim.wipe() == 1
+    # In one round: compute vanished from PBS and the stage-in succeeded; both staging rules
+    # fire, and their two advance_workflow runs race for the workflow.
+    intents = fired(world, seen, "workflow-job-ended", "workflow-transfer-ended")
+    assert {intent.params["workflow"] for intent in intents} == {wf}
+    outcomes = run(world, *intents)
+    assert all(outcome.ok for outcome in outcomes), [o.detail for o in outcomes]
+    [new_job] = workflow_jobs(world, wf)
+    assert new_job != job
+    details = " | ".join(outcome.detail for outcome in outcomes)
+    assert details.count(f"job {job} is gone from PBS") == 1, details
+    log = steps_log(world, wf)
+    assert [line for line in log if "submitted again" in line] == [
+        f"compute: submitted again as {new_job}: job {job} is gone from PBS"]  # unheld: its
+    assert f"compute: job {job} vanished from PBS" in log               # stage-in is in
+    assert current_ids(world.workflow(wf))[0] == {"compute": new_job}
+    assert len(world.globus.emu.tasks()) == 1  # the stage-in was never started again
+    assert world.job_state(new_job) != "H"
+    # A retry of either firing (the ledger retrying after a crash) submits nothing more.
+    again = run(world, *intents)
+    assert [outcome.detail for outcome in again] == [f"{wf}: nothing to do"] * 2
+    assert workflow_jobs(world, wf) == [new_job]
 
 
-def test_recover_of_an_unknown_workflow_is_permanent(store: Store, sim: PbsSim,
-                                                     globus: Globus) -> None:
-    outcome = _run("recover_workflow", store, sim, globus, "r|1", workflow="wf-000000")
-    assert not outcome.ok and not outcome.retryable and "wf-000000" in outcome.detail
-    assert _live_jobs(sim) == []
+def test_a_walltime_kill_is_submitted_again(world: Staging) -> None:
+    (world.run_dir / "slow.sh").write_text(SLOW)
+    (world.run_dir / "slow.sh").chmod(0o755)
+    seen: set[str] = set()
+    wf = world.submit(*world.stage_in_args(), script="slow.sh",
+                      qsub=("-l", "walltime=00:00:02"))
+    [job] = workflow_jobs(world, wf)
+    [stage_in] = run(world, *fired(world, seen, "workflow-transfer-ended"))
+    assert stage_in.ok and stage_in.detail == f"{wf}: compute job {job} released"
+    [ended] = fired(world, seen, "workflow-job-ended")
+    [outcome] = run(world, ended)
+    assert outcome.ok, outcome.detail
+    assert world.sim.qstat_json(job)["Jobs"][job]["Exit_status"] == -29
+    [first, second] = workflow_jobs(world, wf)
+    assert first == job
+    assert outcome.detail == f"{wf}: compute job {second}: job {job} was killed by its walltime"
+    log = steps_log(world, wf)
+    assert (f"compute: job {job} killed by its walltime (exit -29); submitting it again "
+            "(retry 1 of 1)") in log
+    assert f"compute: submitted again as {second}: job {job} was killed by its walltime" in log
+    compute = world.workflow(wf).progress["steps"]["compute"]
+    assert (compute["n"], compute["jobs"], compute["retries_used"]) == (2, [job, second],
+                                                                        {"walltime": 1})
+    assert world.workflow(wf).step == "running"
+    [again] = run(world, ended)  # the same firing again: no third job
+    assert again.detail == f"{wf}: nothing to do" and len(workflow_jobs(world, wf)) == 2
+    # The second kill has no retry left: the workflow fails, cleanup runs, one mail says why.
+    [last] = run(world, *fired(world, seen, "workflow-job-ended"))
+    assert last.ok, last.detail
+    record = world.workflow(wf)
+    assert record.step == "failing" and record.progress["steps"]["stage-out"]["status"] == \
+        "skipped"
+    assert world.subjects() == [f"[watcher] {wf} (slow): failed at compute"]
+    assert len(workflow_jobs(world, wf, "cleanup")) == 1
 
 
-def test_stage_out_starts_the_specs_transfer_once_and_records_it(
-        store: Store, sim: PbsSim, globus: Globus, workdir: Path) -> None:
-    wf = _workflow(store, globus, workdir)
-    first = _run("stage_out_workflow", store, sim, globus, "s|1", workflow=wf)
-    assert first.ok, first.detail
-    task_id = first.facts["task_id"]
-    task = globus.emu.task(task_id)
-    assert task["label"] == f"watcher {wf} stage-out"
-    assert (task["source_endpoint_id"], task["destination_endpoint_id"]) == (globus.dst,
-                                                                             globus.src)
-    row, lines = _workflow_row(store, wf)
-    assert row.stage_out_task == task_id and f"stage-out started: Globus task {task_id}" in lines
-    again = _run("stage_out_workflow", store, sim, globus, "s|1", workflow=wf)  # a retry
-    assert again.ok and again.facts["task_id"] == task_id
-    assert "earlier attempt" in again.detail
-    assert [t["task_id"] for t in globus.emu.tasks()] == [task_id]
-    assert _workflow_row(store, wf)[1].count(f"stage-out started: Globus task {task_id}") == 1
+def test_the_stage_out_starts_exactly_once_after_computes_exit_0(world: Staging) -> None:
+    seen: set[str] = set()
+    wf = world.submit(*world.stage_in_args())
+    run(world, *fired(world, seen, "workflow-transfer-ended"))
+    [ended] = fired(world, seen, "workflow-job-ended")
+    [job] = workflow_jobs(world, wf)
+    assert world.sim.qstat_json(job)["Jobs"][job]["Exit_status"] == 0
+    # The firing and a retry of it (another ledger worker) at once: one stage-out task.
+    outcomes = run(world, ended, ended)
+    assert all(outcome.ok for outcome in outcomes), [o.detail for o in outcomes]
+    stage_outs = [task for task in world.globus.emu.tasks()
+                  if task["label"] == f"watcher {wf} stage-out"]
+    [task] = stage_outs
+    assert (task["source_endpoint_id"], task["destination_endpoint_id"]) == (world.dst,
+                                                                             world.src)
+    assert sorted(outcome.detail for outcome in outcomes) == sorted([
+        f"{wf}: stage-out task {task['task_id']} started", f"{wf}: nothing to do"])
+    log = steps_log(world, wf)
+    assert log.count(f"stage-out: started: Globus task {task['task_id']}") == 1
+    assert current_ids(world.workflow(wf))[1]["stage-out"] == task["task_id"]
+    assert len(world.globus.emu.tasks()) == 2  # the stage-in and the stage-out
+    # Its end finishes the workflow: done, one mail, no cleanup job.
+    [done] = run(world, *fired(world, seen, "workflow-transfer-ended"))
+    assert done.ok and "workflow done: every step succeeded" in done.detail, done.detail
+    assert world.workflow(wf).step == "done"
+    assert world.subjects() == [f"[watcher] {wf} (compute): done"]
+    assert workflow_jobs(world, wf) == [job]
+
+
+def test_without_a_stage_out_compute_exit_0_finishes_the_workflow(world: Staging) -> None:
+    seen: set[str] = set()
+    result = world.cli("stage", "submit", "--json", *world.stage_in_args(), "compute.sh")
+    assert result.exit_code == 0, result.output
+    wf = result.stdout.split('"workflow": "')[1].split('"')[0]
+    run(world, *fired(world, seen, "workflow-transfer-ended"))
+    [outcome] = run(world, *fired(world, seen, "workflow-job-ended"))
+    assert outcome.ok and "workflow done: every step succeeded" in outcome.detail
+    assert len(world.globus.emu.tasks()) == 1  # nothing to stage out, nothing started
+    assert world.subjects() == [f"[watcher] {wf} (compute): done"]
 
 
 @pytest.mark.parametrize(("workflow", "says"), [
-    ("wf-000000", "no workflow wf-000000"),
-    (None, "has no stage-out"),
-    ("{{ workflow.id }}", "not about a workflow"),
+    ("wf-000000", "no workflow 'wf-000000'"),
+    ("{{ workflow.id }}", "no workflow: the event is not about a workflow's job or transfer"),
 ])
-def test_stage_out_without_a_stage_out_to_start_is_permanent(
-        store: Store, sim: PbsSim, globus: Globus, workdir: Path, workflow: str | None,
-        says: str) -> None:
-    target = workflow or _workflow(store, globus, workdir, stage_out=False)
-    outcome = _run("stage_out_workflow", store, sim, globus, "s|1", workflow=target)
-    assert not outcome.ok and not outcome.retryable and says in outcome.detail
-    assert globus.emu.tasks() == []
+def test_a_workflow_that_is_not_there_is_refused_for_good(world: Staging, workflow: str,
+                                                          says: str) -> None:
+    intent = Intent(key="r|1", rule="r", action_type="advance_workflow",
+                    params={"workflow": workflow})
+    [outcome] = run(world, intent)
+    assert not outcome.ok and not outcome.retryable and outcome.detail == says
+    assert world.sim.qstat_json().get("Jobs", {}) == {} and world.globus.emu.tasks() == []
+
+
+def test_no_store_is_refused_for_good_and_says_so(world: Staging) -> None:
+    wf = world.submit(*world.stage_in_args())
+    intent = Intent(key="r|1", rule="r", action_type="advance_workflow",
+                    params={"workflow": wf})
+    services = Services(store=None, transfer=world.service.runner.services.transfer)
+    outcome = asyncio.run(_execute(world, intent, services))
+    assert not outcome.ok and not outcome.retryable
+    assert outcome.detail.startswith("no store"), outcome.detail
+    assert len(workflow_jobs(world, wf)) == 1 and world.workflow(wf).step == "running"

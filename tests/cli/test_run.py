@@ -28,7 +28,7 @@ def test_run_once_polls_and_reports(runner: CliRunner, tmp_path: Path) -> None:
                 "--db", f"sqlite:///{tmp_path / 'w.db'}", "--pbs-bin", str(sim.bin_dir)]
         result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == ("one cycle: 1 rule of yours and 16 staging rules in force, "
+    assert result.output.strip() == ("one cycle: 1 rule of yours and 3 staging rules in force, "
                                      "0 fired")
 
 

@@ -7,6 +7,7 @@ exact lines `rules check` must print for it (paths relative to that directory).
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,10 @@ from click.testing import CliRunner
 from watcher.cli import cli
 from watcher.rules.template_context import TEMPLATE_VARIABLES, WORKFLOW
 from watcher.store.db import Store
-from watcher.store.models import Workflow
+from watcher.workflows import record
 from watcher.workflows.context import view
+from watcher.workflows.spec import WorkflowSpec
+from watcher.workflows.three_step import as_graph
 
 AUTHORING = Path(__file__).parent.parent / "testdata" / "rules" / "authoring"
 CASES = sorted(path.stem for path in AUTHORING.glob("*.yaml"))
@@ -34,12 +37,23 @@ def test_each_mistake_is_reported_where_it_is(name: str) -> None:
 
 
 def test_workflow_shape_is_what_the_engine_gives(store: Store) -> None:
-    """The checker's `workflow` attributes are the keys `workflows.context.view` returns."""
+    """The checker's `workflow` attributes are the keys `workflows.context.view` returns, for
+    every step of a recorded three-step workflow (its on_failure cleanup too)."""
+    src, dst = "ddb59aef-6d04-11e5-ba46-22000b92c6ec", "ddb59af0-6d04-11e5-ba46-22000b92c6ec"
+    spec = WorkflowSpec.model_validate({
+        "name": "run42", "script": "compute.sh", "cleanup": "cleanup.sh",
+        "stage_in": [{"from": f"{src}:/in/", "to": f"{dst}:/in/"}],
+        "stage_out": [{"from": f"{dst}:/out/", "to": f"{src}:/out/"}]})
     with store.session() as session:
-        workflow = Workflow(id="wf-1", name="run42")
-        session.add(workflow)
-        session.flush()
-        assert set(view(session, workflow)) == set(WORKFLOW)
+        workflow = record.create(session, as_graph(spec), "/home/alice/run42",
+                                 datetime.now(UTC))
+        seen = [(section, name) for section in record.SECTIONS for name in workflow.spec[section]]
+        assert seen == [("steps", "stage-in"), ("steps", "compute"), ("steps", "stage-out"),
+                        ("on_failure", "cleanup")]
+        for section, name in seen:
+            shown = view(session, workflow, section, name)
+            assert set(shown) == set(WORKFLOW)
+            assert (shown["role"], shown["step"]) == (name, "submitted")
 
 
 def test_readme_lists_exactly_the_template_variables() -> None:
@@ -67,4 +81,4 @@ def test_the_shipped_staging_rules_pass_every_check() -> None:
 
     text = STAGING_FILE.read_text().replace("name: workflow-", "name: copy-of-workflow-")
     ruleset = load_rule_text(text, "staging-copy.yaml")
-    assert (ruleset.errors, ruleset.warnings, len(ruleset.rules)) == ([], [], 16)
+    assert (ruleset.errors, ruleset.warnings, len(ruleset.rules)) == ([], [], 3)

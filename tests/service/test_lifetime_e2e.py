@@ -47,7 +47,10 @@ def test_a_refresh_token_lapsing_before_the_stage_out_is_warned_and_strict_refus
     assert refused.exit_code == 1
     assert "the Globus refresh token lapses at" in refused.output
     assert "estimated: Globus's ~180 days after its last use" in refused.output
-    assert "walltime 2d (asked with -l walltime)" in refused.output
+    assert ("before the workflow's expected last transfer at" in refused.output)
+    assert ("(now + queue wait 0s (--queue-wait, as you stated it) + step stage-in unknown "
+            "(14 bytes listed over no known rate) + step compute 2d (its -l walltime))"
+            in refused.output)
     assert "--strict: nothing was submitted" in refused.output
     assert world.globus.emu.tasks() == []  # refused before anything was submitted
     warned = stage_submit(world)
@@ -138,3 +141,9 @@ def test_the_chain_before_the_last_start_is_the_longest() -> None:
     assert chain_to_last_start(after, length, ["out", "early", "a"]) == ["b", "prep", "sim"]
     assert chain_to_last_start(after, length, ["a", "b"]) == []
     assert chain_to_last_start(after, length, []) == []
+    # Lengths all unknown (no rate, no walltime): the stage-out still waits for stage-in and
+    # compute, so their chain is the one, not the stage-in's empty one.
+    three = {"stage-in": [], "compute": ["stage-in"], "stage-out": ["compute"]}
+    unknown = dict.fromkeys(three)
+    assert chain_to_last_start(three, unknown, ["stage-in", "stage-out"]) == [
+        "stage-in", "compute"]

@@ -16,7 +16,8 @@ REPO_COPY = Path(__file__).parents[2] / "rules" / "staging.yaml"
 def test_the_packaged_file_loads_and_every_rule_says_what_it_does() -> None:
     ruleset = load_rules([STAGING_RULES])
     assert ruleset.errors == []
-    assert len(ruleset.rules) == 16
+    assert [rule.name for rule in ruleset.rules] == [
+        "workflow-job-ended", "workflow-transfer-ended", "workflow-transfer-inactive"]
     assert all(rule.name.startswith("workflow-") and rule.description
                for rule in ruleset.rules)
 
@@ -31,13 +32,13 @@ def test_user_rules_come_after_and_a_clashing_name_is_refused(tmp_path: Path) ->
         "  - {name: mine, when: {pbs_job: {state: F}}, do: [{qdel: {job: x}}]}\n")
     (tmp_path / "clash.yaml").write_text(
         "rules:\n"
-        "  - {name: workflow-job-vanished, when: {pbs_job: {state: F}}, do: [{qdel: {job: x}}]}\n")
+        "  - {name: workflow-job-ended, when: {pbs_job: {state: F}}, do: [{qdel: {job: x}}]}\n")
     book = RuleBook([tmp_path])
     book.reload()
     rules = with_staging(book.rules)
     assert [rule.name for rule in rules] == [*(r.name for r in staging_rules()), "mine"]
     assert [error.message for state in book.files.values() for error in state.errors] == [
-        "rule name 'workflow-job-vanished' is reserved: a shipped staging rule (staging.yaml) "
+        "rule name 'workflow-job-ended' is reserved: a shipped staging rule (staging.yaml) "
         "has it, and a user rule of that name would not be in force (rename it)"]
 
 

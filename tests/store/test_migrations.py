@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy import Connection, inspect, select, text
 
 from watcher.store.db import open_store
-from watcher.store.migrations import SchemaError, current_version, schema_version
+from watcher.store.migrations import MIGRATIONS, SchemaError, current_version, schema_version
+
+NOW = len(MIGRATIONS) + 1  # this watcher's version
 
 
 def _version(url: str) -> int:
@@ -23,7 +25,7 @@ def test_a_new_database_has_every_table_and_the_current_version(store_url: str) 
     store.close()
     assert {"snapshot", "source_health", "event", "rule_state", "firing", "intent", "fact",
             "schema_version"} <= tables
-    assert _version(store_url) == current_version() == 1
+    assert _version(store_url) == current_version() == NOW
 
 
 def test_upgrade_steps_run_once_in_order(store_url: str) -> None:
@@ -31,20 +33,21 @@ def test_upgrade_steps_run_once_in_order(store_url: str) -> None:
     calls: list[str] = []
 
     def add_note(conn: Connection) -> None:
-        calls.append("2")
+        calls.append("next")
         conn.execute(text("ALTER TABLE fact ADD COLUMN note VARCHAR"))
 
     def fill_note(conn: Connection) -> None:
-        calls.append("3")
+        calls.append("after")
         conn.execute(text("UPDATE fact SET note = 'n'"))
 
+    steps = [*MIGRATIONS, add_note, fill_note]
     for _ in range(3):
-        open_store(store_url, migrations=[add_note, fill_note]).close()
-    assert calls == ["2", "3"]
-    store = open_store(store_url, migrations=[add_note, fill_note])
+        open_store(store_url, migrations=steps).close()
+    assert calls == ["next", "after"]
+    store = open_store(store_url, migrations=steps)
     assert "note" in {c["name"] for c in inspect(store.engine).get_columns("fact")}
     with store.engine.connect() as conn:
-        assert conn.execute(select(schema_version.c.version)).scalar_one() == 3
+        assert conn.execute(select(schema_version.c.version)).scalar_one() == NOW + 2
     store.close()
 
 
@@ -56,14 +59,15 @@ def test_a_failing_step_leaves_the_database_as_it_was(store_url: str) -> None:
         raise RuntimeError("step 2 broke")
 
     with pytest.raises(RuntimeError, match="step 2 broke"):
-        open_store(store_url, migrations=[add_then_fail])
+        open_store(store_url, migrations=[*MIGRATIONS, add_then_fail])
     store = open_store(store_url)
     assert "note" not in {c["name"] for c in inspect(store.engine).get_columns("fact")}
     store.close()
-    assert _version(store_url) == 1
+    assert _version(store_url) == NOW
 
 
 def test_a_database_from_a_newer_watcher_is_refused(store_url: str) -> None:
-    open_store(store_url, migrations=[lambda conn: None]).close()
-    with pytest.raises(SchemaError, match="schema version 2 is newer than this watcher's"):
+    open_store(store_url, migrations=[*MIGRATIONS, lambda conn: None]).close()
+    with pytest.raises(SchemaError, match=f"schema version {NOW + 1} is newer than this "
+                                          "watcher's"):
         open_store(store_url)

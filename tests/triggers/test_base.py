@@ -8,7 +8,7 @@ def test_a_template_in_a_trigger_is_refused_at_load():
     ruleset = load_rule_text("""
 rules:
   - name: x
-    when: {globus_task: {task: "{{ workflow.stage_in_task }}", status: SUCCEEDED}}
+    when: {globus_task: {task: "{{ workflow.tasks['stage-in'] }}", status: SUCCEEDED}}
     do: [{qrls: {job: "1"}}]
 """, "r.yaml")
     assert [e.message for e in ruleset.errors] == [

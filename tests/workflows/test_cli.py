@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tests.workflows._staging import FIXTURES, Staging
 from watcher.store.models import Workflow
+from watcher.workflows.show import current_ids
 
 emu, globus, sim, make_service, sink, settings, world = FIXTURES
 
@@ -22,11 +23,21 @@ def workflows(world: Staging) -> list[Workflow]:
         return list(session.exec(select(Workflow)).all())
 
 
-def compute_jobs(world: Staging, wf: str) -> list[str]:
+def workflow_jobs(world: Staging, wf: str, step: str | None = None) -> list[str]:
+    """The jobs PBS has of workflow `wf` (of its step `step`), by their tags."""
     jobs = world.sim.qstat_json().get("Jobs", {})
     return sorted(job_id for job_id, job in jobs.items()
                   if job["Variable_List"].get("WATCHER_WORKFLOW") == wf
-                  and job["Variable_List"].get("WATCHER_STEP") == "compute")
+                  and step in (None, job["Variable_List"].get("WATCHER_STEP")))
+
+
+def compute_jobs(world: Staging, wf: str) -> list[str]:
+    return workflow_jobs(world, wf, "compute")
+
+
+def ids(world: Staging, wf: str) -> tuple[dict[str, str], dict[str, str]]:
+    """({step: current job}, {step: current task}) as the record has them."""
+    return current_ids(world.workflow(wf))
 
 
 def test_submit_prints_the_id_and_says_what_it_did(world: Staging) -> None:
@@ -35,16 +46,20 @@ def test_submit_prints_the_id_and_says_what_it_did(world: Staging) -> None:
     assert result.exit_code == 0, result.output
     wf = result.stdout.strip()
     assert re.fullmatch(r"wf-[0-9a-f]{6}", wf)
-    assert f"workflow {wf} recorded; submitting" in result.stderr
-    assert "compute job" in result.stderr and "stage-in task" in result.stderr
-    assert "not submitted yet" not in result.stderr  # it was just submitted
-    record = world.workflow(wf)
-    assert f"compute job {record.compute_job} submitted (held)" in result.stderr
-    job = world.sim.qstat_json(record.compute_job)["Jobs"][record.compute_job]
+    jobs, tasks = ids(world, wf)
+    assert (list(jobs), list(tasks)) == (["compute"], ["stage-in"])
+    assert result.stderr.splitlines() == [
+        f"workflow {wf} recorded; submitting",
+        f"  stage-in task {tasks['stage-in']} started",
+        f"  compute job {jobs['compute']} submitted (held)"]
+    job = world.sim.qstat_json(jobs["compute"])["Jobs"][jobs["compute"]]
     assert (job["Job_Name"], job["job_state"]) == ("run-1", "H")
     assert job["Resource_List"]["walltime"] == "00:10:00"
     assert job["Variable_List"]["WATCHER_STEP"] == "compute"
-    assert record.cleanup_job is None  # no --cleanup, no cleanup job
+    record = world.workflow(wf)
+    assert record.step == "running" and list(record.spec["steps"]) == ["stage-in", "compute"]
+    assert record.spec["on_failure"] == {}  # no --cleanup, no cleanup step
+    assert workflow_jobs(world, wf) == [jobs["compute"]]
 
 
 def test_a_workflow_file_is_submitted(world: Staging) -> None:
@@ -53,8 +68,14 @@ def test_a_workflow_file_is_submitted(world: Staging) -> None:
         f"stage_in: [{{from: '{world.src}:/in/', to: '{world.dst}:/run/in/'}}]\n")
     result = world.cli("stage", "submit", "-f", "wf.yaml")
     assert result.exit_code == 0, result.output
-    record = world.workflow(result.stdout.strip())
-    assert record.name == "from-file" and record.cleanup_job and record.stage_in_task
+    wf = result.stdout.strip()
+    record = world.workflow(wf)
+    jobs, tasks = ids(world, wf)
+    assert record.name == "from-file" and list(tasks) == ["stage-in"]
+    # The cleanup step is recorded, not submitted: it runs only if stage-in or compute fails.
+    assert record.spec["on_failure"]["cleanup"]["if_failed"] == ["stage-in", "compute"]
+    assert record.progress["on_failure"]["cleanup"]["status"] == "pending"
+    assert list(jobs) == ["compute"] and workflow_jobs(world, wf) == [jobs["compute"]]
 
 
 def test_a_bad_workflow_file_names_file_line_and_field_and_records_nothing(
@@ -75,12 +96,16 @@ def test_refusals_before_anything_is_recorded(world: Staging) -> None:
     assert "script 'nothere.sh' is not a file" in missing.output
     bad_pair = world.cli("stage", "submit", "--stage-in", "nocolon", "x:/y", "compute.sh")
     assert "--stage-in: expected ENDPOINT_ID:PATH but got 'nocolon'" in bad_pair.output
-    unknown = world.cli("stage", "submit", "--stage-in-task", "no-such-task", "compute.sh")
-    assert "cannot graft task 'no-such-task'" in unknown.output
+    malformed = world.cli("stage", "submit", "--stage-in-task", "no-such-task", "compute.sh")
+    assert "--stage-in-task: String should match pattern" in malformed.output
+    nobody = "0f0f0f0f-0000-4000-8000-000000000000"  # well formed, unknown to Globus
+    unknown = world.cli("stage", "submit", "--stage-in-task", nobody, "compute.sh")
+    assert f"cannot graft task '{nobody}'" in unknown.output
     world.globus.settings.token_db.unlink()
     no_login = world.cli("stage", "submit", *world.stage_in_args(), "compute.sh")
     assert "run `watcher login` first" in no_login.output
-    assert {r.exit_code for r in (both, resume, missing, bad_pair, unknown, no_login)} == {1}
+    assert {r.exit_code for r in (both, resume, missing, bad_pair, malformed, unknown,
+                                  no_login)} == {1}
     assert workflows(world) == []
 
 
@@ -92,9 +117,13 @@ def test_pbs_down_mid_submit_then_resume_finishes_without_doubles(world: Staging
     world.sim.start()
     resumed = world.cli("stage", "submit", "--resume", wf)
     assert resumed.exit_code == 0, resumed.output
+    [job] = compute_jobs(world, wf)  # one job: the resume's, submitted once
+    assert f"compute job {job} (held): submission interrupted" in resumed.output
     again = world.cli("stage", "submit", "--resume", wf, "--json")
     assert json.loads(again.stdout) == {"workflow": wf, "done": []}
-    assert len(compute_jobs(world, wf)) == 1 and len(world.globus.emu.tasks()) == 1
+    assert compute_jobs(world, wf) == [job] and len(world.globus.emu.tasks()) == 1
+    assert ids(world, wf)[0] == {"compute": job}
+    assert world.workflow(wf).progress["steps"]["compute"]["jobs"] == [job]
 
 
 def crash_submit(world: Staging, failpoint: str) -> str:
@@ -112,11 +141,17 @@ def crash_submit(world: Staging, failpoint: str) -> str:
 def test_a_crash_after_qsub_is_resumed_by_adopting_the_tagged_job(world: Staging) -> None:
     wf = crash_submit(world, "workflow-after-qsub")
     [lost] = compute_jobs(world, wf)
-    assert world.workflow(wf).compute_job is None  # PBS has it, the record does not
+    compute = world.workflow(wf).progress["steps"]["compute"]
+    assert (compute["status"], compute["jobs"]) == ("submitting", [])  # PBS has it, not we
     result = world.cli("recover", wf)
     assert result.exit_code == 0, result.output
     assert f"compute job {lost} (held): submission interrupted" in result.output
-    assert compute_jobs(world, wf) == [lost] and world.workflow(wf).compute_job == lost
+    assert compute_jobs(world, wf) == [lost] and ids(world, wf)[0] == {"compute": lost}
+    compute = world.workflow(wf).progress["steps"]["compute"]
+    assert (compute["status"], compute["n"], compute["jobs"]) == ("held", 1, [lost])
+    assert (f"compute: job {lost} (held) adopted: submission interrupted, PBS has it (not "
+            "submitted again)") in world.log(wf)
+    assert workflow_jobs(world, wf) == [lost]  # cleanup is not submitted up front
     assert len(world.globus.emu.tasks()) == 1
 
 
@@ -124,11 +159,18 @@ def test_a_crash_after_the_transfer_is_resumed_without_a_second_transfer(
         world: Staging) -> None:
     wf = crash_submit(world, "workflow-after-transfer")
     [task] = world.globus.emu.tasks()
-    assert world.workflow(wf).stage_in_task is None
+    stage_in = world.workflow(wf).progress["steps"]["stage-in"]
+    assert (stage_in["status"], stage_in["tasks"]) == ("submitting", [])  # Globus has it
+    assert compute_jobs(world, wf) == []  # the crash came before compute's qsub
     result = world.cli("stage", "submit", "--resume", wf)
     assert result.exit_code == 0, result.output
-    assert world.workflow(wf).stage_in_task == task["task_id"]
-    assert len(world.globus.emu.tasks()) == 1
+    assert f"stage-in task {task['task_id']} started (attempt 1: start interrupted)" in \
+        result.output
+    jobs, tasks = ids(world, wf)
+    assert tasks == {"stage-in": task["task_id"]}
+    assert world.workflow(wf).progress["steps"]["stage-in"]["tasks"] == [task["task_id"]]
+    assert len(world.globus.emu.tasks()) == 1  # the same task, found by its submission id
+    assert compute_jobs(world, wf) == [jobs["compute"]]
 
 
 def test_history_shows_the_step_log_and_status_lists_workflows(world: Staging) -> None:
@@ -137,14 +179,34 @@ def test_history_shows_the_step_log_and_status_lists_workflows(world: Staging) -
     shown = world.cli("history", wf)
     assert shown.exit_code == 0, shown.output
     lines = shown.output.splitlines()
-    assert lines[0].startswith(f"Workflow {wf} (compute), now done: compute ")
-    steps = [line.split()[3] for line in lines[1:]]
-    assert steps[:3] == ["submitted", "submitted", "submitted"]
-    assert {"credentials", "stage-in", "running", "stage-out", "done"} <= set(steps)
-    assert "stage-out succeeded" in shown.output
+    assert lines[0] == (f"Workflow {wf} (compute), now done: 3 of 3 steps succeeded; "
+                        f"in {world.run_dir}")
+    jobs, tasks = ids(world, wf)
+    table = [line.split()[:4] for line in lines[2:6]]
+    assert table == [["stage-in", "transfer", "succeeded", "1"],
+                     ["compute", "job", "succeeded", "1"],
+                     ["stage-out", "transfer", "succeeded", "1"],
+                     ["cleanup", "job", "not", "needed"]]  # never submitted: nothing failed
+    log = [line.split(None, 3)[3] for line in lines[6:]]  # "<step>  <text>" of each line
+    assert sorted(log) == sorted([
+        f"workflow     workflow {wf} recorded (compute): steps stage-in, compute, stage-out",
+        f"stage-in     started: Globus task {tasks['stage-in']}",
+        f"compute      submitted as {jobs['compute']} (held)",
+        f"stage-in     task {tasks['stage-in']} succeeded (1 file(s), 14 bytes)",
+        f"compute      job {jobs['compute']} released",
+        f"compute      job {jobs['compute']} finished (exit 0)",
+        f"stage-out    started: Globus task {tasks['stage-out']}",
+        f"stage-out    task {tasks['stage-out']} succeeded (1 file(s), 14 bytes)",
+        "workflow     done: every step succeeded",
+        f"workflow     mailed me@example.org: [watcher] {wf} (compute): done"])
+    assert world.subjects() == [f"[watcher] {wf} (compute): done"]  # one mail
+    assert workflow_jobs(world, wf) == [jobs["compute"]]  # one job: no cleanup
+    as_json = json.loads(world.cli("history", wf, "--json").stdout)
+    assert set(as_json) == {"workflow", "name", "state", "steps", "log"}
+    assert (as_json["workflow"], as_json["state"]) == (wf, "done")
     missing = world.cli("history", "wf-000000")
     assert missing.exit_code == 1 and "no workflow 'wf-000000'" in missing.output
     status = world.cli("status", "--json")
     [row] = json.loads(status.stdout)["workflows"]
-    assert (row["id"], row["step"]) == (wf, "done")
+    assert (row["id"], row["step"], row["jobs"], row["tasks"]) == (wf, "done", jobs, tasks)
     assert Path(world.run_dir, "out", "result.txt").exists()

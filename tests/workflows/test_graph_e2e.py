@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from tests.workflows._graph import graph, scripts, status, steps, submit, third_endpoint
 from tests.workflows._staging import FIXTURES, Staging
+from watcher.workflows import record
 
 emu, globus, sim, make_service, sink, settings, world = FIXTURES
 
@@ -247,3 +248,56 @@ def test_a_walltime_kill_of_a_job_step_is_submitted_again_then_the_graph_goes_on
     assert (root / "shared" / "result.txt").exists()
     assert any("killed by its walltime (exit -29); submitting it again (retry 1 of 1)" in line
                for line in world.log(wf))
+
+
+SLOW = """#!/bin/sh
+cd "$PBS_O_WORKDIR"
+sleep 2
+mkdir -p out
+tr a-z A-Z < mid.txt > out/result.txt
+"""
+
+
+def test_a_walltime_retry_can_ask_for_more_walltime(world: Staging) -> None:
+    """A job that needs 2 s under a 1 s walltime: killed, then submitted again asking for
+    three times as much (walltime_factor: 3), which is enough."""
+    ep3, root = third_endpoint(world)
+    scripts(world)
+    (world.run_dir / "slow.sh").write_text(SLOW)
+    (world.run_dir / "slow.sh").chmod(0o755)
+    wf = submit(world, graph(world, ep3, steps={"sim": {
+        "job": "slow.sh", "qsub": ["-l", "walltime=00:00:01"],
+        "retries": {"walltime": 1, "walltime_factor": 3}}}))
+    world.cycle_until(lambda: world.workflow(wf).step == "done", timeout=40)
+    first, second = steps(world, wf)["sim"]["jobs"]
+    jobs = world.sim.qstat_json(first, second)["Jobs"]
+    assert jobs[first]["Exit_status"] == -29
+    assert jobs[first]["Resource_List"]["walltime"] == "00:00:01"
+    assert (jobs[second]["Exit_status"], jobs[second]["Resource_List"]["walltime"]) == (
+        0, "00:00:03")
+    assert any(line.endswith("(asking for walltime 00:00:03)") for line in world.log(wf))
+    assert (root / "shared" / "result.txt").exists()
+
+
+def test_a_submission_cut_short_is_made_once_even_with_a_listing_in_hand(
+        world: Staging) -> None:
+    """A qsub that failed (PBS down mid-retry) leaves the step `submitting`; the next run
+    lists PBS once, finds no job with that tag, and submits it: once. (The listing it holds
+    predates that job: read again after the submission, it made the job look lost, and the
+    step was submitted again and again. The demo's G met it when H's outage took PBS down.)"""
+    ep3, _root = third_endpoint(world)
+    scripts(world)
+    world.globus.emu.pause_endpoint(ep3)  # nothing finishes meanwhile
+    wf = submit(world, graph(world, ep3))
+    [first] = steps(world, wf)["prep"]["jobs"]
+    world.sim.wipe()  # PBS lost it, and the resubmission's qsub "failed" before its record
+    with world.service.store.session() as session:
+        found = record.get(session, wf)
+        assert found is not None
+        record.note(session, found, "steps", "prep", status="submitting", n=2)
+    result = world.cli("recover", wf)
+    assert result.exit_code == 0, result.output
+    jobs = steps(world, wf)["prep"]["jobs"]
+    assert len(jobs) == 2 and jobs[0] == first
+    assert list(live_jobs(world, wf).values()).count("prep") == 1
+    world.globus.emu.resume_endpoint(ep3)

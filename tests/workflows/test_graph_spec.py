@@ -108,3 +108,33 @@ steps:
     found = errors(tmp_path, text)
     assert len(found) == 2 and all("give dependencies with 'after:'" in e for e in found)
     assert [e.split(":")[3].strip() for e in found] == ["steps.b.qsub", "steps.c.qsub"]
+
+
+def test_if_failed_and_grafted_tasks_are_checked_at_their_place(tmp_path: Path) -> None:
+    task = "5b0e2d1c-6d04-11e5-ba46-22000b92c6ec"
+    text = f"""name: run-42
+steps:
+  a: {{transfer: {{task: {task}}}}}
+  b: {{transfer: {{task: {task}, from: "{EP1}:/a/"}}}}
+  c: {{transfer: {{task: {task}}}, retries: 2}}
+  prep: {{job: prep.sh, after: [a], if_failed: [a]}}
+on_failure:
+  cleanup: {{job: cleanup.sh, if_failed: [prep, perp]}}
+"""
+    found = errors(tmp_path, text)
+    assert found[:2] == [
+        ":4:17: steps.b.transfer: a grafted transfer ('task') is that task: it takes no "
+        "'from', 'to' or 'items'",
+        ":5:6: steps.c: a grafted transfer ('task') cannot be retried: watcher does not know "
+        "what it copies"]
+    good = text.replace(f'  b: {{transfer: {{task: {task}, from: "{EP1}:/a/"}}}}\n', "") \
+        .replace(", retries: 2", "")
+    assert errors(tmp_path, good) == [
+        ":5:47: steps.prep.if_failed: 'if_failed' is for on_failure steps: it names the "
+        "steps whose failure starts them",
+        ":7:48: on_failure.cleanup.if_failed[1]: no step 'perp' (did you mean 'prep'?)"]
+    fixed = good.replace(", if_failed: [a]", "").replace(", perp", "")
+    (tmp_path / "wf.yaml").write_text(fixed)
+    spec = load_workflow_file(tmp_path / "wf.yaml")
+    assert spec.to_record()["steps"]["a"]["transfer"] == {"task": task}
+    assert spec.to_record()["on_failure"]["cleanup"]["if_failed"] == ["prep"]

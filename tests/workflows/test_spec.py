@@ -46,7 +46,8 @@ def test_a_file_error_names_file_line_and_field(tmp_path: Path) -> None:
     with pytest.raises(SpecFileError) as caught:
         load_workflow_file(path)
     assert str(caught.value).splitlines() == [
-        f"{path}:1:7: name: expected letters, digits, '.', '-' and '_' but got 'run 42'",
+        f"{path}:1:7: name: expected letters, digits, '.', '-' and '_' (a letter or digit "
+        "first) but got 'run 42'",
         f"{path}:4:5: stage_in[0]: missing required key 'to'",
         f"{path}:4:27: stage_in[0].too: unknown key 'too' (did you mean 'to'?)",
         f"{path}:6:12: stage_out[0].from: 'zz' is not a Globus endpoint id (a UUID) in "

@@ -3,6 +3,7 @@ and how the one engine plans it (pure)."""
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -58,7 +59,7 @@ def test_the_options_make_stage_in_compute_stage_out_and_a_cleanup_on_failure() 
 
 
 def test_compute_keeps_its_options_and_name_cleanup_only_where_it_is_charged() -> None:
-    record = as_graph(spec(qsub_args=["-l", "walltime=01:00:00", "-q", "work", "-h", "-v",
+    record = as_graph(spec(qsub_args=["-l", "walltime=01:00:00", "-q", "work", "-v",
                                       "A=1", "-A", "proj"])).to_record()
     compute = step_argv(record["steps"]["compute"], "c", "wf-abc123", "compute", 1, hold=True)
     assert compute == [
@@ -135,3 +136,39 @@ def test_success_deletes_a_held_cleanup_left_by_an_earlier_watcher() -> None:
                            cleanup={"status": "held", "n": 1, "jobs": ["2.s"]})
     assert advance("wf-1", "running", record, progress).moves == [
         Skip("on_failure", "cleanup", "the workflow succeeded", job="2.s"), Finish("done")]
+
+
+QSUB_PIECES = ["-l", "walltime=01:00:00", "-q", "work", "-A", "p", "-h", "-N", "x", "-v", "A=1",
+               "-j", "oe", "-W", "group_list=g", "-J", "1-3", "-r", "y", "-Wdepend=afterok:1",
+               "--", "p", "-vB=2,C", "-lselect=1:ncpus=2", "x\\y", "a'b", "-lwalltime=10"]
+NAME_CHARS = "abcXYZ019 @#-_.:/,=+%\\'\""
+
+
+def test_every_spec_the_options_accept_becomes_a_graph_and_qsub_command_lines() -> None:
+    """Generated options: what the validator accepts never fails later (a conversion or a
+    qsub line that raises would leave a recorded workflow stuck); the rest is refused."""
+    rng = random.Random(7)
+    accepted = 0
+    for _ in range(4000):
+        data: dict[str, Any] = {
+            "script": "".join(rng.choice(NAME_CHARS) for _ in range(rng.randint(1, 10))),
+            "qsub_args": rng.sample(QSUB_PIECES, rng.randint(0, 5)),
+            "walltime_factor": rng.choice([1, 2]), "cleanup": rng.choice([None, "c.sh"]),
+            "name": "".join(rng.choice(NAME_CHARS) for _ in range(rng.randint(0, 6)))}
+        if rng.random() < 0.5:
+            data["stage_in_task"] = TASK
+        else:
+            data["stage_in"] = [{"from": f"{SRC}:/x/", "to": f"{DST}:/y/"}]
+        try:
+            valid = WorkflowSpec.model_validate(data)
+        except ValidationError:
+            continue
+        accepted += 1
+        record = as_graph(valid).to_record()
+        for section in ("steps", "on_failure"):
+            for name, step in record[section].items():
+                if step["kind"] == "job":
+                    argv = step_argv(step, record["name"], "wf-1", name, 2, hold=True,
+                                     walltime_retries=1)
+                    assert argv[-1] == step["script"] and "-h" in argv
+    assert accepted > 100  # the generator reaches both sides

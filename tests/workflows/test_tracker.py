@@ -141,3 +141,24 @@ def test_the_context_names_the_workflow_and_the_step_or_none(store: Store, wf_id
     assert other == {"workflow": None}
     assert transfer["workflow"]["role"] == "stage-in"
     assert transfer["workflow"]["step_kind"] == "transfer"
+
+
+def test_a_source_time_never_puts_a_line_before_the_steps_last(store: Store, wf_id: str
+                                                               ) -> None:
+    started = AT.replace(microsecond=600_000)
+    with store.session() as session:
+        wf = record.get(session, wf_id)
+        assert wf is not None
+        record.log(session, wf, started, "stage-in", "grafted: Globus task T")
+    done = task(GRAFT, "SUCCEEDED", "ACTIVE")
+    assert done.current is not None
+    done.current["completion_time"] = AT.isoformat()  # whole seconds: before `started`
+    apply(store, done)
+    with store.session(write=False) as session:
+        lines = [(line.at, line.text) for line in record.lines(session, wf_id)
+                 if line.step == "stage-in"]
+    assert [text for _at, text in lines][-2:] == ["grafted: Globus task T",
+                                                  f"task {GRAFT} succeeded (? file(s), 0 bytes)"]
+    assert lines[-1][0] == started
+    ended = get(store, wf_id).progress["steps"]["stage-in"]["ended_at"]
+    assert ended == AT.isoformat()  # the step table keeps what Globus said

@@ -57,6 +57,9 @@ def stage() -> None:
               help="One qsub argument for the compute job (repeatable), e.g. --qsub-arg=-l.")
 @click.option("--walltime-retries", type=click.IntRange(0, 20),
               help="How often a walltime kill is submitted again (default 1).")
+@click.option("--walltime-factor", type=click.FloatRange(1, 10),
+              help="Each time asking for this many times the walltime of the run killed "
+                   "(default 1: the same, for a job resuming from its checkpoint).")
 @click.option("--resume", metavar="WF", help="Finish submitting workflow WF after an error.")
 @click.option("--queue-wait", "queue_wait", metavar="DURATION",
               help="How long you expect compute to wait in the queue, e.g. 2d (for the "

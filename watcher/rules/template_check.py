@@ -27,6 +27,7 @@ from watcher.rules.template_context import (
     ANY,
     JOB,
     SUBJECT_VARIABLES,
+    WORKFLOW,
     TriggerContext,
 )
 
@@ -40,6 +41,10 @@ _GUARD_TESTS = frozenset({"defined", "undefined"})
 # What `job.walltime` should have been: resources PBS reports under Resource_List.
 _RESOURCE_HINTS = frozenset({"walltime", "ncpus", "mem", "select", "nodes", "cput", "ngpus",
                              "place", "mpiprocs", "vmem", "nodect", "soft_walltime"})
+# `workflow` names of the three-step engine before the one engine: where each id is now.
+_WORKFLOW_RENAMED = {"compute_job": "jobs.compute", "cleanup_job": "jobs.cleanup",
+                     "stage_in_task": 'tasks["stage-in"]', "stage_out_task": 'tasks["stage-out"]',
+                     "compute_jobs": "steps.compute.jobs"}
 
 
 @dataclass(frozen=True)
@@ -211,6 +216,8 @@ def _suggest(path: str, shape: Mapping[str, Any], part: str | int) -> str:
     text = str(part)
     if shape is JOB and text in _RESOURCE_HINTS:
         return f" (did you mean '{path}.resources.{text}'?)"
+    if shape is WORKFLOW and text in _WORKFLOW_RENAMED:
+        return f" (did you mean '{path}.{_WORKFLOW_RENAMED[text]}'? it was renamed)"
     if _ALIASES.get(text) in shape:
         return f" (did you mean '{_ALIASES[text]}'?)"
     hint = did_you_mean(text, list(shape))

@@ -20,7 +20,7 @@ from watcher.globus.task_fields import task_attributes
 from watcher.pbs.snapshot import JobSnapshot
 from watcher.sources.quota_fields import QUOTA_ATTRIBUTES
 from watcher.triggers import TRIGGERS
-from watcher.workflows.context import VIEW_NAMES as WORKFLOW_NAMES
+from watcher.workflows.view_names import VIEW_NAMES as WORKFLOW_NAMES
 
 ANY: Any = None  # a value whose contents are not known before it fires
 Shape = Mapping[str, Any] | None

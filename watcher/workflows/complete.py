@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +33,12 @@ from watcher.workflows.graph_run import GraphRunner, StepError
 
 LEASE = timedelta(minutes=5)
 LEASE_WAITS, LEASE_WAIT_STEP = 40, 0.25  # up to 10 s for a run of the same workflow
+
+
+def run_owner(label: str) -> str:
+    """A lease holder's name for one run, `host:pid:nonce:label`: no other run has it (so two
+    runs of one firing, its retry racing it, take turns too) and `dead_owner` knows it."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}:{label}"
 
 
 def dead_owner(owner: str) -> bool:
@@ -79,7 +86,7 @@ class Completer:
         if not await self._wait_for_lease(workflow_id):
             with self.store.session(write=False) as session:
                 known = record.get(session, workflow_id) is not None
-            raise CompleteError(f"another recovery of {workflow_id} is running" if known
+            raise CompleteError(f"another run of {workflow_id} is under way" if known
                                 else f"no workflow '{workflow_id}'", retryable=known)
         try:
             return await self._complete(workflow_id, listing)

@@ -20,10 +20,6 @@ from watcher.store.models import Workflow
 from watcher.workflows import graph_track, record
 from watcher.workflows.show import current_ids, log_line
 
-# The names `view` gives (`watcher.rules.template_context` checks templates against them).
-VIEW_NAMES = ("id", "name", "role", "step", "state", "section", "step_name", "step_kind",
-              "workdir", "created_at", "email", "steps", "jobs", "tasks", "log")
-
 
 def workflow_context(session: Session, event: Event) -> Mapping[str, Any]:
     """`workflow` for every event: the workflow the subject belongs to, or None."""

@@ -19,8 +19,9 @@ transfer you started yourself, taken as the step as it is (grafted). A job step 
 script (relative to the directory you submit from) and its qsub options; `-J` makes it an
 array. `retries` of a transfer is how often a FAILED task is started again as a new task with
 the same items; of a job, `{walltime: N, exit_codes: [..], times: M}`: a walltime kill (-29)
-is submitted again up to N times, an exit status listed in `exit_codes` up to M times (default
-1); a bare number means `{walltime: N}`. `on_failure` is one step or a mapping of named steps,
+is submitted again up to N times (with `walltime_factor: F`, each time asking for F times the
+walltime of the run killed), an exit status listed in `exit_codes` up to M times (default 1);
+a bare number means `{walltime: N}`. `on_failure` is one step or a mapping of named steps,
 started when the workflow has failed; `if_failed: [step, ...]` starts one only when one of those
 failed (a cleanup that must not run when only the stage-out failed, say).
 
@@ -37,7 +38,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from watcher.lang.errors import DataPath, Problem, did_you_mean
-from watcher.workflows.spec import Location
+from watcher.workflows.lifetime import walltime
+from watcher.workflows.spec import Location, check_qsub_options
 
 STEP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$")
 ON_FAILURE = "on_failure"
@@ -72,7 +74,8 @@ class Transfer(BaseModel):
     destination: Location | None = Field(default=None, alias="to")
     items: list[Item] = Field(default_factory=list)
     task: str | None = Field(default=None, min_length=1, max_length=64,
-                             pattern=r"^[0-9a-fA-F-]+$")
+                             pattern=r"^[0-9a-fA-F-]+$",
+                             description="a Globus task you started: taken as the step as it is")
 
     @field_validator("source", "destination", mode="before")
     @classmethod
@@ -124,6 +127,9 @@ class JobRetries(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     walltime: int = Field(default=0, ge=0, le=20)
+    walltime_factor: float = Field(default=1.0, ge=1.0, le=10.0, description=(
+        "each walltime retry asks for this many times the walltime of the run killed "
+        "(1: the same, for a job that resumes from its checkpoint)"))
     exit_codes: list[int] = Field(default_factory=list)
     times: int = Field(default=1, ge=0, le=20)
 
@@ -138,7 +144,8 @@ class Step(BaseModel):
     qsub: list[str] = Field(default_factory=list)
     after: list[str] = Field(default_factory=list)
     retries: int | JobRetries = 0
-    if_failed: list[str] = Field(default_factory=list)
+    if_failed: list[str] = Field(default_factory=list, description=(
+        "on_failure steps only: start only if one of these steps failed"))
 
     @field_validator("after", "if_failed", mode="before")
     @classmethod
@@ -148,14 +155,7 @@ class Step(BaseModel):
     @field_validator("qsub")
     @classmethod
     def _qsub(cls, args: list[str]) -> list[str]:
-        for before, arg in zip(["", *args], args, strict=False):
-            if any(c.isspace() for c in arg):
-                raise ValueError(f"a qsub argument cannot hold whitespace: '{arg}'")
-            if arg.startswith("-") and arg[1:2] in ("I", "z", "h"):
-                raise ValueError(f"'{arg}' cannot be used: the watcher holds and releases "
-                                 "the job itself and needs qsub to print the job id")
-            if (arg.startswith("-W") or before == "-W") and arg.lstrip("-W").startswith("depend"):
-                raise ValueError("give dependencies with 'after:' (the watcher releases the "
+        check_qsub_options(args, "give dependencies with 'after:' (the watcher releases the "
                                  "job when they succeeded)")
         return args
 
@@ -163,6 +163,13 @@ class Step(BaseModel):
     def _one_kind(self) -> Step:
         if (self.transfer is None) == (self.job is None):
             raise ValueError("a step is exactly one of 'transfer' and 'job'")
+        if self.job is not None and self.is_array and self.job_retries().walltime:
+            raise ValueError("an array is not retried on walltime: PBS kills a subjob, not "
+                             "the array (its exit status is then 2: use exit_codes: [2])")
+        if self.job is not None and self.job_retries().walltime_factor > 1 and (
+                walltime(self.qsub) is None):
+            raise ValueError("'walltime_factor' needs the walltime in 'qsub' (-l "
+                             "walltime=HH:MM:SS): watcher cannot know the queue's default")
         if self.transfer is not None:
             if self.qsub:
                 raise ValueError("'qsub' is for job steps")
@@ -209,7 +216,7 @@ class GraphSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     steps: dict[str, Step] = Field(min_length=1, max_length=MAX_STEPS)
     on_failure: Step | dict[str, Step] | None = None
     email: str | None = Field(default=None, min_length=3)

@@ -53,14 +53,14 @@ def reopen(session: Session, wf: Workflow, names: Sequence[str], now: datetime) 
         raise RetryRefused(f"every step of {wf.id} succeeded: nothing to retry")
     for name in again_list:
         record.note(session, wf, "steps", name, status="pending", reason=None,
-                          retries_used={}, exit_status=None, ended_at=None)
+                    retries_used={}, exit_status=None, ended_at=None)
     for name in wf.spec.get("on_failure") or {}:
         record.note(session, wf, "on_failure", name, status="pending", reason=None,
-                          retries_used={})
+                    retries_used={})
     round_ = int(wf.progress.get("round", 1)) + 1
     wf.progress = {**wf.progress, "round": round_, "mailed": []}
     wf.step, wf.finished_at, wf.updated_at = RUNNING, None, now
     session.add(wf)
     record.log(session, wf, now, record.WHOLE,
-                     f"retry (round {round_}): running again {', '.join(again_list)}")
+               f"retry (round {round_}): running again {', '.join(again_list)}")
     return again_list

@@ -18,6 +18,7 @@ one workflow take turns.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -36,7 +37,12 @@ from watcher.pbs.errors import parse_qstat_stderr
 from watcher.pbs.lineage import INTENT
 from watcher.pbs.parse import QstatDocument, parse_qstat_json
 from watcher.pbs.snapshot import JobSnapshot
-from watcher.pbs.submit_args import QsubArgs, parse_submit_arguments, set_variables
+from watcher.pbs.submit_args import (
+    QsubArgs,
+    parse_submit_arguments,
+    replace_resource,
+    set_variables,
+)
 from watcher.store.db import Store
 from watcher.store.facts import get_fact, put_fact
 from watcher.store.models import Workflow
@@ -57,6 +63,7 @@ from watcher.workflows.graph_plan import (
 )
 from watcher.workflows.graph_track import label
 from watcher.workflows.jobs import STEP_VAR, WORKFLOW_VAR, submission_tag
+from watcher.workflows.lifetime import walltime
 from watcher.workflows.show import log_line
 
 _QDEL_DONE = (35, 153)  # finished, unknown: nothing left to delete
@@ -71,10 +78,14 @@ class StepError(Exception):
 
 
 def step_argv(step: Mapping[str, Any], wf_name: str, workflow_id: str, name: str, n: int, *,
-              hold: bool) -> list[str]:
-    """qsub's arguments for submission `n` of job step `name` (pure)."""
+              hold: bool, walltime_retries: int = 0) -> list[str]:
+    """qsub's arguments for submission `n` of job step `name` (pure); after
+    `walltime_retries` walltime kills its walltime grows by the step's `walltime_factor`."""
     args = QsubArgs(parse_submit_arguments(" ".join(step.get("qsub") or [])).options)
     args = args.without("h", "z")
+    longer = longer_walltime(step, walltime_retries)
+    if longer is not None:
+        args = replace_resource(args, "walltime", longer)
     if hold:
         args = args.plus("h")
     if not args.has("N"):
@@ -82,6 +93,17 @@ def step_argv(step: Mapping[str, Any], wf_name: str, workflow_id: str, name: str
     tags = {WORKFLOW_VAR: workflow_id, STEP_VAR: name,
             INTENT: submission_tag(workflow_id, name, n)}
     return replace(set_variables(args, tags), script=str(step["script"])).argv()
+
+
+def longer_walltime(step: Mapping[str, Any], walltime_retries: int) -> str | None:
+    """`HH:MM:SS`: the step's walltime times its `walltime_factor` per walltime kill so far, or
+    None when it asks for no more than it did (no factor, no kill yet, no walltime given)."""
+    factor = float((step.get("retries") or {}).get("walltime_factor") or 1.0)
+    base = walltime(list(step.get("qsub") or []))
+    if factor <= 1 or walltime_retries <= 0 or base is None:
+        return None
+    seconds = math.ceil(base.total_seconds() * factor ** walltime_retries)
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 def failed_subjobs(doc: QstatDocument[JobSnapshot], parent: str) -> list[tuple[str, Any]]:
@@ -128,10 +150,16 @@ class GraphRunner:
             with self.store.session(write=False) as session:
                 wf = _get(session, workflow_id)
                 plan = advance(workflow_id, wf.step, wf.spec, wf.progress, doc)
+            # The listing predates this run's own submissions: it judges the first plan only
+            # (later, a job submitted just now would look gone from PBS and be submitted again).
+            doc = None
             if plan.empty:
                 break
             for move in plan.moves:
                 done.append(await self._do(workflow_id, move))
+            # The listing predates the jobs just submitted: read again, it would show them
+            # gone and they would be submitted again. The first plan used all it could tell.
+            doc = None
         return [line for line in done if line]
 
     async def _owed_mail(self, workflow_id: str) -> None:
@@ -193,9 +221,9 @@ class GraphRunner:
         return await self._finish(workflow_id, move)
 
     async def _submit(self, workflow_id: str, move: Submit) -> str:
-        job_id = move.adopt
+        job_id, longer = move.adopt, None
         if job_id is None:
-            argv, workdir = await asyncio.to_thread(self._mark_job, workflow_id, move)
+            argv, workdir, longer = await asyncio.to_thread(self._mark_job, workflow_id, move)
             result = await self.pbs.run("qsub", *argv, cwd=Path(workdir))
             out = result.stdout.strip()
             job_id = out.splitlines()[0].strip() if out else ""
@@ -206,19 +234,27 @@ class GraphRunner:
         held = " (held)" if move.hold else ""
         first = move.reason == FIRST
         text = (f"submitted as {job_id}{held}" if first
+                else f"job {job_id}{held} adopted: {move.reason}, PBS has it (not submitted "
+                     "again)" if move.adopt is not None
                 else f"submitted again as {job_id}{held}: {move.reason}")
+        if longer is not None:
+            text += f" (asking for walltime {longer})"
         await asyncio.to_thread(self._record_job, workflow_id, move, job_id, text)
         return f"{move.step} job {job_id} submitted{held}" if first else \
             f"{move.step} job {job_id}{held}: {move.reason}"
 
-    def _mark_job(self, workflow_id: str, move: Submit) -> tuple[list[str], str]:
+    def _mark_job(self, workflow_id: str, move: Submit) -> tuple[list[str], str, str | None]:
+        """Commit `submitting` before the qsub; returns its arguments, where it runs, and the
+        longer walltime it asks for (None: the step's own)."""
         with self.store.session() as session:
             wf = _get(session, workflow_id)
             record.note(session, wf, move.section, move.step, status="submitting",
-                              n=move.n)
+                        n=move.n)
             step = wf.spec[move.section][move.step]
-            return step_argv(step, wf.name, workflow_id, move.step, move.n,
-                             hold=move.hold), wf.workdir
+            used = int(((wf.progress[move.section].get(move.step) or {}).get("retries_used")
+                        or {}).get("walltime", 0))
+            return (step_argv(step, wf.name, workflow_id, move.step, move.n, hold=move.hold,
+                              walltime_retries=used), wf.workdir, longer_walltime(step, used))
 
     def _record_job(self, workflow_id: str, move: Submit, job_id: str, text: str) -> None:
         with self.store.session() as session:
@@ -229,7 +265,7 @@ class GraphRunner:
             status = entry.get("status") if known and entry.get("status") not in (
                 "submitting", None) else ("held" if move.hold else "queued")
             record.note(session, wf, move.section, move.step, n=move.n, status=status,
-                              jobs=jobs if known else [*jobs, job_id])
+                        jobs=jobs if known else [*jobs, job_id])
             self._running(session, wf)
             record.log(session, wf, self.now(), move.step, text)
 
@@ -283,14 +319,14 @@ class GraphRunner:
             if task in (entry.get("tasks") or []):
                 return str(task)
             record.note(session, wf, move.section, move.step, status="active",
-                              attempt=move.attempt, tasks=[task],
-                              started_at=self.now().isoformat())
+                        attempt=move.attempt, tasks=[task],
+                        started_at=self.now().isoformat())
             watch(session, "globus", task, workflow=workflow_id, step=move.step)
             put_fact(session, record.grafted_key(task),
                      {"workflow": workflow_id, "step": move.step})
             self._running(session, wf)
             record.log(session, wf, self.now(), move.step,
-                             f"grafted: Globus task {task} (a transfer you started)")
+                       f"grafted: Globus task {task} (a transfer you started)")
             return str(task)
 
     def _mark_task(self, workflow_id: str, move: Start) -> tuple[dict[str, Any], str]:
@@ -302,7 +338,7 @@ class GraphRunner:
             key = str(entry.get("intent_key") or transfer_key(workflow_id, move.step,
                                                                move.attempt))
             record.note(session, wf, move.section, move.step, status="submitting",
-                              attempt=move.attempt)
+                        attempt=move.attempt)
             return dict(wf.spec[move.section][move.step]["transfer"]), key
 
     def _record_task(self, workflow_id: str, move: Start, task_id: str, text: str) -> None:
@@ -314,8 +350,8 @@ class GraphRunner:
             status = entry.get("status") if known and entry.get("status") != "submitting" \
                 else "active"
             record.note(session, wf, move.section, move.step, status=status,
-                              tasks=tasks if known else [*tasks, task_id], intent_key=None,
-                              started_at=entry.get("started_at") or self.now().isoformat())
+                        tasks=tasks if known else [*tasks, task_id], intent_key=None,
+                        started_at=entry.get("started_at") or self.now().isoformat())
             self._running(session, wf)
             record.log(session, wf, self.now(), move.step, text)
 

@@ -15,12 +15,12 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, func, select
 
 from watcher.events import GLOBUS_TASK, PBS_JOB, Event
 from watcher.pbs.lineage import INTENT
 from watcher.store.facts import get_fact
-from watcher.store.models import Workflow
+from watcher.store.models import Workflow, WorkflowLog
 from watcher.workflows import record
 from watcher.workflows.graph_react import StepReaction, react_job, react_task
 from watcher.workflows.jobs import submission_tag, workflow_of
@@ -94,5 +94,14 @@ def track(session: Session, event: Event, now: datetime) -> bool:
     if reaction.changes:
         record.note(session, wf, section, name, **reaction.changes)
     for at, text in reaction.lines:
-        record.log(session, wf, at or now, name, text)
+        record.log(session, wf, _in_order(session, wf.id, name, at) if at else now, name, text)
     return True
+
+
+def _in_order(session: Session, workflow_id: str, name: str, at: datetime) -> datetime:
+    """A time PBS or Globus gave (whole seconds) for a line of step `name`, but never before
+    the step's last line: a task that ends in the second it was started must not read as
+    ending before watcher started it. The step table keeps the source's own times."""
+    last = session.exec(select(func.max(col(WorkflowLog.at))).where(
+        col(WorkflowLog.workflow_id) == workflow_id, col(WorkflowLog.step) == name)).one()
+    return max(at, last) if isinstance(last, datetime) else at

@@ -109,9 +109,14 @@ def chain_to_last_start(after: Mapping[str, Sequence[str]],
             finish[name] = (start + (length.get(name) or timedelta()), [*chain, name])
         return finish[name]
 
+    def longest(item: tuple[timedelta, list[str]]) -> tuple[timedelta, int]:
+        # A tie (unknown lengths count as zero) goes to the chain of more steps: the last
+        # transfer still waits for each of them, and a job among them brings the queue wait.
+        return item[0], len(item[1])
+
     def begins(name: str) -> tuple[timedelta, list[str]]:
         return max((ends(dep) for dep in after.get(name, ())),
-                   key=lambda item: item[0], default=(timedelta(), []))
+                   key=longest, default=(timedelta(), []))
 
     starts = [begins(name) for name in targets]
-    return max(starts, key=lambda item: item[0], default=(timedelta(), []))[1]
+    return max(starts, key=longest, default=(timedelta(), []))[1]

@@ -13,6 +13,7 @@ stage_out:
 cleanup: cleanup.sh                # runs when the stage-in or compute failed
 email: me@example.org              # default: user_email from config.yaml
 walltime_retries: 1                # how often a walltime kill (-29) is resubmitted
+walltime_factor: 2                 # each time asking for twice the walltime (default 1)
 ```
 
 A location is `ENDPOINT_ID:PATH`; a path ending in `/` is a directory (copied recursively).
@@ -26,8 +27,11 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from watcher.pbs.submit_args import SubmitArgsError, parse_submit_arguments, set_variables
+from watcher.workflows.lifetime import walltime
+
 _ENDPOINT_CHARS = frozenset("0123456789abcdefABCDEF-")
-_NAME = re.compile(r"^[A-Za-z0-9_.-]*$")
+_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]*)?$")
 
 
 class Location(BaseModel):
@@ -66,6 +70,29 @@ class Pair(BaseModel):
         return Location.parse(value) if isinstance(value, str) else value
 
 
+def check_qsub_options(args: list[str], depend: str) -> None:
+    """ValueError unless `args` are qsub options watcher can submit with: no whitespace
+    inside one, no `-I`, `-z` or `-h` (watcher holds and releases, and needs the job id), no
+    `-W depend` (`depend` says what to use instead), no script or command among them, and a
+    command line that can be rebuilt (`-v` entries included)."""
+    for before, arg in zip(["", *args], args, strict=False):
+        if any(c.isspace() for c in arg):
+            raise ValueError(f"a qsub argument cannot hold whitespace: '{arg}'")
+        if arg.startswith("-") and arg[1:2] in ("I", "z", "h"):
+            raise ValueError(f"'{arg}' cannot be used: the watcher holds and releases the "
+                             "job itself and needs qsub to print the job id")
+        if (arg.startswith("-W") or before == "-W") and arg.lstrip("-W").startswith("depend"):
+            raise ValueError(f"'-W depend' cannot be used: {depend}")
+    try:
+        parsed = parse_submit_arguments(" ".join(args))
+        set_variables(parsed, {"WATCHER_WORKFLOW": "-"})  # -v entries watcher adds to
+    except SubmitArgsError as exc:
+        raise ValueError(f"not a list of qsub options: {exc}") from exc
+    if parsed.script is not None or parsed.command:
+        extra = parsed.script if parsed.script is not None else " ".join(parsed.command)
+        raise ValueError(f"'{extra}' is not a qsub option (the script is given apart)")
+
+
 def check_one_pair(pairs: list[Pair], what: str) -> None:
     """ValueError (naming `what`) unless every pair goes between the same two endpoints: one
     Globus transfer has one source and one destination endpoint."""
@@ -91,28 +118,20 @@ class WorkflowSpec(BaseModel):
     cleanup: str | None = Field(default=None, min_length=1)
     email: str | None = Field(default=None, min_length=3)
     walltime_retries: int = Field(default=1, ge=0, le=20)
+    walltime_factor: float = Field(default=1.0, ge=1.0, le=10.0)
 
     @field_validator("name")
     @classmethod
     def _name(cls, name: str) -> str:
         if not _NAME.match(name):  # it becomes the job name (-N), which PBS restricts
-            raise ValueError(f"expected letters, digits, '.', '-' and '_' but got '{name}'")
+            raise ValueError(f"expected letters, digits, '.', '-' and '_' (a letter or digit "
+                             f"first) but got '{name}'")
         return name
 
     @field_validator("qsub_args")
     @classmethod
     def _qsub_args(cls, args: list[str]) -> list[str]:
-        for arg in args:
-            if any(c.isspace() for c in arg):
-                raise ValueError(f"a qsub argument cannot hold whitespace: '{arg}'")
-            if arg in ("-I", "-z") or (arg.startswith("-") and arg[1:2] in ("I", "z")):
-                raise ValueError(f"'{arg}' cannot be used: the watcher needs qsub to print "
-                                 "the job id and the job to run in batch")
-        for before, arg in zip(["", *args], args, strict=False):
-            if (arg.startswith("-W") or before == "-W") and arg.lstrip("-W").startswith(
-                    "depend"):
-                raise ValueError("'-W depend' cannot be used: the watcher releases compute "
-                                 "itself once the stage-in is in")
+        check_qsub_options(args, "the watcher releases compute itself once the stage-in is in")
         return args
 
     @model_validator(mode="after")
@@ -123,4 +142,16 @@ class WorkflowSpec(BaseModel):
         for pairs, what in ((self.stage_in, "stage_in"), (self.stage_out, "stage_out")):
             if pairs:
                 check_one_pair(pairs, what)
+        if self.is_array and (self.walltime_factor > 1 or (
+                self.walltime_retries and "walltime_retries" in self.model_fields_set)):
+            raise ValueError("an array is not retried on walltime: PBS kills a subjob, not "
+                             "the array")
+        if self.walltime_factor > 1 and walltime(self.qsub_args) is None:
+            raise ValueError("'walltime_factor' needs the walltime among the qsub arguments "
+                             "(-l walltime=HH:MM:SS): watcher cannot know the queue's default")
         return self
+
+    @property
+    def is_array(self) -> bool:
+        """Whether compute is an array job (`-J`)."""
+        return any(arg.startswith("-J") for arg in self.qsub_args)

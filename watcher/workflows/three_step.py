@@ -2,7 +2,8 @@
 file with `script:`) as the graph it is: one engine runs every workflow (pure).
 
     stage-in  (transfer, or your own task grafted with --stage-in-task)
-      -> compute  (the script; a walltime kill submitted again `walltime_retries` times)
+      -> compute  (the script; a walltime kill submitted again `walltime_retries` times,
+                   each asking for `walltime_factor` times the walltime of the run killed)
         -> stage-out  (transfer, when given)
     on_failure: cleanup  (the cleanup script, only if the stage-in or compute failed: a failed
                           stage-out leaves the output where compute wrote it, for a retry)
@@ -14,6 +15,8 @@ cleanup needs no hundred nodes.
 
 from __future__ import annotations
 
+import re
+
 from watcher.pbs.submit_args import QsubArgs, parse_submit_arguments
 from watcher.workflows.graph import GraphSpec, Item, JobRetries, Step, Transfer
 from watcher.workflows.spec import Pair, WorkflowSpec
@@ -23,15 +26,17 @@ _CLEANUP_KEEPS = ("A", "q", "P")
 
 
 def workflow_name(spec: WorkflowSpec) -> str:
-    """The spec's name, else its script's stem (`run/compute.sh` -> `compute`)."""
+    """The spec's name, else its script's stem (`run/compute.sh` -> `compute`; characters a
+    job name cannot hold become `-`, and it starts with a letter or digit)."""
     stem = spec.script.rstrip("/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    return spec.name or stem or "workflow"
+    name = re.sub(r"[^A-Za-z0-9_.-]", "-", stem).lstrip("_.-")[:64]
+    return spec.name or name or "workflow"
 
 
 def as_graph(spec: WorkflowSpec) -> GraphSpec:
     """The graph of the three-step spec (see the module docstring)."""
     name = workflow_name(spec)
-    args = QsubArgs(parse_submit_arguments(" ".join(spec.qsub_args)).options).without("h")
+    args = QsubArgs(parse_submit_arguments(" ".join(spec.qsub_args)).options)
     compute = args if args.has("N") else args.plus("N", name[:230])
     cleanup = QsubArgs(tuple(o for o in args.options if o[0] in _CLEANUP_KEEPS)).plus(
         "N", f"{name}-cleanup"[:230])
@@ -39,7 +44,9 @@ def as_graph(spec: WorkflowSpec) -> GraphSpec:
                 else _transfer(spec.stage_in))
     steps = {STAGE_IN: Step(transfer=stage_in),
              COMPUTE: Step(job=spec.script, qsub=compute.argv(), after=[STAGE_IN],
-                           retries=JobRetries(walltime=spec.walltime_retries))}
+                           retries=JobRetries(walltime=0 if spec.is_array
+                                              else spec.walltime_retries,
+                                              walltime_factor=spec.walltime_factor))}
     if spec.stage_out:
         steps[STAGE_OUT] = Step(transfer=_transfer(spec.stage_out), after=[COMPUTE])
     on_failure = None
