@@ -119,6 +119,8 @@ def test_pbs_down_mid_submit_then_resume_finishes_without_doubles(world: Staging
     assert resumed.exit_code == 0, resumed.output
     [job] = compute_jobs(world, wf)  # one job: the resume's, submitted once
     assert f"compute job {job} (held): submission interrupted" in resumed.output
+    assert [line for line in world.log(wf) if line.startswith("compute: ")] == [
+        f"compute: submitted as {job} (held): an interrupted submission had left no job in PBS"]
     again = world.cli("stage", "submit", "--resume", wf, "--json")
     assert json.loads(again.stdout) == {"workflow": wf, "done": []}
     assert compute_jobs(world, wf) == [job] and len(world.globus.emu.tasks()) == 1
@@ -187,18 +189,23 @@ def test_history_shows_the_step_log_and_status_lists_workflows(world: Staging) -
                      ["compute", "job", "succeeded", "1"],
                      ["stage-out", "transfer", "succeeded", "1"],
                      ["cleanup", "job", "not", "needed"]]  # never submitted: nothing failed
-    log = [line.split(None, 3)[3] for line in lines[6:]]  # "<step>  <text>" of each line
-    assert sorted(log) == sorted([
-        f"workflow     workflow {wf} recorded (compute): steps stage-in, compute, stage-out",
-        f"stage-in     started: Globus task {tasks['stage-in']}",
-        f"compute      submitted as {jobs['compute']} (held)",
-        f"stage-in     task {tasks['stage-in']} succeeded (1 file(s), 14 bytes)",
-        f"compute      job {jobs['compute']} released",
-        f"compute      job {jobs['compute']} finished (exit 0)",
-        f"stage-out    started: Globus task {tasks['stage-out']}",
-        f"stage-out    task {tasks['stage-out']} succeeded (1 file(s), 14 bytes)",
-        "workflow     done: every step succeeded",
-        f"workflow     mailed me@example.org: [watcher] {wf} (compute): done"])
+    log = [line.split(None, 3)[3].split(None, 1) for line in lines[6:]]  # [step, text]
+    by_step = {step: [text for head, text in log if head == step]
+               for step in ("workflow", "stage-in", "compute", "stage-out")}
+    assert by_step == {  # each step's lines in order (steps interleave as they happened)
+        "workflow": [f"workflow {wf} recorded (compute): steps stage-in, compute, stage-out",
+                     "done: every step succeeded",
+                     f"mailed me@example.org: [watcher] {wf} (compute): done"],
+        "stage-in": [f"started: Globus task {tasks['stage-in']}",
+                     f"task {tasks['stage-in']} succeeded (1 file(s), 14 bytes)"],
+        "compute": [f"submitted as {jobs['compute']} (held)",
+                    f"job {jobs['compute']} released",
+                    f"job {jobs['compute']} finished (exit 0)"],
+        "stage-out": [f"started: Globus task {tasks['stage-out']}",
+                      f"task {tasks['stage-out']} succeeded (1 file(s), 14 bytes)"]}
+    assert len(log) == 10 and log[0][0] == "workflow" and log[-2:] == [
+        ["workflow", "done: every step succeeded"],
+        ["workflow", f"mailed me@example.org: [watcher] {wf} (compute): done"]]
     assert world.subjects() == [f"[watcher] {wf} (compute): done"]  # one mail
     assert workflow_jobs(world, wf) == [jobs["compute"]]  # one job: no cleanup
     as_json = json.loads(world.cli("history", wf, "--json").stdout)

@@ -35,6 +35,7 @@ DEAD = frozenset({"failed", "skipped", "cancelled"})
 RUNNING, FAILING, DONE, FAILED, CANCELLED = "running", "failing", "done", "failed", "cancelled"
 FINAL = frozenset({DONE, FAILED, CANCELLED})
 FIRST = "not submitted yet"
+INTERRUPTED = "submission interrupted"  # marked, and no record of what qsub said
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ def _plan_step(out: Plan, workflow_id: str, section: str, name: str,
             raise ValueError("a qstat listing is needed for an interrupted submission")
         found = tagged_job(doc, workflow_id, name, n)
         out.moves.append(Submit(section, name, n, hold=not ready,
-                                reason="submission interrupted",
+                                reason=INTERRUPTED,
                                 adopt=found.id if found else None))
     elif status in ("retry", "lost"):
         reason = str(entry.get("reason") or (f"job {current} is gone from PBS"

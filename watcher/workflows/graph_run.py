@@ -53,6 +53,7 @@ from watcher.workflows.graph_plan import (
     FAILED,
     FAILING,
     FIRST,
+    INTERRUPTED,
     Finish,
     Move,
     Release,
@@ -157,9 +158,6 @@ class GraphRunner:
                 break
             for move in plan.moves:
                 done.append(await self._do(workflow_id, move))
-            # The listing predates the jobs just submitted: read again, it would show them
-            # gone and they would be submitted again. The first plan used all it could tell.
-            doc = None
         return [line for line in done if line]
 
     async def _owed_mail(self, workflow_id: str) -> None:
@@ -236,6 +234,8 @@ class GraphRunner:
         text = (f"submitted as {job_id}{held}" if first
                 else f"job {job_id}{held} adopted: {move.reason}, PBS has it (not submitted "
                      "again)" if move.adopt is not None
+                else f"submitted as {job_id}{held}: an interrupted submission had left no job "
+                     "in PBS" if move.reason == INTERRUPTED
                 else f"submitted again as {job_id}{held}: {move.reason}")
         if longer is not None:
             text += f" (asking for walltime {longer})"
