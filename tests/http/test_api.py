@@ -28,8 +28,33 @@ def test_a_workflow_submitted_with_a_key_runs_once_and_its_steps_are_served(
                       and d)
     assert [s["name"] for s in done["steps"]] == ["stage-in", "compute", "stage-out", "cleanup"]
     assert done["steps"][1]["after"] == ["stage-in"]
-    log = served.get(f"/api/v1/workflows/{wf}/log")
-    assert log == done["log"] and log[-1]["step"] == "done"
+    assert [s["status"] for s in done["steps"]] == ["succeeded"] * 3 + ["not needed"]
+    [compute] = done["steps"][1]["jobs"]
+    assert done["jobs"] == {"compute": compute}  # one job: the cleanup runs on failure only
+    assert done["tasks"] == {"stage-in": done["steps"][0]["task"],
+                             "stage-out": done["steps"][2]["task"]}
+    assert done["summary"] == "3 of 3 steps succeeded"
+    mailed = f"mailed me@example.org: [watcher] {wf} (api-run): done"
+    log = eventually(lambda: (got := served.get(f"/api/v1/workflows/{wf}/log"))[-1][
+        "text"] == mailed and got)
+    assert log == served.get(f"/api/v1/workflows/{wf}")["log"]
+    assert done["log"] == log[:len(done["log"])]
+    assert [(line["step"], line["text"]) for line in log[-2:]] == [
+        ("workflow", "done: every step succeeded"), ("workflow", mailed)]
+    # In the order it happened, though PBS and Globus stamp their news to the second only.
+    said = [f"{line['step']} {line['text']}" for line in log]
+
+    def at(start: str) -> int:
+        return next(i for i, text in enumerate(said) if text.startswith(start))
+
+    stage_in, stage_out = done["tasks"]["stage-in"], done["tasks"]["stage-out"]
+    order = [at(f"stage-in started: Globus task {stage_in}"),
+             at(f"stage-in task {stage_in} succeeded ("), at(f"compute job {compute} released"),
+             at(f"compute job {compute} finished (exit 0)"),
+             at(f"stage-out started: Globus task {stage_out}"),
+             at(f"stage-out task {stage_out} succeeded ("), at("workflow done:")]
+    assert order == sorted(order), said
+    assert at(f"compute submitted as {compute} (held)") < at(f"compute job {compute} released")
     assert (world.globus.src_dir / "results" / "result.txt").read_text() == "HELLO STAGING\n"
     other = served.call("POST", "/api/v1/workflows", headers={"Idempotency-Key": "gateway-42"},
                         json={**body, "spec": spec_yaml(world, "another")})
@@ -93,7 +118,9 @@ def test_bad_input_gets_a_4xx_with_a_clear_message_and_changes_nothing(
     error = bad_spec.json()["error"]
     assert error["code"] == "invalid_spec"
     assert "spec:3:1: emial: unknown key 'emial' (did you mean 'email'?)" in error["message"]
-    assert sorted((e["line"], e["col"]) for e in error["errors"]) == [(3, 1), (4, 12)]
+    assert ("spec:2:16: stage_in_task: string should match pattern '^[0-9a-fA-F-]+$' but got "
+            "'T'") in error["message"]  # a task id is hex and dashes
+    assert sorted((e["line"], e["col"]) for e in error["errors"]) == [(2, 16), (3, 1), (4, 12)]
     assert "not a workflow id" in refused(400, "invalid_id", "GET",
                                           "/api/v1/workflows/..%2E%2E")
     refused(404, "not_found", "GET", "/api/v1/workflows/..%2F..%2Fetc%2Fpasswd")

@@ -30,9 +30,13 @@ def served(world: Staging, tmp_path: Path) -> Iterator[Served]:
 
 def test_cancel_from_the_api_deletes_the_jobs_and_says_what_it_did(
         served: Served, world: Staging) -> None:
+    # A compute that runs for a while: held or running when the cancel comes, never ending
+    # under it (a qdel of a job PBS is ending is refused, and the cancel must be repeated).
+    (world.run_dir / "slow.sh").write_text("#!/bin/sh\nsleep 30\n")
+    (world.run_dir / "slow.sh").chmod(0o755)
     answer = served.call("POST", "/api/v1/workflows", headers={
-        "Content-Type": "application/yaml"}, data=spec_yaml(world),
-        params={"workdir": str(world.run_dir)})
+        "Content-Type": "application/yaml"}, data=spec_yaml(world).replace(
+            "compute.sh", "slow.sh"), params={"workdir": str(world.run_dir)})
     assert answer.status_code == 201, answer.text
     wf = answer.json()["workflow"]
     cancelled = served.call("POST", f"/api/v1/workflows/{wf}/cancel",
@@ -40,8 +44,13 @@ def test_cancel_from_the_api_deletes_the_jobs_and_says_what_it_did(
     assert cancelled.status_code == 200, cancelled.text
     detail = served.get(f"/api/v1/workflows/{wf}")
     assert detail["step"] == "cancelled" and detail["ended"]
-    assert any(f"compute job {detail['compute_job']} " in line for line in
-               cancelled.json()["done"])
+    [compute] = detail["jobs"].values()  # the cleanup job was never submitted: none to delete
+    assert detail["jobs"] == {"compute": compute}
+    done = cancelled.json()["done"]
+    assert f"compute job {compute} deleted" in done
+    assert not any("cleanup" in line for line in done), done
+    eventually(lambda: world.job_state(compute) == "F")  # a held one at once, a running one
+    assert world.sim.qstat_json(compute)["Jobs"][compute].get("Exit_status") != 0  # killed
     assert any("wrong inputs" in line["text"] for line in detail["log"])
     ended = served.call("POST", f"/api/v1/workflows/{wf}/cancel")
     assert ended.status_code == 200  # cancelling again finishes quietly

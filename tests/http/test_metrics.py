@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlmodel import select
 
 from tests.http._served import Served, eventually, spec_yaml, start
 from tests.workflows._staging import Staging
 from watcher.globus.login_info import LoginInfo, record_login
+from watcher.store.models import EventRecord
 
 
 def scrape(served: Served) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -31,10 +33,19 @@ def total(samples: dict, name: str, **labels: str) -> float:
 
 
 def counted_up_to(samples: dict, pbs: Counter[str]) -> dict | None:
-    """The scrape, once it counts every qstat and qselect the simulator had logged."""
+    """The scrape, once it counts every qstat and qselect the simulator had logged and the
+    run of every action a rule fired (an action is counted when its run returns, after its
+    work is in the store)."""
     caught_up = all(total(samples, "watcher_pbs_commands_total", command=command) >= pbs[command]
                     for command in ("qstat", "qselect"))
-    return samples if caught_up else None
+    acted = total(samples, "watcher_actions_total") >= total(samples, "watcher_firings_total")
+    return samples if caught_up and acted else None
+
+
+def stored_events(world: Staging) -> Counter[str]:
+    """The events in the store, by kind."""
+    with world.service.store.session(write=False) as session:
+        return Counter(event.kind for event in session.exec(select(EventRecord)).all())
 
 
 @pytest.fixture
@@ -68,18 +79,28 @@ def test_metrics_parse_and_match_the_simulators_and_the_store(
         assert pbs[command] > 0
         assert (total(before, "watcher_pbs_commands_total", command=command) <= pbs[command]
                 <= total(after, "watcher_pbs_commands_total", command=command))
-    assert total(after, "watcher_pbs_commands_total", command="qsub", outcome="ok") == 2
+    # One job, compute: the cleanup job is submitted only if the stage-in or compute fails.
+    assert total(after, "watcher_pbs_commands_total", command="qsub", outcome="ok") == 1
+    assert total(after, "watcher_pbs_commands_total", command="qsub") == 1
     assert total(after, "watcher_pbs_commands_total", command="qrls", outcome="ok") == 1
+    assert total(after, "watcher_pbs_commands_total", command="qdel") == 0  # no cleanup held
     assert globus > 0
     assert (total(before, "watcher_globus_requests_total", service="transfer") <= globus
             <= total(after, "watcher_globus_requests_total", service="transfer"))
     assert total(after, "watcher_globus_requests_total", method="POST",
                  route="/v0.10/transfer") == 2  # stage-in and stage-out, once each
-    assert total(after, "watcher_firings_total", rule="workflow-stage-in-succeeded") == 1
-    assert total(after, "watcher_actions_total", type="qrls", outcome="done") == 1
-    assert total(after, "watcher_actions_total", type="stage_out_workflow", outcome="done") == 1
-    assert total(after, "watcher_events_total", kind="pbs_job") >= 2
-    assert total(after, "watcher_events_total", kind="globus_task") >= 2
+    # The three staging rules: compute's end once, the stage-in's and the stage-out's ends;
+    # advance_workflow does each step's work (release compute, start the stage-out, finish).
+    assert total(after, "watcher_firings_total", rule="workflow-job-ended") == 1
+    assert total(after, "watcher_firings_total", rule="workflow-transfer-ended") == 2
+    assert total(after, "watcher_firings_total") == 3
+    assert total(after, "watcher_actions_total", type="advance_workflow", outcome="done") == 3
+    assert total(after, "watcher_actions_total") == 3
+    # Each event the store holds counted once: compute's (one job; polls may have caught it
+    # held, running or only finished), the stage-in's and the stage-out's.
+    stored = stored_events(world)
+    assert total(after, "watcher_events_total", kind="pbs_job") == stored["pbs_job"] >= 1
+    assert total(after, "watcher_events_total", kind="globus_task") == stored["globus_task"] >= 2
     assert total(after, "watcher_source_up", source="pbs") == 1
     assert total(after, "watcher_intents", status="dead") == 0
     polls = total(after, "watcher_polls_total", source="pbs")

@@ -92,6 +92,18 @@ def row(wf: str) -> str:
     return f'tr[data-workflow="{wf}"]'
 
 
+def statuses(browser: webdriver.Chrome) -> dict[str, str]:
+    """Each step the page lists, with the status it shows."""
+    return dict(item.split("=") for item in texts(browser, "#steps li", "data-status"))
+
+
+def log_lines(browser: webdriver.Chrome) -> list[tuple[str, str]]:
+    """The step log the page shows, as (step, text)."""
+    return [tuple(pair) for pair in browser.execute_script(
+        "return [...document.querySelectorAll('#log li')].map(e => "
+        "[e.querySelector('.stepname').textContent, e.querySelector('.text').textContent])")]
+
+
 def test_the_page_shows_a_workflow_advancing_live_and_cancels_another(
         served: Served, world: Staging, browser: webdriver.Chrome) -> None:
     (world.run_dir / "slow.sh").write_text(SLOW)
@@ -116,12 +128,18 @@ def test_the_page_shows_a_workflow_advancing_live_and_cancels_another(
         if step and (not seen or seen[-1] != step):
             seen.append(step)
         time.sleep(0.2)
-    order = ["submitted", "credentials", "stage-in", "running", "stage-out", "done"]
+    order = ["submitted", "running", "done"]  # the workflow's states; its steps' are below
     assert len(seen) >= 2 and seen == sorted(seen, key=order.index), seen  # moved on, live
-    statuses = dict(item.split("=") for item in texts(browser, "#steps li", "data-status"))
-    assert statuses["stage-out"] == "succeeded" and statuses["compute"] != "pending"
-    log = texts(browser, "#log li")
-    assert any("stage-out succeeded" in line for line in log)
+    assert statuses(browser) == {"stage-in": "succeeded", "compute": "succeeded",
+                                 "stage-out": "succeeded", "cleanup": "not needed"}
+    detail = served.get(f"/api/v1/workflows/{wf}")
+    assert texts(browser, "#steps li .ids") == [
+        f" {detail['tasks']['stage-in']}", "", f" {detail['jobs']['compute']}", "",
+        f" {detail['tasks']['stage-out']}", "", "", ""]
+    log = log_lines(browser)
+    assert log == [(line["step"], line["text"]) for line in detail["log"]]
+    assert ("stage-out", f"task {detail['tasks']['stage-out']} succeeded (1 file(s), 14 bytes)"
+            ) in log
     assert browser.execute_script("return window.notReloaded") is True
 
     other = submit(served, world, "to-cancel", "slow.sh")
@@ -181,5 +199,38 @@ def test_the_retry_button_runs_again_what_failed(
     eventually(lambda: text(browser, "#action-result") == "running again: sim")
     eventually(lambda: text(browser, "#detail-step") == "done", 60)
     assert (world.run_dir / "flaky-ran").exists()
+    assert not browser.find_element(By.ID, "retry").is_displayed()
+    assert browser.execute_script("return window.notReloaded") is True
+
+
+def test_a_failed_three_step_workflow_shows_its_steps_and_is_retried(
+        served: Served, world: Staging, browser: webdriver.Chrome) -> None:
+    (world.run_dir / "flaky3.sh").write_text(
+        "#!/bin/sh\ncd \"$PBS_O_WORKDIR\"\n[ -e fixed ] || exit 4\nmkdir -p out\n"
+        "tr a-z A-Z < in/data.txt > out/result.txt\n")
+    (world.run_dir / "flaky3.sh").chmod(0o755)
+    wf = submit(served, world, "three-flaky", "flaky3.sh")
+    browser.get(served.link)
+    browser.execute_script("window.notReloaded = true")
+    eventually(lambda: click(browser, row(wf)))
+    eventually(lambda: text(browser, "#detail-step") == "failed", 60)
+    # Compute failed: the stage-out never ran, the cleanup did (it runs if stage-in or
+    # compute fails).
+    eventually(lambda: statuses(browser) == {"stage-in": "succeeded", "compute": "failed",
+                                             "stage-out": "skipped", "cleanup": "succeeded"})
+    assert texts(browser, "#steps li.on-failure .name") == ["cleanup"]
+    assert (world.run_dir / "cleanup-ran").exists()
+    assert browser.find_element(By.ID, "retry").is_displayed()
+    assert browser.find_element(By.ID, "cancel").get_attribute("disabled") == "true"
+    (world.run_dir / "fixed").touch()
+    assert click(browser, "#retry")
+    eventually(lambda: text(browser, "#action-result") == "running again: compute, stage-out")
+    eventually(lambda: text(browser, "#detail-step") == "done", 60)
+    eventually(lambda: statuses(browser) == {"stage-in": "succeeded", "compute": "succeeded",
+                                             "stage-out": "succeeded",
+                                             "cleanup": "not needed"})
+    assert (world.globus.src_dir / "results" / "result.txt").read_text() == "HELLO STAGING\n"
+    [first, second] = served.get(f"/api/v1/workflows/{wf}")["steps"][1]["jobs"]
+    assert texts(browser, "#steps li[data-step=compute] .ids") == [f" {first}, {second}", ""]
     assert not browser.find_element(By.ID, "retry").is_displayed()
     assert browser.execute_script("return window.notReloaded") is True

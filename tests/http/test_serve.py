@@ -22,7 +22,11 @@ def shown(world: Staging, tmp_path: Path) -> Iterator[Served]:
 def test_serve_shows_the_store_and_refuses_every_write(shown: Served, world: Staging) -> None:
     wf = world.submit(*world.stage_in_args())
     assert [row["id"] for row in shown.get("/api/v1/workflows")] == [wf]
-    assert shown.get(f"/api/v1/workflows/{wf}")["compute_job"]
+    detail = shown.get(f"/api/v1/workflows/{wf}")
+    [compute] = detail["jobs"].values()  # only compute: the cleanup runs on failure only
+    assert detail["jobs"] == {"compute": compute} and world.job_state(compute) == "H"
+    assert list(detail["tasks"]) == ["stage-in"]
+    assert [s["name"] for s in detail["steps"]] == ["stage-in", "compute", "stage-out", "cleanup"]
     assert shown.call("GET", "/metrics").status_code == 200
     for method, path, body in (
             ("POST", "/api/v1/workflows", {"spec": spec_yaml(world), "workdir": "/"}),

@@ -100,8 +100,9 @@ def flag(name: str, wanted: bool, expect: str) -> Check:
 
 
 def plain(pattern: str) -> str:
-    """A step-log pattern as people read it: `compute \\S+ released` -> `compute … released`."""
-    return pattern.replace(r"\S+", "…").replace("\\", "")
+    """A step-log pattern as people read it: `^compute job \\S+ released` -> `compute job …
+    released` (a line is matched as `<step> <text>`, `^` anchors it at the step)."""
+    return pattern.removeprefix("^").replace(r"\S+", "…").replace("\\", "")
 
 
 def failures(checks: Sequence[Check], facts: Facts) -> list[str]:

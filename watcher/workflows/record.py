@@ -148,9 +148,15 @@ def log(session: Session, wf: Workflow, at: datetime, header: str, text: str) ->
 
 
 def lines(session: Session, workflow_id: str) -> Sequence[WorkflowLog]:
-    """The step log, oldest first."""
-    return session.exec(select(WorkflowLog).where(WorkflowLog.workflow_id == workflow_id)
-                        .order_by(col(WorkflowLog.at), col(WorkflowLog.id))).all()
+    """The step log, oldest first: by the second each line happened at, then in the order the
+    lines were written. A job's or a task's news carries the time PBS or Globus gives, to the
+    second; the watcher's own lines carry its clock's microseconds. Within one second the
+    order they were written in is the order they happened in ("submitted as 1.srv (held)",
+    "job 1.srv released", then "job 1.srv running" stamped at the second it started), which
+    ordering by the stamps alone would turn around."""
+    found = session.exec(select(WorkflowLog).where(WorkflowLog.workflow_id == workflow_id)
+                         .order_by(col(WorkflowLog.at), col(WorkflowLog.id))).all()
+    return sorted(found, key=lambda line: (line.at.replace(microsecond=0), line.id or 0))
 
 
 def recent(session: Session, limit: int = 20) -> Sequence[Workflow]:

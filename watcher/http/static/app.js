@@ -76,8 +76,8 @@ function drawDetail(wf) {
        el("span", {class: "stepname"}, line.step), el("span", {class: "text"}, line.text))));
   const cancel = document.getElementById("cancel");
   cancel.disabled = wf.ended;
-  // Retry is for graph workflows (steps with a kind) that failed; the others: `watcher recover`.
-  document.getElementById("retry").hidden = !(wf.step === "failed" && wf.steps.some((s) => s.kind));
+  // Every workflow is a graph of steps now (the three-step shape too): a failed one is retried.
+  document.getElementById("retry").hidden = wf.step !== "failed";
 }
 
 function drawRules(rules) {
