@@ -3,7 +3,9 @@
 Only a workflow that ended without succeeding (failed, or cancelled) is retried. Steps that
 succeeded are kept: their outputs are where they put them. The steps to run again (the named
 ones, or every one that did not succeed) and every step after them that did not succeed go
-back to `pending`; the others keep their verdict. Submission numbers and transfer attempts go
+back to `pending`; the others keep their verdict. A step named although it succeeded (its
+output is gone: an on_failure cleanup removed the staged inputs) runs again with every step
+after it. Submission numbers and transfer attempts go
 on counting, so the retry's jobs carry new `WATCHER_INTENT` tags and its transfers new
 exactly-once keys: nothing of the first round is taken for the second. Retry counters start
 afresh, the `on_failure` steps may run again, and the next round mails again (its mails are
@@ -38,16 +40,15 @@ def reopen(session: Session, wf: Workflow, names: Sequence[str], now: datetime) 
     if unknown:
         raise RetryRefused(f"no step {', '.join(map(repr, unknown))} in {wf.id} (steps: "
                            f"{', '.join(steps)})")
-    done = [name for name in names if (entries.get(name) or {}).get("status") == "succeeded"]
-    if done:
-        raise RetryRefused(f"{', '.join(done)} succeeded already: a retry runs only what did "
-                           "not succeed")
     chosen = list(names) or [name for name in steps
                              if (entries.get(name) or {}).get("status") != "succeeded"]
     again = set(chosen)
     for name in chosen:
+        # after a step named though it succeeded (its output is gone: a cleanup removed the
+        # staged inputs, say), everything after it runs again on what it makes anew
+        rerun = (entries.get(name) or {}).get("status") == "succeeded"
         again.update(dep for dep in dependants(steps, name)
-                     if (entries.get(dep) or {}).get("status") != "succeeded")
+                     if rerun or (entries.get(dep) or {}).get("status") != "succeeded")
     again_list = [name for name in steps if name in again]
     if not again_list:
         raise RetryRefused(f"every step of {wf.id} succeeded: nothing to retry")

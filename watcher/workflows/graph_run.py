@@ -461,7 +461,9 @@ def mail_text(session: Any, wf: Workflow, kind: str) -> tuple[str, str]:
                 head += (f"\nNot started: {name} (it runs only if "
                          f"{' or '.join(step['if_failed'])} failed); what the steps made is "
                          f"still in {wf.workdir}.")
-        head += f"\nRun `watcher stage retry {wf.id}` to run again what did not succeed."
+        head += f"\nRun `watcher stage retry {wf.id}` to run again what did not succeed"
+        head += (" (name a step that succeeded, `watcher stage retry "
+                 f"{wf.id} STEP`, if on_failure removed what it made)." if starting else ".")
     log = "\n".join(log_line(line) for line in record.lines(session, wf.id))
     return subject, f"{head}\n\n{log}\n\n-- \nSent by watcher.\n"
 
