@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 
-from watcher.store.db import Store, open_store
+from watcher.store.db import Store
 from watcher.workflows import record
 from watcher.workflows.graph_retry import RetryRefused, reopen
 from watcher.workflows.spec import WorkflowSpec
@@ -18,13 +17,6 @@ SPEC = as_graph(WorkflowSpec.model_validate({
     "script": "c.sh", "cleanup": "clean.sh",
     "stage_in": [{"from": "aaaa:/in/", "to": "bbbb:/run/in/"}],
     "stage_out": [{"from": "bbbb:/run/out/", "to": "aaaa:/res/"}]}))
-
-
-@pytest.fixture
-def store() -> Iterator[Store]:
-    opened = open_store("sqlite://")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

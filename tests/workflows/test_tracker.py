@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 
 from watcher.events import APPEARED, CHANGED, GLOBUS_TASK, PBS_JOB, Event
-from watcher.store.db import Store, open_store
+from watcher.store.db import Store
 from watcher.store.facts import put_fact
 from watcher.store.models import Workflow
 from watcher.store.watch import is_watched, watch
@@ -22,13 +21,6 @@ AT = datetime(2026, 5, 1, 12, tzinfo=UTC)
 GRAFT = "5b0e2d1c-6d04-11e5-ba46-22000b92c6ec"
 SPEC = as_graph(WorkflowSpec(script="c.sh", stage_in_task=GRAFT, cleanup="clean.sh",
                              stage_out=[{"from": "aaaa:/out/", "to": "bbbb:/res/"}]))
-
-
-@pytest.fixture
-def store() -> Iterator[Store]:
-    opened = open_store("sqlite://")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture
