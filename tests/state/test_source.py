@@ -49,6 +49,19 @@ def test_the_first_poll_adopts_finished_jobs_without_events(store):
     assert [e.subject for e in later] == ["3.s"]
 
 
+def test_the_first_poll_still_reports_a_finished_workflow_job(store):
+    """A staged workflow's job can be released and end before this watcher's first poll (it
+    was submitted by `watcher stage submit`, released by a run killed before it polled): its
+    end is the workflow's news, so the baseline lets it through."""
+    tagged = {**job("F", 0), "id": "4.s", "variables": {
+        "WATCHER_WORKFLOW": "wf-abc123", "WATCHER_STEP": "prep"}}
+    with store.session() as s:
+        memory = SourceState("pbs", PBS_JOB, s)
+        first = memory.apply(s, Observation("pbs", True, T0, subjects={
+            "1.s": job("F", -29), "4.s": tagged}), down_after=3, now=T0)
+    assert [(e.subject, e.current["state"]) for e in first] == [("4.s", "F")]
+
+
 def test_status_learns_the_last_good_answer_when_polls_start_failing(store):
     with store.session() as s:
         memory = SourceState("pbs", PBS_JOB, s)

@@ -4,6 +4,8 @@ mail in an SMTP sink."""
 
 from __future__ import annotations
 
+import time
+
 from tests.workflows._graph import graph, scripts, status, steps, submit, third_endpoint
 from tests.workflows._staging import FIXTURES, Staging
 from watcher.workflows import record
@@ -300,4 +302,29 @@ def test_a_submission_cut_short_is_made_once_even_with_a_listing_in_hand(
     jobs = steps(world, wf)["prep"]["jobs"]
     assert len(jobs) == 2 and jobs[0] == first
     assert list(live_jobs(world, wf).values()).count("prep") == 1
+    world.globus.emu.resume_endpoint(ep3)
+
+
+def test_a_release_a_killed_run_made_before_its_record_is_not_an_error(world: Staging) -> None:
+    """A run released a job and was killed before recording it; the job ran and ended. The
+    next run's qrls meets 'Job has finished' (exit 35): that is the release done, not a
+    failure, and the job's end (which the tracker sees) moves the step on."""
+    ep3, _root = third_endpoint(world)
+    scripts(world)
+    world.globus.emu.pause_endpoint(ep3)
+    wf = submit(world, graph(world, ep3))
+    [prep] = steps(world, wf)["prep"]["jobs"]
+    with world.service.store.session() as session:  # its inputs in, as the killed run saw
+        found = record.get(session, wf)
+        assert found is not None
+        for name in ("in-a", "in-b"):
+            record.note(session, found, "steps", name, status="succeeded")
+    assert world.sim.run("qrls", "-h", "u", prep).returncode == 0  # the killed run's qrls
+    deadline = time.monotonic() + 20
+    while world.job_state(prep) != "F" and time.monotonic() < deadline:  # no watcher polls
+        time.sleep(0.2)
+    assert world.workflow(wf).progress["steps"]["prep"]["status"] == "held"
+    result = world.cli("recover", wf)
+    assert result.exit_code == 0, result.output
+    assert f"prep job {prep} had been released already and has ended" in result.output
     world.globus.emu.resume_endpoint(ep3)

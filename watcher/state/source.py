@@ -10,7 +10,8 @@ rolled-back cycle (a locked database, a failing rule) is seen again, not lost, b
 
 The first successful PBS poll with no history in the store is a baseline: jobs already
 finished then (two weeks of `qstat -x` history) are adopted without events, so a new watcher
-does not resubmit old walltime kills or mail about every old failure.
+does not resubmit old walltime kills or mail about every old failure; a staged workflow's jobs
+(tagged `WATCHER_WORKFLOW`) are the exception: their end is their workflow's news.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from watcher.sources.base import Observation
 from watcher.state.diff import PrevEntry, diff_observation
 from watcher.state.health import SourceHealthState, update_health
 from watcher.store.models import Snapshot, SourceHealth
+from watcher.workflows.jobs import workflow_of
 
 
 class SourceState:
@@ -151,6 +153,11 @@ def _announce_again(previous: dict[str, PrevEntry], obs: Observation, kind: str
 
 
 def _already_over(event: Event) -> bool:
-    """A subject first seen, at the baseline, in a final state (a finished job)."""
+    """A subject first seen, at the baseline, in a final state (a finished job) that is
+    nobody's news. A workflow's job is: its workflow may have submitted and released it
+    before this watcher's first poll (a `watcher stage submit` ahead of `watcher run`, a run
+    killed before it polled), and only its end moves the workflow on; a job of a workflow that
+    ended moves nothing (its step has its verdict)."""
     return (event.change == APPEARED and event.current is not None
-            and kind_of(event.kind).aged_out(event.current))
+            and kind_of(event.kind).aged_out(event.current)
+            and workflow_of(event.current) is None)

@@ -33,7 +33,7 @@ from watcher.mail.message import MessageError, build_message, domain_of, message
 from watcher.mail.send import SendError, send_message
 from watcher.mail.settings import SmtpSettings
 from watcher.pbs.commands import PbsCommands
-from watcher.pbs.errors import parse_qstat_stderr
+from watcher.pbs.errors import FINISHED_JOB_EXIT, parse_qstat_stderr
 from watcher.pbs.lineage import INTENT
 from watcher.pbs.parse import QstatDocument, parse_qstat_json
 from watcher.pbs.snapshot import JobSnapshot
@@ -197,12 +197,15 @@ class GraphRunner:
             return await self._submit(workflow_id, move)
         if isinstance(move, Release):
             result = await self.pbs.run("qrls", "-h", "u", move.job)
-            if not result.ok:
+            ended = result.returncode == FINISHED_JOB_EXIT  # released by a run killed before
+            if not (result.ok or ended):  # its record: the job ran; the tracker sees its end
                 raise StepError(f"{move.step}: qrls {move.job}: {result.describe()}",
                                 retryable=_retryable(result))
+            text = (f"job {move.job} released" if not ended else
+                    f"job {move.job} had been released already and has ended")
             await asyncio.to_thread(self._write, workflow_id, move.section, move.step,
-                                    {"status": "queued"}, f"job {move.job} released")
-            return f"{move.step} job {move.job} released"
+                                    {"status": "queued"}, text)
+            return f"{move.step} {text}"
         if isinstance(move, Start):
             return await self._start(workflow_id, move)
         if isinstance(move, Skip):
