@@ -50,6 +50,7 @@ from watcher.store.watch import watch
 from watcher.workflows import record
 from watcher.workflows.graph_plan import (
     DONE,
+    ENDED,
     FAILED,
     FAILING,
     FIRST,
@@ -193,6 +194,12 @@ class GraphRunner:
                                     reason)
 
     async def _do(self, workflow_id: str, move: Move) -> str:
+        try:
+            return await self._move(workflow_id, move)
+        except _Stale:
+            return ""  # a poll recorded the step's end since the plan: the next plan knows
+
+    async def _move(self, workflow_id: str, move: Move) -> str:
         if isinstance(move, Submit):
             return await self._submit(workflow_id, move)
         if isinstance(move, Release):
@@ -204,7 +211,7 @@ class GraphRunner:
             text = (f"job {move.job} released" if not ended else
                     f"job {move.job} had been released already and has ended")
             await asyncio.to_thread(self._write, workflow_id, move.section, move.step,
-                                    {"status": "queued"}, text)
+                                    {"status": "queued"}, text, if_status=("held",))
             return f"{move.step} {text}"
         if isinstance(move, Start):
             return await self._start(workflow_id, move)
@@ -217,7 +224,8 @@ class GraphRunner:
             deleted = f"; job {move.job} deleted" if move.job else ""
             await asyncio.to_thread(self._write, workflow_id, move.section, move.step,
                                     {"status": "skipped", "reason": move.reason},
-                                    f"skipped: {move.reason}{deleted}")
+                                    f"skipped: {move.reason}{deleted}",
+                                    if_status=_LIVE)
             return f"{move.step} skipped{deleted}"
         return await self._finish(workflow_id, move)
 
@@ -251,6 +259,8 @@ class GraphRunner:
         longer walltime it asks for (None: the step's own)."""
         with self.store.session() as session:
             wf = _get(session, workflow_id)
+            if _over(wf, move.section, move.step):
+                raise _Stale
             record.note(session, wf, move.section, move.step, status="submitting",
                         n=move.n)
             step = wf.spec[move.section][move.step]
@@ -265,8 +275,9 @@ class GraphRunner:
             entry = wf.progress[move.section].get(move.step) or {}
             jobs = list(entry.get("jobs") or [])
             known = job_id in jobs  # a poll between qsub and here learnt it already
-            status = entry.get("status") if known and entry.get("status") not in (
-                "submitting", None) else ("held" if move.hold else "queued")
+            status = entry.get("status") if (known and entry.get("status") not in (
+                "submitting", None)) or entry.get("status") in ENDED else (
+                "held" if move.hold else "queued")
             record.note(session, wf, move.section, move.step, n=move.n, status=status,
                         jobs=jobs if known else [*jobs, job_id])
             self._running(session, wf)
@@ -337,6 +348,8 @@ class GraphRunner:
         start interrupted under an upgraded record's old key is asked again under that)."""
         with self.store.session() as session:
             wf = _get(session, workflow_id)
+            if _over(wf, move.section, move.step):
+                raise _Stale
             entry = wf.progress[move.section].get(move.step) or {}
             key = str(entry.get("intent_key") or transfer_key(workflow_id, move.step,
                                                                move.attempt))
@@ -350,8 +363,8 @@ class GraphRunner:
             entry = wf.progress[move.section].get(move.step) or {}
             tasks = list(entry.get("tasks") or [])
             known = task_id in tasks
-            status = entry.get("status") if known and entry.get("status") != "submitting" \
-                else "active"
+            status = entry.get("status") if (known and entry.get("status") != "submitting") \
+                or entry.get("status") in ENDED else "active"
             record.note(session, wf, move.section, move.step, status=status,
                         tasks=tasks if known else [*tasks, task_id], intent_key=None,
                         started_at=entry.get("started_at") or self.now().isoformat())
@@ -363,10 +376,15 @@ class GraphRunner:
             record.set_state(session, wf, "running", self.now())
 
     def _write(self, workflow_id: str, section: str, name: str, changes: dict[str, Any],
-               text: str) -> None:
+               text: str, *, if_status: tuple[str, ...] = ()) -> None:
+        """Note `changes` on the step and log `text`; with `if_status`, the changes only if
+        the step is still in one of those statuses (a poll may have recorded the job's news
+        since the plan: a release must not turn a step that ended back into `queued`)."""
         with self.store.session() as session:
             wf = _get(session, workflow_id)
-            record.note(session, wf, section, name, **changes)
+            status = ((wf.progress.get(section) or {}).get(name) or {}).get("status")
+            if not if_status or status in if_status:
+                record.note(session, wf, section, name, **changes)
             record.log(session, wf, self.now(), name, text)
 
     async def _finish(self, workflow_id: str, move: Finish) -> str:
@@ -429,6 +447,18 @@ class GraphRunner:
             wf = _get(session, workflow_id)
             record.mark_mailed(session, wf, kind)
             record.log(session, wf, self.now(), record.WHOLE, text)
+
+
+class _Stale(Exception):
+    """The plan's move is about a step that ended since (a poll recorded it meanwhile)."""
+
+
+_LIVE = ("pending", "submitting", "held", "queued", "running", "active", "inactive", "retry",
+         "lost")
+
+
+def _over(wf: Workflow, section: str, name: str) -> bool:
+    return ((wf.progress.get(section) or {}).get(name) or {}).get("status") in ENDED
 
 
 def failures(wf: Workflow) -> list[str]:
