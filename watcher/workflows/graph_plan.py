@@ -30,6 +30,8 @@ from watcher.workflows.graph import order
 from watcher.workflows.jobs import tagged_job
 
 ENDED = frozenset({"succeeded", "failed", "skipped", "cancelled"})
+LIVE = frozenset({"pending", "submitting", "held", "queued", "running", "active", "inactive",
+                  "retry", "lost"})
 DEAD = frozenset({"failed", "skipped", "cancelled"})
 # Workflow states (the record's `step`) of a graph workflow.
 RUNNING, FAILING, DONE, FAILED, CANCELLED = "running", "failing", "done", "failed", "cancelled"
@@ -141,11 +143,11 @@ def advance(workflow_id: str, state: str, spec: Mapping[str, Any],
     verdicts: dict[str, str] = {}
     failed = {name for name, entry in entries.items() if entry.get("status") == "failed"}
     for name in order(failure):
-        wanted = failure[name].get("if_failed") or []
         status = (failure_entries.get(name) or {}).get("status", "pending")
-        if wanted and not failed & set(wanted) and status not in ENDED:
-            out.moves.append(Skip("on_failure", name, f"runs only if {' or '.join(wanted)} "
-                                  "failed", job=_current(failure_entries.get(name) or {})))
+        if not starts_on(failure[name], failed) and status not in ENDED:
+            wanted = " or ".join(failure[name]["if_failed"])
+            out.moves.append(Skip("on_failure", name, f"runs only if {wanted} failed",
+                                  job=_current(failure_entries.get(name) or {})))
             verdicts[name] = "skipped"
             continue
         verdicts[name] = _plan_step(out, workflow_id, "on_failure", name, failure,
@@ -204,6 +206,13 @@ def _plan_step(out: Plan, workflow_id: str, section: str, name: str,
     elif status == "held" and ready and current is not None:
         out.moves.append(Release(section, name, current))
     return status
+
+
+def starts_on(step: Mapping[str, Any], failed: set[str]) -> bool:
+    """Whether an on_failure step starts when the steps `failed` failed: always, unless its
+    `if_failed:` names steps and none of them is among those."""
+    wanted = step.get("if_failed") or []
+    return not wanted or bool(failed & set(wanted))
 
 
 def _not_needed(out: Plan, failure: Mapping[str, Any], entries: Mapping[str, Any]) -> None:

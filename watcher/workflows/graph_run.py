@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -55,6 +55,7 @@ from watcher.workflows.graph_plan import (
     FAILING,
     FIRST,
     INTERRUPTED,
+    LIVE,
     Finish,
     Move,
     Release,
@@ -62,6 +63,7 @@ from watcher.workflows.graph_plan import (
     Start,
     Submit,
     advance,
+    starts_on,
 )
 from watcher.workflows.graph_track import label
 from watcher.workflows.jobs import STEP_VAR, WORKFLOW_VAR, submission_tag
@@ -225,7 +227,7 @@ class GraphRunner:
             await asyncio.to_thread(self._write, workflow_id, move.section, move.step,
                                     {"status": "skipped", "reason": move.reason},
                                     f"skipped: {move.reason}{deleted}",
-                                    if_status=_LIVE)
+                                    if_status=LIVE)
             return f"{move.step} skipped{deleted}"
         return await self._finish(workflow_id, move)
 
@@ -376,7 +378,7 @@ class GraphRunner:
             record.set_state(session, wf, "running", self.now())
 
     def _write(self, workflow_id: str, section: str, name: str, changes: dict[str, Any],
-               text: str, *, if_status: tuple[str, ...] = ()) -> None:
+               text: str, *, if_status: Collection[str] = ()) -> None:
         """Note `changes` on the step and log `text`; with `if_status`, the changes only if
         the step is still in one of those statuses (a poll may have recorded the job's news
         since the plan: a release must not turn a step that ended back into `queued`)."""
@@ -453,10 +455,6 @@ class _Stale(Exception):
     """The plan's move is about a step that ended since (a poll recorded it meanwhile)."""
 
 
-_LIVE = ("pending", "submitting", "held", "queued", "running", "active", "inactive", "retry",
-         "lost")
-
-
 def _over(wf: Workflow, section: str, name: str) -> bool:
     return ((wf.progress.get(section) or {}).get(name) or {}).get("status") in ENDED
 
@@ -486,7 +484,7 @@ def mail_text(session: Any, wf: Workflow, kind: str) -> tuple[str, str]:
         if skipped:
             head += f"\nNot run (they come after it): {', '.join(skipped)}."
         starting = [name for name, step in (wf.spec.get("on_failure") or {}).items()
-                    if not step.get("if_failed") or set(step["if_failed"]) & set(failed)]
+                    if starts_on(step, set(failed))]
         if starting:
             head += f"\nStarted on_failure: {', '.join(starting)}."
         for name, step in (wf.spec.get("on_failure") or {}).items():

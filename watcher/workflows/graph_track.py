@@ -25,7 +25,6 @@ from watcher.workflows import record
 from watcher.workflows.graph_react import StepReaction, react_job, react_task
 from watcher.workflows.jobs import submission_tag, workflow_of
 
-SECTIONS = record.SECTIONS
 LABEL = re.compile(r"^watcher (wf-[0-9a-f]{6}) (\S+)$")
 
 

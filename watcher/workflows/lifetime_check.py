@@ -23,7 +23,7 @@ from watcher.store.models import Snapshot
 from watcher.workflows import record
 from watcher.workflows.graph import GraphSpec
 from watcher.workflows.graph import Transfer as GraphTransfer
-from watcher.workflows.graph_plan import ENDED
+from watcher.workflows.graph_plan import ENDED, FAILING, FINAL
 from watcher.workflows.lifetime import Lapse, Span, chain_to_last_start, transfer_time, walltime
 
 _ASKED = (globus_sdk.GlobusAPIError, globus_sdk.NetworkError)
@@ -115,7 +115,7 @@ def _listed_size(tc: globus_sdk.TransferClient | None, endpoint: str,
     return total
 
 
-_OVER = ("done", "failed", "failing", "cancelled")
+_OVER = (*FINAL, FAILING)  # no transfer of it will start (on_failure's are not waited for)
 
 
 def workflow_credentials(session: Session, settings: GlobusSettings, workflow_id: str,
