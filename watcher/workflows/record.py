@@ -154,8 +154,7 @@ def lines(session: Session, workflow_id: str) -> Sequence[WorkflowLog]:
     order they were written in is the order they happened in ("submitted as 1.srv (held)",
     "job 1.srv released", then "job 1.srv running" stamped at the second it started), which
     ordering by the stamps alone would turn around."""
-    found = session.exec(select(WorkflowLog).where(WorkflowLog.workflow_id == workflow_id)
-                         .order_by(col(WorkflowLog.at), col(WorkflowLog.id))).all()
+    found = session.exec(select(WorkflowLog).where(WorkflowLog.workflow_id == workflow_id)).all()
     return sorted(found, key=lambda line: (line.at.replace(microsecond=0), line.id or 0))
 
 
